@@ -1,0 +1,57 @@
+/** migrate, customers create, keys create */
+import type { Command } from "commander";
+import { validationError } from "../errors.js";
+import { createApiKey } from "../store/apiKeys.js";
+import { createCustomer, getCustomer } from "../store/customers.js";
+import { migrateToLatest } from "../store/migrate.js";
+import { withApp } from "./context.js";
+import { describeObject, printJson, printLines } from "./output.js";
+
+export function registerAdmin(program: Command): void {
+  program
+    .command("migrate")
+    .description("bring the database schema up to date")
+    .action((_opts, cmd: Command) =>
+      withApp(cmd, async (app, json) => {
+        const result = await migrateToLatest(app.store.db);
+        if (json) printJson({ database: app.store.location, ...result });
+        else printLines([`database ${app.store.location} is at ${result.current}${result.applied.length ? ` (applied ${result.applied.join(", ")})` : " (up to date)"}`]);
+      }),
+    );
+
+  const customers = program.command("customers").description("manage customers (tenants)");
+  customers
+    .command("create")
+    .argument("<name>", "the customer's name")
+    .description("create a customer and its first API key")
+    .action((name: string, _opts, cmd: Command) =>
+      withApp(cmd, async (app, json) => {
+        const customer = await createCustomer(app.store.db, name);
+        const key = await createApiKey(app.store.db, customer.id);
+        const out = { id: customer.id, name: customer.name, created_at: new Date(customer.created_at).toISOString(), api_key: key.key };
+        if (json) printJson(out);
+        else printLines([...describeObject(out), "(the API key is shown only once: store it now)"]);
+      }),
+    );
+
+  const keys = program.command("keys").description("manage API keys");
+  keys
+    .command("create")
+    .description("create an API key: --admin, or --customer ID")
+    .option("--admin", "an admin key (acts for any customer)")
+    .option("--customer <id>", "a key for this customer")
+    .action((opts: { admin?: boolean; customer?: string }, cmd: Command) =>
+      withApp(cmd, async (app, json) => {
+        if (Boolean(opts.admin) === Boolean(opts.customer)) {
+          throw validationError([{ field: "--admin/--customer", message: "give exactly one of --admin or --customer ID" }]);
+        }
+        if (opts.customer && !(await getCustomer(app.store.db, opts.customer))) {
+          throw validationError([{ field: "--customer", message: `customer ${opts.customer} does not exist` }]);
+        }
+        const key = await createApiKey(app.store.db, opts.customer ?? null);
+        const out = { id: key.id, customer: key.customerId, admin: key.customerId === null, key: key.key, created_at: new Date(key.createdAt).toISOString() };
+        if (json) printJson(out);
+        else printLines([...describeObject(out), "(the key is shown only once: store it now)"]);
+      }),
+    );
+}

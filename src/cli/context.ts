@@ -1,0 +1,58 @@
+import { InvalidArgumentError, type Command } from "commander";
+import { openApp, type App } from "../app.js";
+import { exitCodeFor, reportError } from "./output.js";
+
+export interface GlobalOptions {
+  config?: string;
+  json?: boolean;
+}
+
+export function globals(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals<GlobalOptions>();
+}
+
+/** Open the app for one command, run it, close it; errors become one line and an exit code. */
+export async function withApp(cmd: Command, fn: (app: App, json: boolean) => Promise<void>): Promise<void> {
+  const { config, json = false } = globals(cmd);
+  let app: App | null = null;
+  try {
+    app = await openApp({ configFile: config });
+    await fn(app, json);
+  } catch (err) {
+    reportError(err, json);
+    process.exitCode = exitCodeFor(err);
+  } finally {
+    await app?.close();
+  }
+}
+
+export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}`);
+    }
+    return Number(value);
+  };
+}
+
+export function bool(name: string) {
+  return (value: string): boolean => {
+    if (value === "true") return true;
+    if (value === "false") return false;
+    throw new InvalidArgumentError(`${name} must be true or false`);
+  };
+}
+
+export function oneOf<T extends string>(name: string, allowed: readonly T[]) {
+  return (value: string): T => {
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`${name} must be one of ${allowed.join(", ")}`);
+    }
+    return value as T;
+  };
+}
+
+/** A list page as the API shapes it; the CLI has no base URL, so next/previous are null. */
+export function cliPage<T>(results: T[], count: number) {
+  return { count, next: null, previous: null, results };
+}

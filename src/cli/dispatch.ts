@@ -1,0 +1,54 @@
+/** tick, serve */
+import type { Command } from "commander";
+import { Scheduler } from "../dispatch/scheduler.js";
+import { withApp } from "./context.js";
+import { printJson, printLines } from "./output.js";
+import { onTermination } from "./signals.js";
+
+export function registerDispatch(program: Command): void {
+  program
+    .command("tick")
+    .description("one dispatch pass now: send everything due, then print a summary")
+    .action((_opts, cmd: Command) =>
+      withApp(cmd, async (app, json) => {
+        const stop = new AbortController();
+        const dispose = onTermination((signal) => {
+          app.logger.info({ signal }, "stopping: no more claims, draining in-flight attempts");
+          stop.abort();
+        });
+        try {
+          const summary = await app.dispatcher.tick({ signal: stop.signal });
+          if (json) printJson(summary);
+          else
+            printLines([
+              `delivered ${summary.delivered}, failed ${summary.failed}, rescheduled ${summary.rescheduled}, deferred ${summary.deferred} (${summary.claimed} claimed in ${summary.duration_ms} ms)${summary.interrupted ? " — interrupted" : ""}`,
+            ]);
+          if (summary.error) {
+            process.stderr.write(`hookd: ${summary.error}\n`);
+            process.exitCode = 1;
+          }
+        } finally {
+          dispose();
+        }
+      }),
+    );
+
+  program
+    .command("serve")
+    .description("the daemon: the scheduler (and the HTTP API)")
+    .action((_opts, cmd: Command) =>
+      withApp(cmd, async (app) => {
+        const scheduler = new Scheduler(app.dispatcher, app.config.dispatch.schedule, app.logger);
+        const stopped = new Promise<void>((resolve) => {
+          onTermination((signal) => {
+            app.logger.info({ signal }, "shutting down");
+            void scheduler.stop().then(resolve);
+          });
+        });
+        scheduler.start();
+        app.logger.info({ env: app.config.env, database: app.store.location }, "hookd serving");
+        await stopped;
+        app.logger.info("stopped");
+      }),
+    );
+}

@@ -1,0 +1,123 @@
+/** publish, deliveries list|retry */
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { HookdError, validationError } from "../errors.js";
+import { attemptsOf, getDelivery, listDeliveries, retryDelivery, retryFailed } from "../store/deliveries.js";
+import { deliveryJson } from "../store/model.js";
+import { publish } from "../store/outbox.js";
+import { DELIVERY_STATUSES, type DeliveryStatus } from "../store/schema.js";
+import { cliPage, oneOf, positiveInt, withApp } from "./context.js";
+import { describeObject, printJson, printLines, table } from "./output.js";
+
+function readPayload(opts: { data?: string; file?: string }): string | Buffer {
+  if ((opts.data === undefined) === (opts.file === undefined)) {
+    throw validationError([{ field: "--data/--file", message: "give exactly one of --data JSON or --file FILE" }]);
+  }
+  if (opts.data !== undefined) return opts.data;
+  try {
+    return readFileSync(opts.file === "-" ? 0 : opts.file!);
+  } catch (err) {
+    throw new HookdError("validation_failed", `cannot read ${opts.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, [
+      { field: "--file", message: `cannot read ${opts.file}` },
+    ]);
+  }
+}
+
+export function registerEvents(program: Command): void {
+  program
+    .command("publish")
+    .description("publish an event: stored, then delivered by the next tick")
+    .requiredOption("--customer <id>", "the customer publishing")
+    .requiredOption("--topic <topic>", "group:action, e.g. orders:created")
+    .option("--data <json>", "the payload, as JSON text")
+    .option("--file <file>", "read the payload from a file ('-' for stdin); sent byte for byte")
+    .option("--idempotency-key <key>", "a repeated key returns the first event instead of a new one")
+    .action(
+      (opts: { customer: string; topic: string; data?: string; file?: string; idempotencyKey?: string }, cmd: Command) =>
+        withApp(cmd, async (app, json) => {
+          const payload = readPayload(opts);
+          const result = await publish(
+            app.store.db,
+            { customerId: opts.customer, topic: opts.topic, payload, idempotencyKey: opts.idempotencyKey ?? null },
+            app.publishRules,
+          );
+          const out = { id: result.id, topic: result.topic, deliveries: result.deliveries };
+          if (json) printJson(out);
+          else
+            printLines([
+              `${result.duplicate ? "already published (idempotency key)" : "published"} event ${result.id} (${result.topic}): ${result.deliveries} deliveries`,
+            ]);
+        }),
+    );
+
+  const deliveries = program.command("deliveries").description("inspect and replay deliveries");
+  deliveries
+    .command("list")
+    .description("list deliveries, newest first, with their attempts")
+    .option("--status <status>", DELIVERY_STATUSES.join(", "), oneOf("--status", DELIVERY_STATUSES))
+    .option("--webhook <id>", "only this webhook's")
+    .option("--customer <id>", "only this customer's")
+    .option("--limit <n>", "page size (max 500)", positiveInt("--limit", 500), 50)
+    .option("--page <n>", "page number", positiveInt("--page"), 1)
+    .action(
+      (opts: { status?: DeliveryStatus; webhook?: string; customer?: string; limit: number; page: number }, cmd: Command) =>
+        withApp(cmd, async (app, json) => {
+          const { count, rows } = await listDeliveries(
+            app.store.db,
+            { status: opts.status, webhookId: opts.webhook, customerId: opts.customer },
+            opts,
+          );
+          const attempts = await attemptsOf(app.store.db, rows.map((r) => r.id));
+          const results = rows.map((r) => deliveryJson(r, attempts.get(r.id) ?? []));
+          if (json) printJson(cliPage(results, count));
+          else
+            printLines([
+              ...table(
+                results.map((r) => ({ ...r, last: r.last_status_code ?? r.last_error, waits: r.wait_reason })) as unknown as Record<string, unknown>[],
+                ["id", "webhook", "status", "attempts", "last", "next_attempt_at", "waits"],
+              ),
+              `${count} deliveries`,
+            ]);
+        }),
+    );
+
+  deliveries
+    .command("retry")
+    .argument("[id]", "a failed delivery")
+    .option("--failed", "every failed delivery")
+    .description("put failed deliveries back in line, due now")
+    .action((id: string | undefined, opts: { failed?: boolean }, cmd: Command) =>
+      withApp(cmd, async (app, json) => {
+        if (Boolean(id) === Boolean(opts.failed)) {
+          throw validationError([{ field: "id/--failed", message: "give a delivery ID or --failed, not both" }]);
+        }
+        if (id) {
+          const row = await retryDelivery(app.store.db, id, null);
+          const out = deliveryJson(row, (await attemptsOf(app.store.db, [id])).get(id) ?? []);
+          if (json) printJson(out);
+          else printLines([`delivery ${id} is pending again, due now`]);
+          return;
+        }
+        const n = await retryFailed(app.store.db, null);
+        if (json) printJson({ retried: n });
+        else printLines([`${n} failed deliveries are pending again, due now`]);
+      }),
+    );
+
+  deliveries
+    .command("show")
+    .argument("<id>")
+    .description("show one delivery and its attempts")
+    .action((id: string, _opts, cmd: Command) =>
+      withApp(cmd, async (app, json) => {
+        const row = await getDelivery(app.store.db, id);
+        const out = deliveryJson(row, (await attemptsOf(app.store.db, [id])).get(id) ?? []);
+        if (json) printJson(out);
+        else
+          printLines([
+            ...describeObject(out as unknown as Record<string, unknown>),
+            ...table((out.history ?? []) as unknown as Record<string, unknown>[], ["number", "started_at", "duration_ms", "status_code", "error"]),
+          ]);
+      }),
+    );
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * `hookd <command>`. Exit codes: 0 success, 1 runtime failure, 2 usage or
+ * configuration error.
+ */
+import { Command, CommanderError } from "commander";
+import { VERSION } from "../version.js";
+import { registerAdmin } from "./admin.js";
+import { registerDispatch } from "./dispatch.js";
+import { registerEvents } from "./events.js";
+import { registerWebhooks } from "./webhooks.js";
+
+export function buildProgram(): Command {
+  const program = new Command("hookd")
+    .description("self-hosted webhook dispatcher")
+    .version(VERSION, "-V, --version")
+    .option("--config <file>", "a config file merged over config/<env>.json")
+    .option("--json", "print JSON (the API's shapes)")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerDispatch(program);
+  registerAdmin(program);
+  registerWebhooks(program);
+  registerEvents(program);
+  // Subcommands inherit exit handling so usage errors anywhere exit 2.
+  for (const cmd of program.commands) {
+    cmd.exitOverride();
+    for (const sub of cmd.commands) sub.exitOverride();
+  }
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version arrive here too, with exit code 0.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    process.stderr.write(`hookd: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main(process.argv);

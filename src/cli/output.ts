@@ -1,0 +1,56 @@
+/**
+ * How commands print: `--json` prints the API's JSON on stdout; otherwise short
+ * human lines. Errors go to stderr as one line, never a stack trace.
+ */
+import { HookdError } from "../errors.js";
+
+export interface OutputOptions {
+  json?: boolean;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printLines(lines: string[]): void {
+  process.stdout.write(lines.map((l) => `${l}\n`).join(""));
+}
+
+/** key: value lines for one object, skipping nested arrays/objects. */
+export function describeObject(o: Record<string, unknown>): string[] {
+  return Object.entries(o)
+    .filter(([, v]) => v === null || typeof v !== "object")
+    .map(([k, v]) => `${k}: ${v === null ? "-" : String(v)}`);
+}
+
+/** A plain aligned table. */
+export function table(rows: Record<string, unknown>[], columns: string[]): string[] {
+  const cell = (v: unknown) => (v === null || v === undefined ? "-" : String(v));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join("  ").trimEnd();
+  return [line(columns.map((c) => c.toUpperCase())), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))];
+}
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof HookdError) {
+    return ["config_invalid", "validation_failed", "payload_too_large", "unsupported_media_type"].includes(err.code) ? 2 : 1;
+  }
+  return 1;
+}
+
+export function reportError(err: unknown, json: boolean): void {
+  if (err instanceof HookdError) {
+    if (json) printJson(err.toJSON());
+    if (err.details.length === 0) {
+      process.stderr.write(`hookd: ${err.message}\n`);
+      return;
+    }
+    const title = err.code === "config_invalid" ? "invalid configuration" : err.code === "validation_failed" ? "invalid input" : err.message;
+    const lines = err.details.map((d) => (err.code === "config_invalid" ? `  ${d.message}` : `  ${d.field}: ${d.message}`));
+    process.stderr.write(`hookd: ${title}\n${lines.join("\n")}\n`);
+    return;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (json) printJson({ error: { code: "internal", message, details: [] } });
+  process.stderr.write(`hookd: ${message}\n`);
+}

@@ -1,0 +1,106 @@
+/** webhooks list|show|create|update|delete — the same rules as the API. */
+import type { Command } from "commander";
+import { validationError } from "../errors.js";
+import { webhookJson } from "../store/model.js";
+import {
+  createWebhook,
+  deleteWebhook,
+  getWebhook,
+  listWebhooks,
+  updateWebhook,
+  WEBHOOK_SORTS,
+  type WebhookInput,
+  type WebhookSort,
+} from "../store/webhooks.js";
+import { bool, cliPage, oneOf, positiveInt, withApp } from "./context.js";
+import { describeObject, printJson, printLines, table } from "./output.js";
+
+export function registerWebhooks(program: Command): void {
+  const webhooks = program.command("webhooks").description("manage webhooks (subscriptions)");
+
+  webhooks
+    .command("list")
+    .description("list webhooks")
+    .option("--customer <id>", "only this customer's")
+    .option("--limit <n>", "page size (max 500)", positiveInt("--limit", 500), 50)
+    .option("--page <n>", "page number", positiveInt("--page"), 1)
+    .option("--sort <field>", `one of ${WEBHOOK_SORTS.join(", ")}`, oneOf("--sort", WEBHOOK_SORTS), "created_at")
+    .option("--direction <dir>", "asc or desc", oneOf("--direction", ["asc", "desc"] as const), "desc")
+    .action(
+      (opts: { customer?: string; limit: number; page: number; sort: WebhookSort; direction: "asc" | "desc" }, cmd: Command) =>
+        withApp(cmd, async (app, json) => {
+          const { count, rows } = await listWebhooks(app.store.db, opts.customer ?? null, opts);
+          const results = rows.map((r) => webhookJson(r));
+          if (json) printJson(cliPage(results, count));
+          else printLines([...table(results as unknown as Record<string, unknown>[], ["id", "customer", "topic", "active", "url"]), `${count} webhook(s)`]);
+        }),
+    );
+
+  webhooks
+    .command("show")
+    .argument("<id>")
+    .description("show one webhook")
+    .action((id: string, _opts, cmd: Command) =>
+      withApp(cmd, async (app, json) => {
+        const out = webhookJson(await getWebhook(app.store.db, id));
+        if (json) printJson(out);
+        else printLines(describeObject(out as unknown as Record<string, unknown>));
+      }),
+    );
+
+  webhooks
+    .command("create")
+    .description("subscribe a URL to a topic")
+    .requiredOption("--customer <id>", "the customer it belongs to")
+    .requiredOption("--url <url>", "where to POST")
+    .requiredOption("--group <group>", "topic group, e.g. orders")
+    .requiredOption("--action <action>", "topic action, e.g. created")
+    .option("--secret <secret>", "signing secret (X-Signature); unsigned without one")
+    .action((opts: { customer: string; url: string; group: string; action: string; secret?: string }, cmd: Command) =>
+      withApp(cmd, async (app, json) => {
+        const row = await createWebhook(
+          app.store.db,
+          opts.customer,
+          { url: opts.url, group: opts.group, action: opts.action, hash_secret: opts.secret ?? null },
+          app.webhookRules,
+        );
+        const out = webhookJson(row, { withSecret: true });
+        if (json) printJson(out);
+        else printLines(describeObject(out as unknown as Record<string, unknown>).filter((l) => !l.startsWith("hash_secret")));
+      }),
+    );
+
+  webhooks
+    .command("update")
+    .argument("<id>")
+    .description("change a webhook")
+    .option("--url <url>")
+    .option("--group <group>")
+    .option("--action <action>")
+    .option("--secret <secret>", "new signing secret ('' removes it)")
+    .option("--active <bool>", "true or false", bool("--active"))
+    .action(
+      (id: string, opts: { url?: string; group?: string; action?: string; secret?: string; active?: boolean }, cmd: Command) =>
+        withApp(cmd, async (app, json) => {
+          const input: WebhookInput = { url: opts.url, group: opts.group, action: opts.action, hash_secret: opts.secret, active: opts.active };
+          if (Object.values(input).every((v) => v === undefined)) {
+            throw validationError([{ field: "options", message: "give at least one of --url, --group, --action, --secret, --active" }]);
+          }
+          const out = webhookJson(await updateWebhook(app.store.db, id, null, input, app.webhookRules));
+          if (json) printJson(out);
+          else printLines(describeObject(out as unknown as Record<string, unknown>));
+        }),
+    );
+
+  webhooks
+    .command("delete")
+    .argument("<id>")
+    .description("delete a webhook; its pending deliveries are cancelled")
+    .action((id: string, _opts, cmd: Command) =>
+      withApp(cmd, async (app, json) => {
+        await deleteWebhook(app.store.db, id, null);
+        if (json) printJson({ id, deleted: true });
+        else printLines([`deleted webhook ${id}`]);
+      }),
+    );
+}

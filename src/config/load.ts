@@ -1,0 +1,89 @@
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { HookdError } from "../errors.js";
+import { mergeLayers, validateSettings, type ConfigLayer } from "./merge.js";
+import { ENVIRONMENTS, type Config, type Environment } from "./schema.js";
+
+/** The shipped config/ folder, beside dist/ (or src/ when run from source). */
+export const CONFIG_DIR = fileURLToPath(new URL("../../config/", import.meta.url));
+
+export interface LoadOptions {
+  /** Defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** `--config FILE`; wins over HOOKD_CONFIG. */
+  configFile?: string;
+  /** Folder holding default.json and <env>.json. */
+  configDir?: string;
+  /** Extra values applied last (tests, the library). */
+  overrides?: unknown;
+}
+
+function readJsonFile(file: string, required: boolean): unknown {
+  if (!existsSync(file)) {
+    if (!required) return undefined;
+    throw new HookdError("config_invalid", `config file ${file} does not exist`, [
+      { field: "--config", message: `config file ${file} does not exist` },
+    ]);
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    const message = `config file ${file} cannot be read: ${(err as Error).message}`;
+    throw new HookdError("config_invalid", message, [{ field: "--config", message }]);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const message = `config file ${file} is not valid JSON: ${(err as Error).message}`;
+    throw new HookdError("config_invalid", message, [{ field: "(file)", message }]);
+  }
+}
+
+export function resolveEnvironment(env: NodeJS.ProcessEnv): Environment {
+  const name = env.HOOKD_ENV ?? "sandbox";
+  if (!(ENVIRONMENTS as readonly string[]).includes(name)) {
+    const message = `HOOKD_ENV must be one of ${ENVIRONMENTS.join(", ")} (got ${JSON.stringify(name)})`;
+    throw new HookdError("config_invalid", message, [{ field: "HOOKD_ENV", message }]);
+  }
+  return name as Environment;
+}
+
+/**
+ * default.json, then <env>.json, then HOOKD_CONFIG / --config, then HOOKD_DB and
+ * HOOKD_PORT. Validated once; the result is frozen.
+ */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const dir = options.configDir ?? CONFIG_DIR;
+  const environment = resolveEnvironment(env);
+  const layers: ConfigLayer[] = [];
+  const add = (source: string, data: unknown) => {
+    if (data !== undefined) layers.push({ source, data });
+  };
+
+  const defaultFile = path.join(dir, "default.json");
+  add(defaultFile, readJsonFile(defaultFile, true));
+  const envFile = path.join(dir, `${environment}.json`);
+  add(envFile, readJsonFile(envFile, false));
+  const userFile = options.configFile ?? env.HOOKD_CONFIG;
+  if (userFile) add(userFile, readJsonFile(path.resolve(userFile), true));
+  if (env.HOOKD_DB) add("HOOKD_DB", { db: { url: env.HOOKD_DB } });
+  if (env.HOOKD_PORT !== undefined && env.HOOKD_PORT !== "") {
+    const n = Number(env.HOOKD_PORT);
+    add("HOOKD_PORT", { server: { port: /^\d+$/.test(env.HOOKD_PORT) ? n : env.HOOKD_PORT } });
+  }
+  if (options.overrides !== undefined) add("(overrides)", options.overrides);
+
+  const settings = validateSettings(mergeLayers(layers));
+  return deepFreeze({ env: environment, ...settings });
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === "object" && o !== null) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

@@ -1,0 +1,119 @@
+import type { JSONSchemaType } from "ajv";
+
+export type Environment = "production" | "sandbox" | "test";
+export const ENVIRONMENTS: readonly Environment[] = ["production", "sandbox", "test"];
+
+export interface HookdSettings {
+  server: { host: string; port: number };
+  db: { url: string; busyTimeoutMs: number };
+  dispatch: {
+    schedule: string;
+    concurrency: number;
+    perWebhookConcurrency: number;
+    batchSize: number;
+    timeoutMs: number;
+    leaseSeconds: number;
+    shutdownGraceMs: number;
+  };
+  retry: {
+    maxAttempts: number;
+    maxAgeSeconds: number;
+    delaysSeconds: number[];
+    retryAfterMaxSeconds: number;
+  };
+  security: { allowHttp: boolean; allowPrivateAddresses: boolean };
+  limits: { maxPayloadBytes: number };
+  topics: string[];
+  log: { level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
+}
+
+/** The loaded configuration: settings plus where they came from. Frozen after load. */
+export interface Config extends HookdSettings {
+  env: Environment;
+}
+
+const int = (minimum: number, maximum = Number.MAX_SAFE_INTEGER) =>
+  ({ type: "integer", minimum, maximum }) as const;
+
+/**
+ * The one schema for every config file. `additionalProperties: false` everywhere so a
+ * misspelt key stops the process instead of being silently ignored.
+ */
+export const settingsSchema: JSONSchemaType<HookdSettings> = {
+  type: "object",
+  additionalProperties: false,
+  required: ["server", "db", "dispatch", "retry", "security", "limits", "topics", "log"],
+  properties: {
+    server: {
+      type: "object",
+      additionalProperties: false,
+      required: ["host", "port"],
+      properties: { host: { type: "string", minLength: 1 }, port: int(0, 65535) },
+    },
+    db: {
+      type: "object",
+      additionalProperties: false,
+      required: ["url", "busyTimeoutMs"],
+      properties: { url: { type: "string", minLength: 1 }, busyTimeoutMs: int(0, 600_000) },
+    },
+    dispatch: {
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "schedule",
+        "concurrency",
+        "perWebhookConcurrency",
+        "batchSize",
+        "timeoutMs",
+        "leaseSeconds",
+        "shutdownGraceMs",
+      ],
+      properties: {
+        schedule: { type: "string", minLength: 1 },
+        concurrency: int(1, 10_000),
+        perWebhookConcurrency: int(1, 10_000),
+        batchSize: int(1, 10_000),
+        timeoutMs: int(100, 600_000),
+        leaseSeconds: int(1, 86_400),
+        shutdownGraceMs: int(0, 600_000),
+      },
+    },
+    retry: {
+      type: "object",
+      additionalProperties: false,
+      required: ["maxAttempts", "maxAgeSeconds", "delaysSeconds", "retryAfterMaxSeconds"],
+      properties: {
+        maxAttempts: int(1, 1000),
+        maxAgeSeconds: int(1, 365 * 86_400),
+        delaysSeconds: { type: "array", minItems: 1, items: int(0, 30 * 86_400) },
+        retryAfterMaxSeconds: int(0, 30 * 86_400),
+      },
+    },
+    security: {
+      type: "object",
+      additionalProperties: false,
+      required: ["allowHttp", "allowPrivateAddresses"],
+      properties: { allowHttp: { type: "boolean" }, allowPrivateAddresses: { type: "boolean" } },
+    },
+    limits: {
+      type: "object",
+      additionalProperties: false,
+      required: ["maxPayloadBytes"],
+      properties: { maxPayloadBytes: int(2, 64 * 1024 * 1024) },
+    },
+    topics: {
+      type: "array",
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: "string", pattern: "^[a-z][a-z0-9_-]*:[a-z][a-z0-9_-]*$" },
+    },
+    log: {
+      type: "object",
+      additionalProperties: false,
+      required: ["level"],
+      properties: {
+        level: { type: "string", enum: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] },
+      },
+    },
+  },
+};

@@ -1,0 +1,137 @@
+/**
+ * One delivery request: the headers (pure) and the HTTP POST (got).
+ */
+import http from "node:http";
+import https from "node:https";
+import got, { type Agents } from "got";
+import { VERSION } from "../version.js";
+import { classifyError, classifyStatus, type AttemptOutcome } from "./outcome.js";
+import { sign } from "./signature.js";
+
+/** At most this much of a response is read; the rest is dropped with the socket. */
+export const MAX_RESPONSE_READ = 64 * 1024;
+/** This much of it is kept with the attempt. */
+export const KEPT_RESPONSE_BYTES = 1024;
+
+export interface DeliveryRequest {
+  url: string;
+  body: Buffer;
+  secret: string | null;
+  webhookId: string;
+  eventId: string;
+  deliveryId: string;
+  topic: string;
+  attemptNumber: number;
+}
+
+export function deliveryHeaders(req: DeliveryRequest, nowMs: number): Record<string, string> {
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": `hookd/${VERSION}`,
+    "x-webhook-id": req.webhookId,
+    "x-event-id": req.eventId,
+    "x-delivery-id": req.deliveryId,
+    "x-topic": req.topic,
+    "x-attempt-number": String(req.attemptNumber),
+    "x-timestamp": String(Math.floor(nowMs / 1000)),
+  };
+  if (req.secret) headers["x-signature"] = sign(req.secret, req.body);
+  return headers;
+}
+
+/** Keep-alive agents shared by every request of a process. */
+export function createAgents(): Agents {
+  return {
+    http: new http.Agent({ keepAlive: true, scheduling: "lifo" }),
+    https: new https.Agent({ keepAlive: true, scheduling: "lifo" }),
+  };
+}
+
+export function destroyAgents(agents: Agents): void {
+  (agents.http as http.Agent | undefined)?.destroy();
+  (agents.https as https.Agent | undefined)?.destroy();
+}
+
+export interface SendOptions {
+  timeoutMs: number;
+  agents: Agents;
+  signal?: AbortSignal;
+}
+
+/** POST the delivery; never throws: every ending is an AttemptOutcome. */
+export function send(req: DeliveryRequest, options: SendOptions): Promise<AttemptOutcome> {
+  const startedAt = Date.now();
+  const headers = deliveryHeaders(req, startedAt);
+  return new Promise<AttemptOutcome>((resolve) => {
+    let statusCode: number | null = null;
+    let retryAfter: string | null = null;
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    let readBytes = 0;
+    let settled = false;
+
+    const finish = (error: { code?: unknown; name?: unknown; message?: string } | null) => {
+      if (settled) return;
+      settled = true;
+      const durationMs = Date.now() - startedAt;
+      const responseBody = kept.length > 0 ? Buffer.concat(kept).toString("utf8") : statusCode === null ? null : "";
+      if (error) {
+        resolve({
+          startedAt,
+          durationMs,
+          ok: false,
+          statusCode,
+          error: classifyError(error),
+          errorMessage: String(error.message ?? error.code ?? "request failed").slice(0, 500),
+          responseBody,
+          retryAfter,
+        });
+        return;
+      }
+      const cls = classifyStatus(statusCode ?? 0);
+      resolve({
+        startedAt,
+        durationMs,
+        ok: cls === null,
+        statusCode,
+        error: cls,
+        errorMessage: cls === null ? null : `HTTP ${statusCode}`,
+        responseBody,
+        retryAfter,
+      });
+    };
+
+    const stream = got.stream(req.url, {
+      method: "POST",
+      body: req.body,
+      headers,
+      agent: options.agents,
+      timeout: { request: options.timeoutMs },
+      retry: { limit: 0 },
+      followRedirect: false,
+      throwHttpErrors: false,
+      decompress: false,
+      signal: options.signal,
+    });
+    stream.on("response", (res: http.IncomingMessage) => {
+      statusCode = res.statusCode ?? null;
+      const ra = res.headers["retry-after"];
+      retryAfter = typeof ra === "string" ? ra : null;
+    });
+    stream.on("data", (chunk: Buffer) => {
+      readBytes += chunk.length;
+      if (keptBytes < KEPT_RESPONSE_BYTES) {
+        const part = chunk.subarray(0, KEPT_RESPONSE_BYTES - keptBytes);
+        kept.push(part);
+        keptBytes += part.length;
+      }
+      if (readBytes >= MAX_RESPONSE_READ) {
+        // Enough: the status is known and the receiver has had its say.
+        finish(null);
+        stream.destroy();
+      }
+    });
+    stream.on("end", () => finish(null));
+    stream.on("error", (err: Error & { code?: string }) => finish(err));
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * Typed errors. Every error a user can cause carries a string `code`; the CLI and
+ * the HTTP API map codes to exit codes and status codes in one place each.
+ */
+export type ErrorCode =
+  | "config_invalid"
+  | "validation_failed"
+  | "not_found"
+  | "unauthorized"
+  | "conflict"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "store_unavailable";
+
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+export class HookdError extends Error {
+  readonly code: ErrorCode;
+  readonly details: readonly ErrorDetail[];
+
+  constructor(code: ErrorCode, message: string, details: readonly ErrorDetail[] = []) {
+    super(message);
+    this.name = "HookdError";
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): { error: { code: ErrorCode; message: string; details: readonly ErrorDetail[] } } {
+    return { error: { code: this.code, message: this.message, details: this.details } };
+  }
+}
+
+export function validationError(details: ErrorDetail[]): HookdError {
+  const message = details.map((d) => `${d.field}: ${d.message}`).join("; ");
+  return new HookdError("validation_failed", message, details);
+}
+
+export function notFound(what: string, id: string): HookdError {
+  return new HookdError("not_found", `${what} ${id} not found`);
+}

@@ -1,0 +1,41 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import type { Db } from "./connect.js";
+
+export interface ApiKeyPrincipal {
+  keyId: string;
+  /** null for an admin key */
+  customerId: string | null;
+}
+
+export function hashKey(key: string): string {
+  return createHash("sha256").update(key).digest("hex");
+}
+
+/** A new key: shown once to the caller, only its hash is stored. */
+export async function createApiKey(
+  db: Db,
+  customerId: string | null,
+  now = Date.now(),
+): Promise<{ id: string; key: string; customerId: string | null; createdAt: number }> {
+  const key = `${customerId ? "hk_cus" : "hk_adm"}_${randomBytes(24).toString("base64url")}`;
+  const id = randomUUID();
+  await db
+    .insertInto("api_keys")
+    .values({ id, customer_id: customerId, key_hash: hashKey(key), prefix: key.slice(0, 12), created_at: now })
+    .execute();
+  return { id, key, customerId, createdAt: now };
+}
+
+/**
+ * The principal behind a presented key, or null. Looked up by hash, then the hashes
+ * compared in constant time so the comparison itself leaks nothing.
+ */
+export async function authenticate(db: Db, presented: string): Promise<ApiKeyPrincipal | null> {
+  const hash = hashKey(presented);
+  const row = await db.selectFrom("api_keys").selectAll().where("key_hash", "=", hash).executeTakeFirst();
+  if (!row) return null;
+  const a = Buffer.from(row.key_hash, "hex");
+  const b = Buffer.from(hash, "hex");
+  if (a.length !== b.length || !timingSafeEqual(a, b)) return null;
+  return { keyId: row.id, customerId: row.customer_id };
+}

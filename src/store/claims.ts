@@ -1,0 +1,151 @@
+/**
+ * The dispatcher's side of the store: claim due deliveries under a lease, hand back
+ * unsent ones, and record attempts. Claims are one atomic statement, so two
+ * dispatchers (processes) never hold the same row at once.
+ */
+import { sql } from "kysely";
+import { dialectOf, writeTransaction, type Db } from "./connect.js";
+import type { AttemptTable, DeliveryStatus } from "./schema.js";
+
+export interface ClaimedDelivery {
+  id: string;
+  event_id: string;
+  webhook_id: string;
+  attempts: number;
+  created_at: number;
+  lease_expires_at: number;
+  topic: string;
+  payload: string;
+  url: string;
+  hash_secret: string | null;
+}
+
+export interface ClaimOptions {
+  owner: string;
+  /** only deliveries due at or before this time */
+  cutoff: number;
+  now: number;
+  limit: number;
+  leaseMs: number;
+}
+
+export async function claimDue(db: Db, o: ClaimOptions): Promise<ClaimedDelivery[]> {
+  const expires = o.now + o.leaseMs;
+  let due = db
+    .selectFrom("deliveries as d")
+    .innerJoin("webhooks as w", "w.id", "d.webhook_id")
+    .select("d.id")
+    .where("d.status", "=", "pending")
+    .where("d.next_attempt_at", "<=", o.cutoff)
+    .where((eb) => eb.or([eb("d.lease_expires_at", "is", null), eb("d.lease_expires_at", "<=", o.now)]))
+    .where("w.active", "=", 1)
+    .where("w.deleted_at", "is", null)
+    .orderBy("d.next_attempt_at")
+    .limit(o.limit);
+  // PostgreSQL: skip rows another dispatcher is claiming right now. SQLite
+  // serialises writers, so the single UPDATE below is already atomic there.
+  if (dialectOf(db) === "postgres") due = due.forUpdate(["d"]).skipLocked();
+
+  const claimed = await db
+    .updateTable("deliveries")
+    .set({ lease_owner: o.owner, lease_expires_at: expires })
+    .where("id", "in", due)
+    .returning("id")
+    .execute();
+  if (claimed.length === 0) return [];
+
+  const rows = await db
+    .selectFrom("deliveries as d")
+    .innerJoin("events as e", "e.id", "d.event_id")
+    .innerJoin("webhooks as w", "w.id", "d.webhook_id")
+    .select([
+      "d.id",
+      "d.event_id",
+      "d.webhook_id",
+      "d.attempts",
+      "d.created_at",
+      "e.topic",
+      "e.payload",
+      "w.url",
+      "w.hash_secret",
+    ])
+    .where(
+      "d.id",
+      "in",
+      claimed.map((c) => c.id),
+    )
+    .where("d.lease_owner", "=", o.owner)
+    .orderBy("d.next_attempt_at")
+    .execute();
+  return rows.map((r) => ({ ...r, lease_expires_at: expires }));
+}
+
+/** Hand claims back untouched (shutdown, endpoint backing off, lease too short to send). */
+export async function releaseClaims(db: Db, owner: string, ids: readonly string[], waitReason?: string): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    let q = db
+      .updateTable("deliveries")
+      .set(waitReason ? { lease_owner: null, lease_expires_at: null, wait_reason: waitReason } : { lease_owner: null, lease_expires_at: null })
+      .where("id", "in", chunk)
+      .where("lease_owner", "=", owner);
+    await q.execute();
+  }
+}
+
+export interface AttemptRecord {
+  attempt: AttemptTable;
+  /** the delivery's new state */
+  status: DeliveryStatus;
+  nextAttemptAt: number | null;
+  waitReason: string | null;
+  lastError: string | null;
+}
+
+/**
+ * Record many attempts in one transaction (one commit, one fsync). A success marks
+ * the delivery delivered even if our lease lapsed meanwhile (it was delivered); a
+ * failure only reschedules a row we still hold, so a late writer never overwrites
+ * another dispatcher's newer state.
+ */
+export async function recordAttempts(db: Db, owner: string, records: readonly AttemptRecord[], now = Date.now()): Promise<void> {
+  if (records.length === 0) return;
+  await writeTransaction(db, async (trx) => {
+    for (const r of records) {
+      const a = r.attempt;
+      await trx
+        .insertInto("attempts")
+        .values(a)
+        .onConflict((oc) => oc.columns(["delivery_id", "number"]).doNothing())
+        .execute();
+      let q = trx
+        .updateTable("deliveries")
+        .set({
+          status: r.status,
+          attempts: a.number,
+          next_attempt_at: r.nextAttemptAt ?? sql<number>`next_attempt_at`,
+          last_status_code: a.status_code,
+          last_error: r.lastError,
+          wait_reason: r.waitReason,
+          lease_owner: null,
+          lease_expires_at: null,
+          finished_at: r.status === "pending" ? null : now,
+          updated_at: now,
+        })
+        .where("id", "=", a.delivery_id)
+        .where("status", "=", "pending");
+      if (r.status !== "delivered") q = q.where("lease_owner", "=", owner);
+      await q.execute();
+    }
+  });
+}
+
+export async function countDue(db: Db, cutoff: number): Promise<number> {
+  const { n } = await db
+    .selectFrom("deliveries")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("status", "=", "pending")
+    .where("next_attempt_at", "<=", cutoff)
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}

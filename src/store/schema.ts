@@ -1,0 +1,94 @@
+/**
+ * The one `Database` type: an interface per table. Times are Unix milliseconds in
+ * integer columns so SQLite and PostgreSQL (bigint) store and compare them alike.
+ */
+
+
+export interface CustomerTable {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  /** null for an admin key */
+  customer_id: string | null;
+  /** sha256 hex of the key; the key itself is never stored */
+  key_hash: string;
+  /** first characters of the key, to tell keys apart in listings */
+  prefix: string;
+  created_at: number;
+}
+
+export interface WebhookTable {
+  id: string;
+  customer_id: string;
+  url: string;
+  group: string;
+  action: string;
+  topic: string;
+  hash_secret: string | null;
+  /** 1 or 0: an integer so both dialects store it alike */
+  active: number;
+  created_at: number;
+  updated_at: number;
+  /** soft delete: history (deliveries, attempts) keeps pointing at it */
+  deleted_at: number | null;
+}
+
+export interface EventTable {
+  id: string;
+  customer_id: string;
+  topic: string;
+  /** the JSON text exactly as published */
+  payload: string;
+  idempotency_key: string | null;
+  created_at: number;
+}
+
+export type DeliveryStatus = "pending" | "delivered" | "failed" | "cancelled";
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ["pending", "delivered", "failed", "cancelled"];
+
+export interface DeliveryTable {
+  id: string;
+  event_id: string;
+  webhook_id: string;
+  customer_id: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: number;
+  /** which dispatcher holds the row, and until when; null when nobody does */
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  /** why a pending delivery is waiting: backoff, retry_after, endpoint_backoff, … */
+  wait_reason: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export interface AttemptTable {
+  delivery_id: string;
+  number: number;
+  started_at: number;
+  duration_ms: number;
+  status_code: number | null;
+  /** error class: timeout, refused, reset, dns, tls, redirect, http, protocol, blocked, … */
+  error: string | null;
+  error_message: string | null;
+  /** first 1 KiB of the response body */
+  response_body: string | null;
+}
+
+
+export interface Database {
+  customers: CustomerTable;
+  api_keys: ApiKeyTable;
+  webhooks: WebhookTable;
+  events: EventTable;
+  deliveries: DeliveryTable;
+  attempts: AttemptTable;
+}

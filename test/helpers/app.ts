@@ -1,0 +1,45 @@
+/**
+ * A real SQLite file in a fresh temp folder per test, opened through the same code
+ * path as the CLI with the test environment's config.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { openApp, type App } from "../../src/app.js";
+import { silentLogger } from "../../src/logger.js";
+import { createCustomer } from "../../src/store/customers.js";
+import { createWebhook } from "../../src/store/webhooks.js";
+
+export interface TestApp extends App {
+  dir: string;
+  dbFile: string;
+  /** a customer and helpers bound to it */
+  customerId: string;
+  hook(url: string, topic?: string, secret?: string | null): Promise<string>;
+}
+
+export function tempDir(prefix = "hookd-test-"): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function testApp(overrides: Record<string, unknown> = {}): Promise<TestApp & { cleanup: () => Promise<void> }> {
+  const { dir, cleanup } = tempDir();
+  const dbFile = path.join(dir, "hookd.sqlite");
+  const app = await openApp({ env: { HOOKD_ENV: "test", HOOKD_DB: dbFile }, overrides, logger: silentLogger });
+  const customer = await createCustomer(app.store.db, "acme");
+  return Object.assign(app, {
+    dir,
+    dbFile,
+    customerId: customer.id,
+    async hook(url: string, topic = "orders:created", secret: string | null = "s3cret") {
+      const [group, action] = topic.split(":");
+      const row = await createWebhook(app.store.db, customer.id, { url, group, action, hash_secret: secret }, app.webhookRules);
+      return row.id;
+    },
+    async cleanup() {
+      await app.close();
+      cleanup();
+    },
+  });
+}

@@ -1,0 +1,34 @@
+/** Run the built CLI (dist/) as a user would: a child process with exit code and output. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function spawnCli(args: string[], env: Record<string, string> = {}, cwd?: string): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, HOOKD_ENV: "test", ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
+
+export function collect(child: ChildProcess, stdin?: string | Buffer): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  if (stdin !== undefined) child.stdin?.end(stdin);
+  else child.stdin?.end();
+  return new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
+export function runCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string; stdin?: string | Buffer } = {}): Promise<CliResult> {
+  return collect(spawnCli(args, env, options.cwd), options.stdin);
+}
