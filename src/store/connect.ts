@@ -97,6 +97,9 @@ export function dialectOf(db: Kysely<any>): Dialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? "postgres" : "sqlite";
 }
 
+/** Connection-scoped handles inside our BEGIN IMMEDIATE (Kysely does not mark them as transactions). */
+const openSqliteTransactions = new WeakSet<Kysely<Database>>();
+
 /**
  * Run `fn` in a write transaction. On SQLite it is BEGIN IMMEDIATE: taking the write
  * lock up front means the busy timeout applies, instead of a read-then-write upgrade
@@ -104,9 +107,10 @@ export function dialectOf(db: Kysely<any>): Dialect {
  * existing transaction (the library's transactional outbox) it just runs there.
  */
 export async function writeTransaction<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-  if (db.isTransaction) return fn(db);
+  if (db.isTransaction || openSqliteTransactions.has(db)) return fn(db);
   if (dialectOf(db) === "postgres") return db.transaction().execute((trx: Transaction<Database>) => fn(trx));
   return db.connection().execute(async (conn) => {
+    openSqliteTransactions.add(conn);
     await sql`begin immediate`.execute(conn);
     try {
       const result = await fn(conn);
