@@ -4,6 +4,7 @@
  * (as of the tick's start) remains. No transaction is ever open across a request.
  */
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Agents } from "got";
@@ -99,6 +100,8 @@ export class Dispatcher {
     const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     const stop = options.signal;
     const hard = new AbortController();
+    // Every in-flight request listens on it; that is expected, not a leak.
+    setMaxListeners(0, hard.signal);
     let graceTimer: NodeJS.Timeout | null = null;
     const onStop = () => {
       graceTimer = setTimeout(() => hard.abort(), settings.shutdownGraceMs);
@@ -192,12 +195,14 @@ export class Dispatcher {
       progress();
     };
 
-    // Bound what is claimed but not yet finished, so memory stays flat on any backlog.
-    const maxOutstanding = Math.max(settings.batchSize * 2, settings.concurrency * 2);
+    // Bound what is claimed but not yet finished, so memory stays flat on any backlog,
+    // and claim whole batches only: one claim per finished delivery would cost a
+    // write statement per request.
+    const batchSize = Math.max(settings.batchSize, settings.concurrency);
     const outstanding = new Set<Promise<void>>();
     let claimFailures = 0;
     while (!stop?.aborted) {
-      if (outstanding.size >= maxOutstanding) {
+      if (outstanding.size > batchSize) {
         await Promise.race(outstanding);
         continue;
       }
@@ -208,7 +213,7 @@ export class Dispatcher {
           owner,
           cutoff,
           now,
-          limit: Math.min(settings.batchSize, maxOutstanding - outstanding.size),
+          limit: batchSize,
           leaseMs,
         });
         claimFailures = 0;
