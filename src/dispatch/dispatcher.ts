@@ -4,7 +4,6 @@
  * (as of the tick's start) remains. No transaction is ever open across a request.
  */
 import { randomUUID } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Agents } from "got";
@@ -99,12 +98,15 @@ export class Dispatcher {
     const cutoff = started;
     const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     const stop = options.signal;
-    const hard = new AbortController();
-    // Every in-flight request listens on it; that is expected, not a leak.
-    setMaxListeners(0, hard.signal);
+    // One controller per request, aborted together when the grace period ends. A
+    // single shared signal would collect one listener per request ever sent (got
+    // never removes its own), and adding to a long listener list is O(n).
+    const inFlight = new Set<AbortController>();
     let graceTimer: NodeJS.Timeout | null = null;
     const onStop = () => {
-      graceTimer = setTimeout(() => hard.abort(), settings.shutdownGraceMs);
+      graceTimer = setTimeout(() => {
+        for (const c of inFlight) c.abort();
+      }, settings.shutdownGraceMs);
       graceTimer.unref();
     };
     if (stop?.aborted) onStop();
@@ -154,6 +156,8 @@ export class Dispatcher {
         progress();
         return;
       }
+      const controller = new AbortController();
+      inFlight.add(controller);
       const outcome = await send(
         {
           url: d.url,
@@ -165,8 +169,8 @@ export class Dispatcher {
           topic: d.topic,
           attemptNumber: d.attempts + 1,
         },
-        { timeoutMs: settings.timeoutMs, agents: this.agents, signal: hard.signal },
-      );
+        { timeoutMs: settings.timeoutMs, agents: this.agents, signal: controller.signal },
+      ).finally(() => inFlight.delete(controller));
       if (outcome.error === "aborted") {
         // Cut off by shutdown: not an attempt. The receiver may have seen it; it will be sent again.
         recorder.release(d.id);
@@ -200,10 +204,13 @@ export class Dispatcher {
     // write statement per request.
     const batchSize = Math.max(settings.batchSize, settings.concurrency);
     const outstanding = new Set<Promise<void>>();
+    // Woken when a delivery finishes and a whole batch fits again. (Promise.race over
+    // the outstanding set would attach a handler to every member on every wait.)
+    let room: (() => void) | null = null;
     let claimFailures = 0;
     while (!stop?.aborted) {
       if (outstanding.size > batchSize) {
-        await Promise.race(outstanding);
+        await new Promise<void>((resolve) => (room = resolve));
         continue;
       }
       let batch: ClaimedDelivery[];
@@ -230,12 +237,19 @@ export class Dispatcher {
       if (batch.length === 0) break;
       summary.claimed += batch.length;
       for (const d of batch) {
-        const task = limiterFor(d.webhook_id)(() => global(() => deliver(d)))
+        const task: Promise<void> = limiterFor(d.webhook_id)(() => global(() => deliver(d)))
           .catch((err: unknown) => {
             // deliver() handles every request outcome; this is a bug guard, and the lease brings the row back.
             logger.error({ err: (err as Error).message, delivery: d.id }, "unexpected error while delivering");
           })
-          .finally(() => outstanding.delete(task));
+          .finally(() => {
+            outstanding.delete(task);
+            if (room && outstanding.size <= batchSize) {
+              const wake = room;
+              room = null;
+              wake();
+            }
+          });
         outstanding.add(task);
       }
     }
