@@ -39,7 +39,9 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     await store.close();
     throw err;
   }
-  const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger);
+  const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger, {
+    allowPrivateAddresses: config.security.allowPrivateAddresses,
+  });
   let closed = false;
   return {
     config,

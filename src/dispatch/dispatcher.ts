@@ -11,8 +11,9 @@ import type { Logger } from "pino";
 import { claimDue, countDue, type ClaimedDelivery } from "../store/claims.js";
 import type { Db } from "../store/connect.js";
 import type { RetryPolicy } from "./backoff.js";
+import type { DispatchObserver } from "./observer.js";
 import { AttemptRecorder } from "./recorder.js";
-import { createAgents, destroyAgents, send } from "./request.js";
+import { createAgents, destroyAgents, send, type AgentRules } from "./request.js";
 import { decide } from "./result.js";
 
 export interface DispatchSettings {
@@ -64,14 +65,22 @@ const CLAIM_TRIES = 3;
 export class Dispatcher {
   private readonly agents: Agents;
   private running: Promise<TickSummary> | null = null;
+  private readonly observers = new Set<DispatchObserver>();
 
   constructor(
     private readonly db: Db,
     private readonly settings: DispatchSettings,
     private readonly policy: RetryPolicy,
     private readonly logger: Logger,
+    agentRules?: AgentRules,
   ) {
-    this.agents = createAgents();
+    this.agents = createAgents(agentRules);
+  }
+
+  /** Report attempts and ticks to `observer` (metrics); returns a function that stops it. */
+  observe(observer: DispatchObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   get busy(): boolean {
@@ -179,6 +188,7 @@ export class Dispatcher {
         return;
       }
       const { record, verdict } = decide(d, outcome, this.policy, Date.now());
+      for (const o of this.observers) o.attempt?.(outcome, verdict);
       recorder.add(record);
       summary[verdict]++;
       if (verdict !== "delivered") {
@@ -272,6 +282,7 @@ export class Dispatcher {
       },
       "tick",
     );
+    for (const o of this.observers) o.tick?.(summary);
     return summary;
   }
 }
