@@ -33,6 +33,11 @@ export function explain(err: unknown, bodyLimit: number): HookdError | null {
       return new HookdError("unsupported_media_type", "request bodies must be JSON: send Content-Type: application/json");
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return new HookdError("payload_too_large", `the request body is larger than ${bodyLimit} bytes`);
+    case "FST_ERR_BAD_URL":
+      return validationError([{ field: "(path)", message: "is not a valid URL path (bad percent-encoding)" }]);
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      // Longer than any id we hand out, so certainly not an existing resource.
+      return new HookdError("not_found", "no such resource: the id is too long");
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
       return validationError([{ field: "(body)", message: "its length does not match Content-Length" }]);
     case "SQLITE_BUSY":

@@ -30,7 +30,13 @@ export interface ApiServer {
 export function buildServer(app: App): FastifyInstance {
   const bodyLimit = app.config.limits.maxPayloadBytes + ENVELOPE_BYTES;
   // Widened: fastify types its instance by logger, and routes are written against the base logger.
-  const server = Fastify({ loggerInstance: app.logger as FastifyBaseLogger, bodyLimit, routerOptions: { ignoreTrailingSlash: true } });
+  const server = Fastify({
+    loggerInstance: app.logger as FastifyBaseLogger,
+    bodyLimit,
+    routerOptions: { ignoreTrailingSlash: true },
+    // Errors the router raises before any route (bad percent-encoding, over-long ids) get our shape too.
+    frameworkErrors: (err, request, reply) => sendError(err, request, reply, bodyLimit),
+  });
   server.setValidatorCompiler(validatorCompiler);
   acceptJsonBodies(server);
   server.setErrorHandler((err, request, reply) => sendError(err, request, reply, bodyLimit));

@@ -26,6 +26,10 @@ describe("/healthz", () => {
     const down = await h.call("GET", "/healthz/", { key: null });
     expect(down.status).toBe(503);
     expect(down.body.error.code).toBe("store_unavailable");
+    // Anything unexpected is a generic 500: no message from inside, no stack trace.
+    const broken = await h.call("GET", "/webhooks/");
+    expect(broken.status).toBe(500);
+    expect(broken.body).toEqual({ error: { code: "internal", message: "internal server error", details: [] } });
   });
 });
 

@@ -224,9 +224,15 @@ describe("authentication and unknown routes", () => {
     expect(await count()).toBe(0);
   });
 
-  it("answers 404 in the error shape for an unknown route", async () => {
+  it("answers unknown routes and unroutable paths in the error shape", async () => {
     const res = await h.call("GET", "/nothing-here/");
     expect(res.status).toBe(404);
     expect(res.body.error).toEqual({ code: "not_found", message: "no such route: GET /nothing-here/", details: [] });
+    const long = await h.call("GET", `/webhooks/${"a".repeat(300)}/`);
+    expect(long.status).toBe(404);
+    expect(long.body.error.code).toBe("not_found");
+    const encoding = await h.call("GET", "/webhooks/%zz/");
+    expect(encoding.status).toBe(400);
+    expect(encoding.body.error.details).toEqual([{ field: "(path)", message: expect.stringContaining("percent-encoding") }]);
   });
 });
