@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { openApp, type App } from "../app.js";
+import { explainStoreError } from "../store/connect.js";
 import { exitCodeFor, reportError } from "./output.js";
 
 export interface GlobalOptions {
@@ -22,7 +23,8 @@ export async function withApp(
   try {
     app = await openApp({ configFile: config, migrate: options.migrate });
     await fn(app, json);
-  } catch (err) {
+  } catch (caught) {
+    const err = (app && explainStoreError(caught, app.store.location)) ?? caught;
     reportError(err, json);
     process.exitCode = exitCodeFor(err);
   } finally {

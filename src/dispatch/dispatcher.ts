@@ -15,7 +15,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import type { Agents } from "got";
 import type { Logger } from "pino";
 import { claimDue, claimProbes, countDue, expireWaiting, type ClaimedDelivery } from "../store/claims.js";
-import type { Db } from "../store/connect.js";
+import { explainStoreError, type Db } from "../store/connect.js";
 import { parseRetryAfter, type RetryPolicy } from "./backoff.js";
 import { endpointBackoffUntil, endpointVerdict } from "./health.js";
 import { AttemptRecorder } from "./recorder.js";
@@ -79,6 +79,8 @@ export class Dispatcher {
     private readonly settings: DispatchSettings,
     private readonly policy: RetryPolicy,
     private readonly logger: Logger,
+    /** named in error messages */
+    private readonly storeLocation = "store",
   ) {
     this.agents = createAgents();
   }
@@ -272,7 +274,8 @@ export class Dispatcher {
         } catch (err) {
           logger.warn({ err: (err as Error).message, try: attempt }, "could not claim deliveries");
           if (attempt >= CLAIM_TRIES) {
-            summary.error = `could not claim deliveries: ${(err as Error).message}`;
+            const explained = explainStoreError(err, this.storeLocation)?.message ?? (err as Error).message;
+            summary.error = `could not claim deliveries, will try again next tick: ${explained}`;
             return null;
           }
           await new Promise((r) => setTimeout(r, 1000));
@@ -281,7 +284,10 @@ export class Dispatcher {
     };
 
     try {
-      await expireWaiting(db, Date.now(), policy.maxAgeSeconds * 1000);
+      // Housekeeping; if the store is busy it waits for the next tick.
+      await expireWaiting(db, Date.now(), policy.maxAgeSeconds * 1000).catch((err: unknown) =>
+        logger.warn({ err: (err as Error).message }, "could not expire deliveries that aged out while waiting"),
+      );
       const probes = await claim(() => claimProbes(db, { owner, cutoff, now: Date.now(), leaseMs }));
       if (probes) schedule(probes);
 
