@@ -39,7 +39,7 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     await store.close();
     throw err;
   }
-  const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger, {
+  const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger, store.location, {
     allowPrivateAddresses: config.security.allowPrivateAddresses,
   });
   let closed = false;

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { openApp, type App } from "../app.js";
+import { explainStoreError } from "../store/connect.js";
 import { exitCodeFor, reportError } from "./output.js";
 
 export interface GlobalOptions {
@@ -12,13 +13,18 @@ export function globals(cmd: Command): GlobalOptions {
 }
 
 /** Open the app for one command, run it, close it; errors become one line and an exit code. */
-export async function withApp(cmd: Command, fn: (app: App, json: boolean) => Promise<void>): Promise<void> {
+export async function withApp(
+  cmd: Command,
+  fn: (app: App, json: boolean) => Promise<void>,
+  options: { migrate?: boolean } = {},
+): Promise<void> {
   const { config, json = false } = globals(cmd);
   let app: App | null = null;
   try {
-    app = await openApp({ configFile: config });
+    app = await openApp({ configFile: config, migrate: options.migrate });
     await fn(app, json);
-  } catch (err) {
+  } catch (caught) {
+    const err = (app && explainStoreError(caught, app.store.location)) ?? caught;
     reportError(err, json);
     process.exitCode = exitCodeFor(err);
   } finally {

@@ -2,15 +2,22 @@
  * A tick: claim due deliveries in batches under a lease, send them with a global
  * concurrency limit and a per-webhook cap, record every attempt, until nothing due
  * (as of the tick's start) remains. No transaction is ever open across a request.
+ *
+ * Endpoint backoff: a webhook whose endpoint fails is "down" for the rest of the
+ * tick (its queued deliveries go back unsent) and is recorded as failing; later
+ * ticks send it a single probe until one succeeds. A webhook whose queue is long
+ * (slow or dead receiver) is left out of further claims, so it cannot fill the
+ * dispatcher with work that waits while healthy receivers could be served.
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Agents } from "got";
 import type { Logger } from "pino";
-import { claimDue, countDue, type ClaimedDelivery } from "../store/claims.js";
-import type { Db } from "../store/connect.js";
-import type { RetryPolicy } from "./backoff.js";
+import { claimDue, claimProbes, countDue, expireWaiting, type ClaimedDelivery } from "../store/claims.js";
+import { explainStoreError, type Db } from "../store/connect.js";
+import { parseRetryAfter, type RetryPolicy } from "./backoff.js";
+import { endpointBackoffUntil, endpointVerdict } from "./health.js";
 import type { DispatchObserver } from "./observer.js";
 import { AttemptRecorder } from "./recorder.js";
 import { createAgents, destroyAgents, send, type AgentRules } from "./request.js";
@@ -35,8 +42,10 @@ export interface TickSummary {
   failed: number;
   /** attempt failed, retry scheduled */
   rescheduled: number;
-  /** claimed but handed back unsent (shutdown, lease too short); due again at once */
+  /** claimed but handed back unsent (endpoint backing off, shutdown, lease too short) */
   deferred: number;
+  /** probes sent to failing webhooks */
+  probes: number;
   /** true when a signal stopped the tick early */
   interrupted: boolean;
   /** set when the store could not be reached and the tick gave up early */
@@ -72,6 +81,8 @@ export class Dispatcher {
     private readonly settings: DispatchSettings,
     private readonly policy: RetryPolicy,
     private readonly logger: Logger,
+    /** named in error messages */
+    private readonly storeLocation = "store",
     agentRules?: AgentRules,
   ) {
     this.agents = createAgents(agentRules);
@@ -102,7 +113,7 @@ export class Dispatcher {
   }
 
   private async runTick(options: TickOptions): Promise<TickSummary> {
-    const { settings, db, logger } = this;
+    const { settings, db, logger, policy } = this;
     const started = Date.now();
     const cutoff = started;
     const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -117,6 +128,7 @@ export class Dispatcher {
         for (const c of inFlight) c.abort();
       }, settings.shutdownGraceMs);
       graceTimer.unref();
+      wake();
     };
     if (stop?.aborted) onStop();
     else stop?.addEventListener("abort", onStop, { once: true });
@@ -129,6 +141,7 @@ export class Dispatcher {
       failed: 0,
       rescheduled: 0,
       deferred: 0,
+      probes: 0,
       interrupted: false,
       error: null,
     };
@@ -155,16 +168,24 @@ export class Dispatcher {
       }
       return l;
     };
+    /** webhooks whose endpoint failed during this tick: nothing more is sent to them */
+    const down = new Set<string>();
+    const batchSize = Math.max(settings.batchSize, settings.concurrency);
+    /** a webhook with this many deliveries queued is left out of claims until half drain */
+    const queueCap = Math.max(batchSize, settings.perWebhookConcurrency * 4);
+    const busy = new Set<string>();
+
+    const defer = (d: ClaimedDelivery, reason?: string) => {
+      recorder.release(d.id, reason);
+      summary.deferred++;
+      progress();
+    };
 
     const deliver = async (d: ClaimedDelivery): Promise<void> => {
+      if (down.has(d.webhook_id)) return defer(d, "endpoint_backoff");
       // Never start a request that could outlive its lease: another dispatcher may
       // legitimately take the row then.
-      if (stop?.aborted || Date.now() + settings.timeoutMs + margin > d.lease_expires_at) {
-        recorder.release(d.id);
-        summary.deferred++;
-        progress();
-        return;
-      }
+      if (stop?.aborted || Date.now() + settings.timeoutMs + margin > d.lease_expires_at) return defer(d);
       const controller = new AbortController();
       inFlight.add(controller);
       const outcome = await send(
@@ -180,17 +201,33 @@ export class Dispatcher {
         },
         { timeoutMs: settings.timeoutMs, agents: this.agents, signal: controller.signal },
       ).finally(() => inFlight.delete(controller));
-      if (outcome.error === "aborted") {
-        // Cut off by shutdown: not an attempt. The receiver may have seen it; it will be sent again.
-        recorder.release(d.id);
-        summary.deferred++;
-        progress();
-        return;
-      }
-      const { record, verdict } = decide(d, outcome, this.policy, Date.now());
+      // Cut off by shutdown: not an attempt. The receiver may have seen it; it will be sent again.
+      if (outcome.error === "aborted") return defer(d);
+
+      const now = Date.now();
+      const { record, verdict } = decide(d, outcome, policy, now);
       for (const o of this.observers) o.attempt?.(outcome, verdict);
       recorder.add(record);
       summary[verdict]++;
+      const endpoint = endpointVerdict(outcome);
+      if (endpoint === "healthy" && (d.probe || down.has(d.webhook_id))) {
+        down.delete(d.webhook_id);
+        recorder.changeHealth({ kind: "up", webhookId: d.webhook_id });
+        logger.info({ webhook: d.webhook_id }, "webhook recovered");
+        // Written now, so the next claim sees the webhook healthy and drains its backlog.
+        await recorder.flush();
+      } else if (endpoint !== "healthy" && !down.has(d.webhook_id)) {
+        down.add(d.webhook_id);
+        const error = record.lastError ?? "failed";
+        if (endpoint === "gone") {
+          recorder.changeHealth({ kind: "gone", webhookId: d.webhook_id, error: "410 Gone" });
+          logger.warn({ webhook: d.webhook_id }, "receiver answered 410 Gone: webhook disabled");
+        } else {
+          const retryAfter = outcome.statusCode === 429 || outcome.statusCode === 503 ? parseRetryAfter(outcome.retryAfter ?? undefined, now) : null;
+          const backoffUntil = endpointBackoffUntil(policy, d.consecutive_failures + 1, now, retryAfter);
+          recorder.changeHealth({ kind: "down", webhookId: d.webhook_id, backoffUntil, error });
+        }
+      }
       if (verdict !== "delivered") {
         logger.warn(
           {
@@ -209,44 +246,23 @@ export class Dispatcher {
       progress();
     };
 
-    // Bound what is claimed but not yet finished, so memory stays flat on any backlog,
-    // and claim whole batches only: one claim per finished delivery would cost a
-    // write statement per request.
-    const batchSize = Math.max(settings.batchSize, settings.concurrency);
     const outstanding = new Set<Promise<void>>();
-    // Woken when a delivery finishes and a whole batch fits again. (Promise.race over
-    // the outstanding set would attach a handler to every member on every wait.)
-    let room: (() => void) | null = null;
-    let claimFailures = 0;
-    while (!stop?.aborted) {
-      if (outstanding.size > batchSize) {
-        await new Promise<void>((resolve) => (room = resolve));
-        continue;
-      }
-      let batch: ClaimedDelivery[];
-      try {
-        const now = Date.now();
-        batch = await claimDue(db, {
-          owner,
-          cutoff,
-          now,
-          limit: batchSize,
-          leaseMs,
-        });
-        claimFailures = 0;
-      } catch (err) {
-        claimFailures++;
-        logger.warn({ err: (err as Error).message, try: claimFailures }, "could not claim deliveries");
-        if (claimFailures >= CLAIM_TRIES) {
-          summary.error = `could not claim deliveries: ${(err as Error).message}`;
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 1000));
-        continue;
-      }
-      if (batch.length === 0) break;
+    // The claim loop sleeps until a delivery finishes (or a stop arrives).
+    let sleeper: (() => void) | null = null;
+    function wake() {
+      const s = sleeper;
+      sleeper = null;
+      s?.();
+    }
+    const nap = () => new Promise<void>((resolve) => (sleeper = resolve));
+    const queued = (webhookId: string) => {
+      const l = perWebhook.get(webhookId);
+      return l ? l.activeCount + l.pendingCount : 0;
+    };
+    const schedule = (batch: ClaimedDelivery[]) => {
       summary.claimed += batch.length;
       for (const d of batch) {
+        if (d.probe) summary.probes++;
         const task: Promise<void> = limiterFor(d.webhook_id)(() => global(() => deliver(d)))
           .catch((err: unknown) => {
             // deliver() handles every request outcome; this is a bug guard, and the lease brings the row back.
@@ -254,19 +270,65 @@ export class Dispatcher {
           })
           .finally(() => {
             outstanding.delete(task);
-            if (room && outstanding.size <= batchSize) {
-              const wake = room;
-              room = null;
-              wake();
-            }
+            wake();
           });
         outstanding.add(task);
+        if (queued(d.webhook_id) >= queueCap) busy.add(d.webhook_id);
       }
+    };
+
+    const claim = async (fn: () => Promise<ClaimedDelivery[]>): Promise<ClaimedDelivery[] | null> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await fn();
+        } catch (err) {
+          logger.warn({ err: (err as Error).message, try: attempt }, "could not claim deliveries");
+          if (attempt >= CLAIM_TRIES) {
+            const explained = explainStoreError(err, this.storeLocation)?.message ?? (err as Error).message;
+            summary.error = `could not claim deliveries, will try again next tick: ${explained}`;
+            return null;
+          }
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    };
+
+    try {
+      // Housekeeping; if the store is busy it waits for the next tick.
+      await expireWaiting(db, Date.now(), policy.maxAgeSeconds * 1000).catch((err: unknown) =>
+        logger.warn({ err: (err as Error).message }, "could not expire deliveries that aged out while waiting"),
+      );
+      const probes = await claim(() => claimProbes(db, { owner, cutoff, now: Date.now(), leaseMs }));
+      if (probes) schedule(probes);
+
+      // Enough work is queued when the global limiter has a batch waiting; what
+      // waits behind a busy webhook's own cap does not count.
+      const enoughWork = () => global.activeCount + global.pendingCount >= batchSize || outstanding.size >= batchSize * 4;
+      while (!stop?.aborted && summary.error === null) {
+        for (const id of busy) if (queued(id) < queueCap / 2) busy.delete(id);
+        if (enoughWork()) {
+          await nap();
+          continue;
+        }
+        const batch = await claim(() =>
+          claimDue(db, { owner, cutoff, now: Date.now(), limit: batchSize, leaseMs, excludeWebhooks: [...down, ...busy] }),
+        );
+        if (batch === null) break;
+        if (batch.length > 0) {
+          schedule(batch);
+          continue;
+        }
+        // Nothing claimable now. Left-out webhooks may drain, and in-flight
+        // requests may bring a webhook back: look again after each finishes.
+        if (outstanding.size === 0) break;
+        await nap();
+      }
+      await Promise.all(outstanding);
+    } finally {
+      await recorder.flush();
+      if (graceTimer) clearTimeout(graceTimer);
+      stop?.removeEventListener("abort", onStop);
     }
-    await Promise.all(outstanding);
-    await recorder.flush();
-    if (graceTimer) clearTimeout(graceTimer);
-    stop?.removeEventListener("abort", onStop);
 
     summary.interrupted = stop?.aborted ?? false;
     summary.duration_ms = Date.now() - started;
@@ -277,6 +339,7 @@ export class Dispatcher {
         failed: summary.failed,
         rescheduled: summary.rescheduled,
         deferred: summary.deferred,
+        probes: summary.probes,
         duration_ms: summary.duration_ms,
         interrupted: summary.interrupted,
       },

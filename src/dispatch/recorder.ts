@@ -5,7 +5,7 @@
  * duplicates, never losses.
  */
 import type { Logger } from "pino";
-import { recordAttempts, releaseClaims, type AttemptRecord } from "../store/claims.js";
+import { recordAttempts, releaseClaims, type AttemptRecord, type HealthChange } from "../store/claims.js";
 import type { Db } from "../store/connect.js";
 
 const FLUSH_SIZE = 256;
@@ -14,6 +14,7 @@ const WRITE_TRIES = 5;
 
 export class AttemptRecorder {
   private records: AttemptRecord[] = [];
+  private health: HealthChange[] = [];
   private releases = new Map<string, string | undefined>();
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
@@ -29,13 +30,19 @@ export class AttemptRecorder {
     this.schedule();
   }
 
+  /** A webhook-level change, written in the same transaction as the attempts. */
+  changeHealth(change: HealthChange): void {
+    this.health.push(change);
+    this.schedule();
+  }
+
   release(id: string, waitReason?: string): void {
     this.releases.set(id, waitReason);
     this.schedule();
   }
 
   private schedule(): void {
-    if (this.records.length + this.releases.size >= FLUSH_SIZE) {
+    if (this.records.length + this.health.length + this.releases.size >= FLUSH_SIZE) {
       void this.flush();
     } else if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
@@ -49,18 +56,20 @@ export class AttemptRecorder {
       this.timer = null;
     }
     const records = this.records;
+    const health = this.health;
     const releases = this.releases;
     this.records = [];
+    this.health = [];
     this.releases = new Map();
-    if (records.length === 0 && releases.size === 0) return this.chain;
-    this.chain = this.chain.then(() => this.write(records, releases));
+    if (records.length === 0 && health.length === 0 && releases.size === 0) return this.chain;
+    this.chain = this.chain.then(() => this.write(records, health, releases));
     return this.chain;
   }
 
-  private async write(records: AttemptRecord[], releases: Map<string, string | undefined>): Promise<void> {
+  private async write(records: AttemptRecord[], health: HealthChange[], releases: Map<string, string | undefined>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await recordAttempts(this.db, this.owner, records);
+        await recordAttempts(this.db, this.owner, records, health);
         const byReason = new Map<string | undefined, string[]>();
         for (const [id, reason] of releases) byReason.set(reason, [...(byReason.get(reason) ?? []), id]);
         for (const [reason, ids] of byReason) await releaseClaims(this.db, this.owner, ids, reason);

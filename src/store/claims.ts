@@ -1,7 +1,7 @@
 /**
  * The dispatcher's side of the store: claim due deliveries under a lease, hand back
- * unsent ones, and record attempts. Claims are one atomic statement, so two
- * dispatchers (processes) never hold the same row at once.
+ * unsent ones, and record attempts and endpoint health. Claims are one atomic
+ * statement, so two dispatchers (processes) never hold the same row at once.
  */
 import { sql } from "kysely";
 import { dialectOf, writeTransaction, type Db } from "./connect.js";
@@ -18,6 +18,10 @@ export interface ClaimedDelivery {
   payload: string;
   url: string;
   hash_secret: string | null;
+  /** the webhook's failures in a row so far (0 when healthy) */
+  consecutive_failures: number;
+  /** true for the one delivery that tests whether a failing webhook has recovered */
+  probe: boolean;
 }
 
 export interface ClaimOptions {
@@ -27,10 +31,12 @@ export interface ClaimOptions {
   now: number;
   limit: number;
   leaseMs: number;
+  /** webhooks to leave alone in this claim (busy or down in this tick) */
+  excludeWebhooks?: readonly string[];
 }
 
+/** Due deliveries of healthy, active webhooks, oldest first. */
 export async function claimDue(db: Db, o: ClaimOptions): Promise<ClaimedDelivery[]> {
-  const expires = o.now + o.leaseMs;
   let due = db
     .selectFrom("deliveries as d")
     .innerJoin("webhooks as w", "w.id", "d.webhook_id")
@@ -40,20 +46,70 @@ export async function claimDue(db: Db, o: ClaimOptions): Promise<ClaimedDelivery
     .where((eb) => eb.or([eb("d.lease_expires_at", "is", null), eb("d.lease_expires_at", "<=", o.now)]))
     .where("w.active", "=", 1)
     .where("w.deleted_at", "is", null)
+    .where("w.failing_since", "is", null)
     .orderBy("d.next_attempt_at")
     .limit(o.limit);
+  if (o.excludeWebhooks && o.excludeWebhooks.length > 0) due = due.where("d.webhook_id", "not in", o.excludeWebhooks);
   // PostgreSQL: skip rows another dispatcher is claiming right now. SQLite
   // serialises writers, so the single UPDATE below is already atomic there.
   if (dialectOf(db) === "postgres") due = due.forUpdate(["d"]).skipLocked();
 
+  const expires = o.now + o.leaseMs;
   const claimed = await db
     .updateTable("deliveries")
     .set({ lease_owner: o.owner, lease_expires_at: expires })
     .where("id", "in", due)
     .returning("id")
     .execute();
-  if (claimed.length === 0) return [];
+  return loadClaimed(
+    db,
+    o.owner,
+    claimed.map((c) => c.id),
+    expires,
+    new Set(),
+  );
+}
 
+/**
+ * One probe per failing webhook whose backoff has passed: its oldest due delivery.
+ * The webhook's backoff is pushed to the lease's end in the same transaction, so no
+ * other dispatcher probes it at the same time.
+ */
+export async function claimProbes(db: Db, o: Omit<ClaimOptions, "limit" | "excludeWebhooks">): Promise<ClaimedDelivery[]> {
+  const expires = o.now + o.leaseMs;
+  const ids = await writeTransaction(db, async (trx) => {
+    const failing = await trx
+      .selectFrom("webhooks")
+      .select("id")
+      .where("failing_since", "is not", null)
+      .where("active", "=", 1)
+      .where("deleted_at", "is", null)
+      .where((eb) => eb.or([eb("backoff_until", "is", null), eb("backoff_until", "<=", o.now)]))
+      .execute();
+    const probes: string[] = [];
+    for (const hook of failing) {
+      const oldest = await trx
+        .selectFrom("deliveries")
+        .select("id")
+        .where("webhook_id", "=", hook.id)
+        .where("status", "=", "pending")
+        .where("next_attempt_at", "<=", o.cutoff)
+        .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", o.now)]))
+        .orderBy("next_attempt_at")
+        .limit(1)
+        .executeTakeFirst();
+      if (!oldest) continue;
+      await trx.updateTable("webhooks").set({ backoff_until: expires }).where("id", "=", hook.id).execute();
+      await trx.updateTable("deliveries").set({ lease_owner: o.owner, lease_expires_at: expires }).where("id", "=", oldest.id).execute();
+      probes.push(oldest.id);
+    }
+    return probes;
+  });
+  return loadClaimed(db, o.owner, ids, expires, new Set(ids));
+}
+
+async function loadClaimed(db: Db, owner: string, ids: string[], expires: number, probes: Set<string>): Promise<ClaimedDelivery[]> {
+  if (ids.length === 0) return [];
   const rows = await db
     .selectFrom("deliveries as d")
     .innerJoin("events as e", "e.id", "d.event_id")
@@ -68,28 +124,25 @@ export async function claimDue(db: Db, o: ClaimOptions): Promise<ClaimedDelivery
       "e.payload",
       "w.url",
       "w.hash_secret",
+      "w.consecutive_failures",
     ])
-    .where(
-      "d.id",
-      "in",
-      claimed.map((c) => c.id),
-    )
-    .where("d.lease_owner", "=", o.owner)
+    .where("d.id", "in", ids)
+    .where("d.lease_owner", "=", owner)
     .orderBy("d.next_attempt_at")
     .execute();
-  return rows.map((r) => ({ ...r, lease_expires_at: expires }));
+  return rows.map((r) => ({ ...r, lease_expires_at: expires, probe: probes.has(r.id) }));
 }
 
 /** Hand claims back untouched (shutdown, endpoint backing off, lease too short to send). */
 export async function releaseClaims(db: Db, owner: string, ids: readonly string[], waitReason?: string): Promise<void> {
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
-    let q = db
+    await db
       .updateTable("deliveries")
       .set(waitReason ? { lease_owner: null, lease_expires_at: null, wait_reason: waitReason } : { lease_owner: null, lease_expires_at: null })
       .where("id", "in", chunk)
-      .where("lease_owner", "=", owner);
-    await q.execute();
+      .where("lease_owner", "=", owner)
+      .execute();
   }
 }
 
@@ -102,14 +155,26 @@ export interface AttemptRecord {
   lastError: string | null;
 }
 
+/** What an attempt taught us about its webhook as a whole. */
+export type HealthChange =
+  | { kind: "up"; webhookId: string }
+  | { kind: "down"; webhookId: string; backoffUntil: number; error: string }
+  | { kind: "gone"; webhookId: string; error: string };
+
 /**
- * Record many attempts in one transaction (one commit, one fsync). A success marks
- * the delivery delivered even if our lease lapsed meanwhile (it was delivered); a
- * failure only reschedules a row we still hold, so a late writer never overwrites
- * another dispatcher's newer state.
+ * Record many attempts, and the health changes they imply, in one transaction (one
+ * commit, one fsync). A success marks the delivery delivered even if our lease
+ * lapsed meanwhile (it was delivered); a failure only reschedules a row we still
+ * hold, so a late writer never overwrites another dispatcher's newer state.
  */
-export async function recordAttempts(db: Db, owner: string, records: readonly AttemptRecord[], now = Date.now()): Promise<void> {
-  if (records.length === 0) return;
+export async function recordAttempts(
+  db: Db,
+  owner: string,
+  records: readonly AttemptRecord[],
+  health: readonly HealthChange[] = [],
+  now = Date.now(),
+): Promise<void> {
+  if (records.length === 0 && health.length === 0) return;
   await writeTransaction(db, async (trx) => {
     for (const r of records) {
       const a = r.attempt;
@@ -137,7 +202,46 @@ export async function recordAttempts(db: Db, owner: string, records: readonly At
       if (r.status !== "delivered") q = q.where("lease_owner", "=", owner);
       await q.execute();
     }
+    for (const h of health) await applyHealth(trx, h, now);
   });
+}
+
+async function applyHealth(trx: Db, h: HealthChange, now: number): Promise<void> {
+  const waiting = trx
+    .updateTable("deliveries")
+    .where("webhook_id", "=", h.webhookId)
+    .where("status", "=", "pending")
+    .where("lease_owner", "is", null);
+  if (h.kind === "up") {
+    await trx
+      .updateTable("webhooks")
+      .set({ failing_since: null, consecutive_failures: 0, backoff_until: null })
+      .where("id", "=", h.webhookId)
+      .execute();
+    await waiting.set({ wait_reason: null }).where("wait_reason", "=", "endpoint_backoff").execute();
+    return;
+  }
+  if (h.kind === "down") {
+    await trx
+      .updateTable("webhooks")
+      .set((eb) => ({
+        failing_since: eb.fn.coalesce("failing_since", eb.val(now)),
+        consecutive_failures: eb("consecutive_failures", "+", 1),
+        backoff_until: h.backoffUntil,
+        last_failure: h.error,
+      }))
+      .where("id", "=", h.webhookId)
+      .execute();
+    // Deliveries due now wait on the endpoint; one that just failed keeps its own reason.
+    await waiting.set({ wait_reason: "endpoint_backoff" }).where("next_attempt_at", "<=", now).execute();
+    return;
+  }
+  await trx
+    .updateTable("webhooks")
+    .set({ active: 0, disabled_reason: h.error, last_failure: h.error, updated_at: now })
+    .where("id", "=", h.webhookId)
+    .execute();
+  await waiting.set({ wait_reason: "webhook_disabled" }).execute();
 }
 
 export async function countDue(db: Db, cutoff: number): Promise<number> {
@@ -148,4 +252,20 @@ export async function countDue(db: Db, cutoff: number): Promise<number> {
     .where("next_attempt_at", "<=", cutoff)
     .executeTakeFirstOrThrow();
   return Number(n);
+}
+
+/**
+ * Deliveries that aged past maxAge while their webhook was backing off never got an
+ * attempt of their own; they are failed like any other delivery out of budget.
+ */
+export async function expireWaiting(db: Db, now: number, maxAgeMs: number): Promise<number> {
+  const res = await db
+    .updateTable("deliveries")
+    .set({ status: "failed", last_error: "endpoint_backoff (max_age)", wait_reason: null, finished_at: now, updated_at: now })
+    .where("status", "=", "pending")
+    .where("lease_owner", "is", null)
+    .where("created_at", "<", now - maxAgeMs)
+    .where("webhook_id", "in", (eb) => eb.selectFrom("webhooks").select("id").where("failing_since", "is not", null))
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
 }

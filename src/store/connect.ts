@@ -2,7 +2,7 @@
  * Opening the store. This is the dialect corner: everything SQLite- or
  * PostgreSQL-specific about connections and transactions lives here.
  */
-import { mkdirSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, statfsSync } from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
@@ -52,7 +52,7 @@ function openSqlite(options: StoreOptions): Store {
     sqlite.pragma("synchronous = FULL");
     sqlite.pragma("foreign_keys = ON");
   } catch (err) {
-    throw new HookdError("store_unavailable", `cannot open the SQLite database ${file}: ${(err as Error).message}`);
+    throw explainStoreError(err, file) ?? new HookdError("store_unavailable", `cannot open the SQLite database ${file}: ${(err as Error).message}`);
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   let closed = false;
@@ -121,4 +121,44 @@ export async function writeTransaction<T>(db: Kysely<Database>, fn: (trx: Kysely
       throw err;
     }
   });
+}
+
+/**
+ * A database failure in words a person can act on, or null if `err` is not one.
+ * Disk full and read-only are told apart from other I/O errors by looking at the disk.
+ */
+export function explainStoreError(err: unknown, location: string): HookdError | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || !code.startsWith("SQLITE_")) return null;
+  const say = (message: string) => new HookdError("store_unavailable", message);
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+    return say(`the database ${location} is locked by another process; nothing was changed, try again (or raise db.busyTimeoutMs)`);
+  }
+  if (code.startsWith("SQLITE_READONLY") || (code.startsWith("SQLITE_CANTOPEN") && !writable(location))) {
+    return say(`the database ${location} is read-only: hookd needs write access to the file and its folder; nothing was changed`);
+  }
+  if (code === "SQLITE_FULL" || (code.startsWith("SQLITE_IOERR") && diskIsFull(location))) {
+    return say(`the disk holding the database ${location} is full; nothing was changed: free some space and try again`);
+  }
+  if (code.startsWith("SQLITE_CANTOPEN")) return say(`cannot open the database ${location}: check the path and its permissions`);
+  return say(`database error on ${location}: ${(err as Error).message} (${code})`);
+}
+
+function writable(location: string): boolean {
+  const file = path.resolve(location);
+  try {
+    accessSync(existsSync(file) ? file : path.dirname(file), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function diskIsFull(location: string): boolean {
+  try {
+    const s = statfsSync(path.dirname(path.resolve(location)));
+    return s.bavail === 0;
+  } catch {
+    return false;
+  }
 }

@@ -76,17 +76,36 @@ export async function retryDelivery(db: Db, id: string, customerId: string | nul
       .where("id", "=", id)
       .where("status", "=", "failed")
       .execute();
+    await probeSoon(trx, [row.webhook_id]);
     return getDelivery(trx, id, customerId);
   });
 }
 
 /** Every failed delivery (of one customer, or all) back to pending; returns how many. */
 export async function retryFailed(db: Db, customerId: string | null, now = Date.now()): Promise<number> {
-  let q = db
-    .updateTable("deliveries")
-    .set({ status: "pending", next_attempt_at: now, wait_reason: "manual_retry", finished_at: null, updated_at: now })
-    .where("status", "=", "failed");
-  if (customerId) q = q.where("customer_id", "=", customerId);
-  const res = await q.executeTakeFirst();
-  return Number(res.numUpdatedRows);
+  return writeTransaction(db, async (trx) => {
+    let q = trx
+      .updateTable("deliveries")
+      .set({ status: "pending", next_attempt_at: now, wait_reason: "manual_retry", finished_at: null, updated_at: now })
+      .where("status", "=", "failed");
+    if (customerId) q = q.where("customer_id", "=", customerId);
+    const rows = await q.returning("webhook_id").execute();
+    await probeSoon(trx, [...new Set(rows.map((r) => r.webhook_id))]);
+    return rows.length;
+  });
+}
+
+/**
+ * A replay asked for by a person should not sit behind an endpoint backoff: the
+ * next tick probes those webhooks (a failing one still gets a single probe first).
+ */
+async function probeSoon(db: Db, webhookIds: string[]): Promise<void> {
+  for (let i = 0; i < webhookIds.length; i += 500) {
+    await db
+      .updateTable("webhooks")
+      .set({ backoff_until: null })
+      .where("id", "in", webhookIds.slice(i, i + 500))
+      .where("failing_since", "is not", null)
+      .execute();
+  }
 }

@@ -1,10 +1,12 @@
 import { Migrator, type Migration, type MigrationProvider, type Kysely } from "kysely";
 import { dialectOf, writeTransaction } from "./connect.js";
 import * as m001 from "./migrations/001_initial.js";
+import * as m002 from "./migrations/002_endpoint_health.js";
 
 /** Migrations are imported, not read from disk, so a bundled single binary carries them. */
 const migrations: Record<string, Migration> = {
   "001_initial": m001,
+  "002_endpoint_health": m002,
 };
 
 class StaticProvider implements MigrationProvider {
@@ -24,6 +26,10 @@ export interface MigrateResult {
  * the write lock instead of one failing with SQLITE_BUSY inside the migrator.
  */
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrateResult> {
+  const names = Object.keys(migrations).sort();
+  const current = names[names.length - 1] ?? null;
+  // Up to date? A read needs no write lock, so a busy database does not stop start-up.
+  if (await isUpToDate(db, names)) return { applied: [], current };
   const run = async (conn: Kysely<any>, disableTransactions: boolean) => {
     const migrator = new Migrator({ db: conn, provider: new StaticProvider(), disableTransactions });
     const { error, results } = await migrator.migrateToLatest();
@@ -31,6 +37,15 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrateResult> {
     return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
   };
   const applied = dialectOf(db) === "sqlite" ? await writeTransaction(db, (trx) => run(trx, true)) : await run(db, false);
-  const names = Object.keys(migrations).sort();
-  return { applied, current: names[names.length - 1] ?? null };
+  return { applied, current };
+}
+
+async function isUpToDate(db: Kysely<any>, names: string[]): Promise<boolean> {
+  try {
+    const rows = await db.selectFrom("kysely_migration").select("name").execute();
+    const done = new Set(rows.map((r: { name: string }) => r.name));
+    return names.every((n) => done.has(n));
+  } catch {
+    return false; // no migration table yet
+  }
 }

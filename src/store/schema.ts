@@ -35,6 +35,14 @@ export interface WebhookTable {
   updated_at: number;
   /** soft delete: history (deliveries, attempts) keeps pointing at it */
   deleted_at: number | null;
+  /** endpoint health: set while the webhook as a whole is failing */
+  failing_since: number | null;
+  consecutive_failures: number;
+  /** no request before this time, except the one probe that tests recovery */
+  backoff_until: number | null;
+  last_failure: string | null;
+  /** why hookd itself set active = 0 (e.g. the receiver answered 410 Gone) */
+  disabled_reason: string | null;
 }
 
 export interface EventTable {

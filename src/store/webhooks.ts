@@ -18,6 +18,15 @@ export interface WebhookInput {
   active?: unknown;
 }
 
+/** Health columns of a webhook nobody has seen fail. */
+export const HEALTHY = {
+  failing_since: null,
+  consecutive_failures: 0,
+  backoff_until: null,
+  last_failure: null,
+  disabled_reason: null,
+} as const;
+
 export const WEBHOOK_SORTS = ["created_at", "updated_at", "url", "topic", "group", "action"] as const;
 export type WebhookSort = (typeof WEBHOOK_SORTS)[number];
 
@@ -97,6 +106,7 @@ export async function createWebhook(
     created_at: now,
     updated_at: now,
     deleted_at: null,
+    ...HEALTHY,
   };
   await db.insertInto("webhooks").values(row).execute();
   return row;
@@ -142,9 +152,11 @@ export async function updateWebhook(
   const current = await getWebhook(db, id, customerId);
   const fields = checkWebhookInput(input, rules, "update", current);
   if (Object.keys(fields).length === 0) return current;
+  // A new URL, or switching it back on, deserves a fresh start: forget the failures.
+  const fresh = (fields.url !== undefined && fields.url !== current.url) || (fields.active === 1 && current.active === 0);
   await db
     .updateTable("webhooks")
-    .set({ ...fields, updated_at: now })
+    .set({ ...fields, ...(fresh ? HEALTHY : {}), updated_at: now })
     .where("id", "=", id)
     .where("deleted_at", "is", null)
     .execute();

@@ -2,8 +2,8 @@
  * Production URL rules through the API. No test here sends anything to a public
  * address: the accepted public webhook is only stored, never ticked or tested.
  */
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWebhook } from "../../src/store/webhooks.js";
 import { apiHarness, type ApiHarness } from "../helpers/api.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 
@@ -70,12 +70,9 @@ describe("production URL policy", () => {
   it("a test send to a webhook that points at a private address (saved before the rules changed) is blocked at connect time", async () => {
     const receiver: Receiver = await startReceiver();
     try {
-      const now = Date.now();
-      const id = randomUUID();
-      await h.app.store.db
-        .insertInto("webhooks")
-        .values({ id, customer_id: h.app.customerId, url: `http://localhost:${receiver.port}/`, group: "orders", action: "created", topic: "orders:created", hash_secret: null, active: 1, created_at: now, updated_at: now, deleted_at: null })
-        .execute();
+      // Saved under sandbox rules, as if the config changed (or DNS rebinding) since.
+      const sandbox = { ...h.app.webhookRules, url: { allowHttp: true, allowPrivateAddresses: true } };
+      const { id } = await createWebhook(h.app.store.db, h.app.customerId, { url: `http://localhost:${receiver.port}/`, group: "orders", action: "created" }, sandbox);
       const res = await h.call("POST", `/webhooks/${id}/test/`);
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ ok: false, status_code: null, error: "blocked" });

@@ -28,7 +28,9 @@ const json = async (args: string[], options: { stdin?: string | Buffer } = {}) =
 
 describe("hookd CLI", () => {
   it("runs the whole flow with --json output in the API's shapes", async () => {
-    expect((await json(["migrate"])).current).toBe("001_initial");
+    const migrated = await json(["migrate"]);
+    expect(migrated.applied[0]).toBe("001_initial");
+    expect(migrated.applied.at(-1)).toBe(migrated.current);
     const customer = await json(["customers", "create", "Acme Inc"]);
     expect(customer).toMatchObject({ name: "Acme Inc" });
     expect(customer.api_key).toMatch(/^hk_cus_/);

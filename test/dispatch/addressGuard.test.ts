@@ -1,8 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { hostProblem } from "../../src/addressGuard.js";
 import { createAgents, destroyAgents, send } from "../../src/dispatch/request.js";
 import { publish } from "../../src/store/outbox.js";
+import { createWebhook } from "../../src/store/webhooks.js";
 import { testApp } from "../helpers/app.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 
@@ -62,12 +62,9 @@ describe("agents (connect time)", () => {
     receiver = await startReceiver();
     const app = await testApp({ security: { allowHttp: true, allowPrivateAddresses: false } });
     cleanup = app.cleanup;
-    // As if the name had resolved to a public address when it was saved (DNS rebinding).
-    const now = Date.now();
-    await app.store.db
-      .insertInto("webhooks")
-      .values({ id: randomUUID(), customer_id: app.customerId, url: `http://localhost:${receiver.port}/`, group: "orders", action: "created", topic: "orders:created", hash_secret: null, active: 1, created_at: now, updated_at: now, deleted_at: null })
-      .execute();
+    // Saved under sandbox rules, as if the name had resolved to a public address then (DNS rebinding).
+    const sandbox = { ...app.webhookRules, url: { allowHttp: true, allowPrivateAddresses: true } };
+    await createWebhook(app.store.db, app.customerId, { url: `http://localhost:${receiver.port}/`, group: "orders", action: "created" }, sandbox);
     await publish(app.store.db, { customerId: app.customerId, topic: "orders:created", payload: "{}" }, app.publishRules);
     const summary = await app.dispatcher.tick();
     expect(summary.rescheduled).toBe(1);
