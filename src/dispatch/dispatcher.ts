@@ -165,6 +165,8 @@ export class Dispatcher {
     /** a webhook with this many deliveries queued is left out of claims until half drain */
     const queueCap = Math.max(batchSize, settings.perWebhookConcurrency * 4);
     const busy = new Set<string>();
+    /** the last claim found nothing; set back when a left-out webhook becomes claimable */
+    let exhausted = false;
 
     const defer = (d: ClaimedDelivery, reason?: string) => {
       recorder.release(d.id, reason);
@@ -206,6 +208,7 @@ export class Dispatcher {
         logger.info({ webhook: d.webhook_id }, "webhook recovered");
         // Written now, so the next claim sees the webhook healthy and drains its backlog.
         await recorder.flush();
+        exhausted = false;
       } else if (endpoint !== "healthy" && !down.has(d.webhook_id)) {
         down.add(d.webhook_id);
         const error = record.lastError ?? "failed";
@@ -295,8 +298,17 @@ export class Dispatcher {
       // waits behind a busy webhook's own cap does not count.
       const enoughWork = () => global.activeCount + global.pendingCount >= batchSize || outstanding.size >= batchSize * 4;
       while (!stop?.aborted && summary.error === null) {
-        for (const id of busy) if (queued(id) < queueCap / 2) busy.delete(id);
-        if (enoughWork()) {
+        for (const id of busy) {
+          if (queued(id) < queueCap / 2) {
+            busy.delete(id);
+            exhausted = false;
+          }
+        }
+        // After an empty claim, claim again only when something could have
+        // changed (a left-out webhook drained, a failing one recovered), not on
+        // every finished request: each claim walks past the rows left out.
+        if (exhausted || enoughWork()) {
+          if (exhausted && outstanding.size === 0) break;
           await nap();
           continue;
         }
@@ -304,14 +316,8 @@ export class Dispatcher {
           claimDue(db, { owner, cutoff, now: Date.now(), limit: batchSize, leaseMs, excludeWebhooks: [...down, ...busy] }),
         );
         if (batch === null) break;
-        if (batch.length > 0) {
-          schedule(batch);
-          continue;
-        }
-        // Nothing claimable now. Left-out webhooks may drain, and in-flight
-        // requests may bring a webhook back: look again after each finishes.
-        if (outstanding.size === 0) break;
-        await nap();
+        if (batch.length > 0) schedule(batch);
+        else exhausted = true;
       }
       await Promise.all(outstanding);
     } finally {
