@@ -109,6 +109,14 @@ export class Dispatcher {
     const cutoff = started;
     const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     const stop = options.signal;
+    // The claim loop sleeps until a delivery finishes (or a stop arrives).
+    let sleeper: (() => void) | null = null;
+    const wake = () => {
+      const s = sleeper;
+      sleeper = null;
+      s?.();
+    };
+    const nap = () => new Promise<void>((resolve) => (sleeper = resolve));
     // One controller per request, aborted together when the grace period ends. A
     // single shared signal would collect one listener per request ever sent (got
     // never removes its own), and adding to a long listener list is O(n).
@@ -240,14 +248,6 @@ export class Dispatcher {
     };
 
     const outstanding = new Set<Promise<void>>();
-    // The claim loop sleeps until a delivery finishes (or a stop arrives).
-    let sleeper: (() => void) | null = null;
-    function wake() {
-      const s = sleeper;
-      sleeper = null;
-      s?.();
-    }
-    const nap = () => new Promise<void>((resolve) => (sleeper = resolve));
     const queued = (webhookId: string) => {
       const l = perWebhook.get(webhookId);
       return l ? l.activeCount + l.pendingCount : 0;
@@ -291,8 +291,10 @@ export class Dispatcher {
       await expireWaiting(db, Date.now(), policy.maxAgeSeconds * 1000).catch((err: unknown) =>
         logger.warn({ err: (err as Error).message }, "could not expire deliveries that aged out while waiting"),
       );
-      const probes = await claim(() => claimProbes(db, { owner, cutoff, now: Date.now(), leaseMs }));
-      if (probes) schedule(probes);
+      if (!stop?.aborted) {
+        const probes = await claim(() => claimProbes(db, { owner, cutoff, now: Date.now(), leaseMs }));
+        if (probes) schedule(probes);
+      }
 
       // Enough work is queued when the global limiter has a batch waiting; what
       // waits behind a busy webhook's own cap does not count.
