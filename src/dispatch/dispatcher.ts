@@ -118,6 +118,14 @@ export class Dispatcher {
     const cutoff = started;
     const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     const stop = options.signal;
+    // The claim loop sleeps until a delivery finishes (or a stop arrives).
+    let sleeper: (() => void) | null = null;
+    const wake = () => {
+      const s = sleeper;
+      sleeper = null;
+      s?.();
+    };
+    const nap = () => new Promise<void>((resolve) => (sleeper = resolve));
     // One controller per request, aborted together when the grace period ends. A
     // single shared signal would collect one listener per request ever sent (got
     // never removes its own), and adding to a long listener list is O(n).
@@ -174,6 +182,8 @@ export class Dispatcher {
     /** a webhook with this many deliveries queued is left out of claims until half drain */
     const queueCap = Math.max(batchSize, settings.perWebhookConcurrency * 4);
     const busy = new Set<string>();
+    /** the last claim found nothing; set back when a left-out webhook becomes claimable */
+    let exhausted = false;
 
     const defer = (d: ClaimedDelivery, reason?: string) => {
       recorder.release(d.id, reason);
@@ -216,6 +226,7 @@ export class Dispatcher {
         logger.info({ webhook: d.webhook_id }, "webhook recovered");
         // Written now, so the next claim sees the webhook healthy and drains its backlog.
         await recorder.flush();
+        exhausted = false;
       } else if (endpoint !== "healthy" && !down.has(d.webhook_id)) {
         down.add(d.webhook_id);
         const error = record.lastError ?? "failed";
@@ -247,14 +258,6 @@ export class Dispatcher {
     };
 
     const outstanding = new Set<Promise<void>>();
-    // The claim loop sleeps until a delivery finishes (or a stop arrives).
-    let sleeper: (() => void) | null = null;
-    function wake() {
-      const s = sleeper;
-      sleeper = null;
-      s?.();
-    }
-    const nap = () => new Promise<void>((resolve) => (sleeper = resolve));
     const queued = (webhookId: string) => {
       const l = perWebhook.get(webhookId);
       return l ? l.activeCount + l.pendingCount : 0;
@@ -298,15 +301,26 @@ export class Dispatcher {
       await expireWaiting(db, Date.now(), policy.maxAgeSeconds * 1000).catch((err: unknown) =>
         logger.warn({ err: (err as Error).message }, "could not expire deliveries that aged out while waiting"),
       );
-      const probes = await claim(() => claimProbes(db, { owner, cutoff, now: Date.now(), leaseMs }));
-      if (probes) schedule(probes);
+      if (!stop?.aborted) {
+        const probes = await claim(() => claimProbes(db, { owner, cutoff, now: Date.now(), leaseMs }));
+        if (probes) schedule(probes);
+      }
 
       // Enough work is queued when the global limiter has a batch waiting; what
       // waits behind a busy webhook's own cap does not count.
       const enoughWork = () => global.activeCount + global.pendingCount >= batchSize || outstanding.size >= batchSize * 4;
       while (!stop?.aborted && summary.error === null) {
-        for (const id of busy) if (queued(id) < queueCap / 2) busy.delete(id);
-        if (enoughWork()) {
+        for (const id of busy) {
+          if (queued(id) < queueCap / 2) {
+            busy.delete(id);
+            exhausted = false;
+          }
+        }
+        // After an empty claim, claim again only when something could have
+        // changed (a left-out webhook drained, a failing one recovered), not on
+        // every finished request: each claim walks past the rows left out.
+        if (exhausted || enoughWork()) {
+          if (exhausted && outstanding.size === 0) break;
           await nap();
           continue;
         }
@@ -314,14 +328,8 @@ export class Dispatcher {
           claimDue(db, { owner, cutoff, now: Date.now(), limit: batchSize, leaseMs, excludeWebhooks: [...down, ...busy] }),
         );
         if (batch === null) break;
-        if (batch.length > 0) {
-          schedule(batch);
-          continue;
-        }
-        // Nothing claimable now. Left-out webhooks may drain, and in-flight
-        // requests may bring a webhook back: look again after each finishes.
-        if (outstanding.size === 0) break;
-        await nap();
+        if (batch.length > 0) schedule(batch);
+        else exhausted = true;
       }
       await Promise.all(outstanding);
     } finally {

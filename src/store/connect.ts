@@ -16,8 +16,6 @@ export type Db = Kysely<Database>;
 export interface StoreOptions {
   url: string;
   busyTimeoutMs?: number;
-  /** PostgreSQL only: the schema to use (tests give each file its own). */
-  schema?: string;
 }
 
 export interface Store {
@@ -69,13 +67,8 @@ function openSqlite(options: StoreOptions): Store {
 }
 
 function openPostgres(options: StoreOptions): Store {
+  // A schema other than public: ?options=-c%20search_path%3Dmyschema in the URL.
   const pool = new pg.Pool({ connectionString: options.url, max: 10 });
-  if (options.schema) {
-    const schema = options.schema;
-    pool.on("connect", (client) => {
-      void client.query(`set search_path to "${schema.replaceAll('"', "")}"`);
-    });
-  }
   // A dropped idle connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

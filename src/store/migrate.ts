@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationProvider, type Kysely } from "kysely";
+import { Migrator, sql, type Migration, type MigrationProvider, type Kysely } from "kysely";
 import { dialectOf, writeTransaction } from "./connect.js";
 import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_endpoint_health.js";
@@ -30,8 +30,12 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrateResult> {
   const current = names[names.length - 1] ?? null;
   // Up to date? A read needs no write lock, so a busy database does not stop start-up.
   if (await isUpToDate(db, names)) return { applied: [], current };
+  // PostgreSQL: keep the bookkeeping tables in our own schema (search_path), or
+  // Kysely may find another schema's and conclude they exist.
+  const migrationTableSchema =
+    dialectOf(db) === "postgres" ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
   const run = async (conn: Kysely<any>, disableTransactions: boolean) => {
-    const migrator = new Migrator({ db: conn, provider: new StaticProvider(), disableTransactions });
+    const migrator = new Migrator({ db: conn, provider: new StaticProvider(), disableTransactions, migrationTableSchema });
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error instanceof Error ? error : new Error(String(error));
     return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
