@@ -7,7 +7,10 @@
  */
 import dns, { type LookupAddress } from "node:dns";
 import type { LookupFunction } from "node:net";
-import { isPublicAddress } from "./urlPolicy.js";
+import { HookdError, validationError, type ErrorDetail } from "./errors.js";
+import { checkWebhookInput, type WebhookInput, type WebhookRules } from "./store/webhooks.js";
+import type { WebhookTable } from "./store/schema.js";
+import { checkUrl, isPublicAddress } from "./urlPolicy.js";
 
 /** The error code src/dispatch/outcome.ts classifies as "blocked". */
 export const BLOCKED_ADDRESS = "ERR_HOOKD_BLOCKED_ADDRESS";
@@ -56,3 +59,28 @@ export const publicOnlyLookup: LookupFunction = (hostname, options, callback) =>
     else callback(null, addresses[0]!.address, addresses[0]!.family);
   });
 };
+
+/** Problems other than the URL's, so one answer can name every bad field. */
+function otherProblems(check: () => unknown): ErrorDetail[] {
+  try {
+    check();
+    return [];
+  } catch (err) {
+    if (err instanceof HookdError) return err.details.filter((d) => d.field !== "url");
+    throw err;
+  }
+}
+
+/**
+ * Save-time half of the address rule (the dispatcher's agents check again at connect
+ * time): where private addresses are not allowed, a host name must resolve, and only
+ * to public addresses. Syntax, scheme and IP literals are checkWebhookInput's.
+ */
+export async function refuseNonPublicHost(input: WebhookInput, rules: WebhookRules, mode: "create" | "update", current?: WebhookTable): Promise<void> {
+  if (rules.url.allowPrivateAddresses || typeof input.url !== "string") return;
+  const check = checkUrl(input.url, rules.url);
+  if (!check.ok || check.isAddress) return;
+  const problem = await hostProblem(check.host);
+  if (problem === null) return;
+  throw validationError([{ field: "url", message: problem }, ...otherProblems(() => checkWebhookInput(input, rules, mode, current))]);
+}

@@ -2,27 +2,22 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { Agents } from "got";
-import { hostProblem } from "../../addressGuard.js";
+import { refuseNonPublicHost } from "../../addressGuard.js";
 import type { App } from "../../app.js";
 import { send } from "../../dispatch/request.js";
 import { attemptRow } from "../../dispatch/result.js";
-import { HookdError, validationError, type ErrorDetail } from "../../errors.js";
 import { attemptsOf, listDeliveries } from "../../store/deliveries.js";
 import { attemptJson, deliveryJson, webhookJson } from "../../store/model.js";
-import { DELIVERY_STATUSES, type DeliveryStatus, type WebhookTable } from "../../store/schema.js";
+import { DELIVERY_STATUSES, type DeliveryStatus } from "../../store/schema.js";
 import {
-  checkWebhookInput,
   createWebhook,
   deleteWebhook,
   getWebhook,
   listWebhooks,
   updateWebhook,
   WEBHOOK_SORTS,
-  type WebhookInput,
-  type WebhookRules,
   type WebhookSort,
 } from "../../store/webhooks.js";
-import { checkUrl } from "../../urlPolicy.js";
 import { customerParam, ownerOf, principalOf, scopeOf } from "../auth.js";
 import { pageParams, toPage, type PageQuery } from "../pagination.js";
 
@@ -46,31 +41,6 @@ const webhookFields = {
 const scopeQuery = { type: "object", additionalProperties: false, properties: customerParam } as const;
 
 type ById = { Params: { id: string }; Querystring: { customer?: string } };
-
-/** Problems other than the URL's, so one answer can name every bad field. */
-function otherProblems(check: () => unknown): ErrorDetail[] {
-  try {
-    check();
-    return [];
-  } catch (err) {
-    if (err instanceof HookdError) return err.details.filter((d) => d.field !== "url");
-    throw err;
-  }
-}
-
-/**
- * Save-time half of the address rule (the dispatcher's agents check again at connect
- * time): where private addresses are not allowed, a host name must resolve, and only
- * to public addresses. Syntax, scheme and IP literals are checkWebhookInput's.
- */
-async function refuseNonPublicHost(input: WebhookInput, rules: WebhookRules, mode: "create" | "update", current?: WebhookTable): Promise<void> {
-  if (rules.url.allowPrivateAddresses || typeof input.url !== "string") return;
-  const check = checkUrl(input.url, rules.url);
-  if (!check.ok || check.isAddress) return;
-  const problem = await hostProblem(check.host);
-  if (problem === null) return;
-  throw validationError([{ field: "url", message: problem }, ...otherProblems(() => checkWebhookInput(input, rules, mode, current))]);
-}
 
 export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents): void {
   const { db } = app.store;
