@@ -4,6 +4,7 @@
  * (as of the tick's start) remains. No transaction is ever open across a request.
  */
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Agents } from "got";
@@ -99,6 +100,8 @@ export class Dispatcher {
     const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     const stop = options.signal;
     const hard = new AbortController();
+    // Every request in flight listens on it: not a leak, so no MaxListenersExceededWarning.
+    setMaxListeners(settings.concurrency + 16, hard.signal);
     let graceTimer: NodeJS.Timeout | null = null;
     const onStop = () => {
       graceTimer = setTimeout(() => hard.abort(), settings.shutdownGraceMs);
@@ -192,13 +195,19 @@ export class Dispatcher {
       progress();
     };
 
-    // Bound what is claimed but not yet finished, so memory stays flat on any backlog.
+    // Bound what is claimed but not yet finished, so memory stays flat on any backlog,
+    // and claim whole batches only: refilling each freed slot made one claim (a write,
+    // an fsync) per delivery once the bound was reached. Half the bound or more stays
+    // queued while a batch is claimed, so the senders never run dry.
     const maxOutstanding = Math.max(settings.batchSize * 2, settings.concurrency * 2);
+    const refillAt = maxOutstanding - Math.min(settings.batchSize, maxOutstanding / 2);
     const outstanding = new Set<Promise<void>>();
+    /** one waiter woken when outstanding falls to refillAt (not a Promise.race over every task) */
+    let roomFreed: (() => void) | null = null;
     let claimFailures = 0;
     while (!stop?.aborted) {
-      if (outstanding.size >= maxOutstanding) {
-        await Promise.race(outstanding);
+      if (outstanding.size > refillAt) {
+        await new Promise<void>((resolve) => (roomFreed = resolve));
         continue;
       }
       let batch: ClaimedDelivery[];
@@ -230,7 +239,14 @@ export class Dispatcher {
             // deliver() handles every request outcome; this is a bug guard, and the lease brings the row back.
             logger.error({ err: (err as Error).message, delivery: d.id }, "unexpected error while delivering");
           })
-          .finally(() => outstanding.delete(task));
+          .finally(() => {
+            outstanding.delete(task);
+            if (roomFreed && outstanding.size <= refillAt) {
+              const wake = roomFreed;
+              roomFreed = null;
+              wake();
+            }
+          });
         outstanding.add(task);
       }
     }
