@@ -1,7 +1,7 @@
 /**
  * Sections 1 and 2: the same N due deliveries (over 100 webhooks) sent to the same
  * receiver process by
- *   hookd   one `hookd tick --json` (the built CLI, its own process),
+ *   hookd   one hookd tick (tick.ts: openApp + dispatcher.tick(), as `hookd tick`, its own process),
  *   got     a bare got loop with hookd's agents, concurrency, bodies and headers,
  *   undici  undici's request, same concurrency (the machine's ceiling),
  *   bullmq  BullMQ on the local Redis, a worker posting with got and keeping results,
@@ -11,7 +11,7 @@
  */
 import path from "node:path";
 import { addWebhooks, closeBenchDb, copyDb, DISPATCH, openBenchDb, seed, cliEnv } from "./fixtures.js";
-import { Script, startCliTick, startReceiver, type Receiver } from "./processes.js";
+import { Script, startReceiver, type Receiver } from "./processes.js";
 import type { BenchContext, Row, SectionResult } from "./report.js";
 import { fmt, fmtRatio, median, perSecond } from "./stats.js";
 
@@ -31,30 +31,28 @@ interface Run {
   ok: number;
   ms: number;
   rate: number;
+  /** CPU time of the contender's process per delivery, µs (not counting Redis / PostgreSQL servers) */
+  cpuUsPer: number;
 }
 
 async function runOnce(c: Contender, template: string, receiver: Receiver, ctx: BenchContext, n: number): Promise<Omit<Run, "round">> {
   await receiver.reset();
-  let ms: number;
-  let ok: number;
+  let script: Script;
   if (c === "hookd") {
     const file = copyDb(template, path.join(ctx.dir, "dispatch-run.sqlite"));
-    const { summary } = await startCliTick(cliEnv(ctx.dir, file)).done;
-    ms = summary.duration_ms;
-    ok = summary.delivered;
+    script = new Script("./tick.ts", [], cliEnv(ctx.dir, file));
+  } else if (c === "got" || c === "undici") {
+    script = new Script("./loop.ts", ["--client", c, "--db", template]);
   } else {
-    const script =
-      c === "got" || c === "undici"
-        ? new Script("./loop.ts", ["--client", c, "--db", template])
-        : new Script(c === "bullmq" ? "./peer-bullmq.ts" : "./peer-pgboss.ts", ["--db", template]);
-    const result = await script.result;
-    await script.exited;
-    ms = result.ms;
-    ok = result.ok;
+    script = new Script(c === "bullmq" ? "./peer-bullmq.ts" : "./peer-pgboss.ts", ["--db", template]);
   }
+  const result = await script.result;
+  await script.exited;
+  const ms: number = result.ms;
+  const ok: number = c === "hookd" ? result.summary.delivered : result.ok;
   const received = (await receiver.stats()).ok;
   if (ok !== n || received < n) throw new Error(`${c}: ${ok} of ${n} sent ok, receiver saw ${received}`);
-  return { contender: c, ok, ms, rate: perSecond(ok, ms) };
+  return { contender: c, ok, ms, rate: perSecond(ok, ms), cpuUsPer: (result.cpuMs * 1000) / ok };
 }
 
 export async function dispatchSection(ctx: BenchContext, o: DispatchOptions): Promise<SectionResult> {
@@ -83,6 +81,7 @@ export async function dispatchSection(ctx: BenchContext, o: DispatchOptions): Pr
 
 function summarise(runs: Run[], o: DispatchOptions, n: number): SectionResult {
   const rateOf = (c: Contender) => median(runs.filter((r) => r.contender === c).map((r) => r.rate));
+  const cpuOf = (c: Contender) => median(runs.filter((r) => r.contender === c).map((r) => r.cpuUsPer));
   /** median over rounds of (a's rate / b's rate) in the same round */
   const ratio = (a: Contender, b: Contender) =>
     median(
@@ -95,7 +94,7 @@ function summarise(runs: Run[], o: DispatchOptions, n: number): SectionResult {
   const has = (c: Contender) => o.contenders.includes(c);
   const rows: Row[] = [];
   const setup = `${fmt(n, 0)} deliveries, ${o.webhooks} webhooks, concurrency ${DISPATCH.concurrency}`;
-  if (has("hookd")) rows.push({ section: "1", figure: `hookd tick (${setup})`, value: `${fmt(rateOf("hookd"))}/s`, target: "", met: null });
+  if (has("hookd")) rows.push({ section: "1", figure: `hookd tick (${setup})`, value: `${fmt(rateOf("hookd"))}/s, CPU ${fmt(cpuOf("hookd"))} µs/delivery`, target: "", met: null });
   const versus: [Contender, string, string, (r: number) => boolean][] = [
     ["got", "1", "≥ 0.90×", (r) => r >= 0.9],
     ["undici", "1", "", () => true],
@@ -115,12 +114,16 @@ function summarise(runs: Run[], o: DispatchOptions, n: number): SectionResult {
     rows.push({
       section,
       figure: `hookd / ${names[c]}`,
-      value: `${fmtRatio(r)} (${fmt(rateOf("hookd"))} vs ${fmt(rateOf(c))}/s)`,
+      value: `${fmtRatio(r)} (${fmt(rateOf("hookd"))} vs ${fmt(rateOf(c))}/s; CPU ${fmt(cpuOf(c))} µs/delivery)`,
       target,
       met: target === "" || !Number.isFinite(r) ? null : meets(r),
     });
   }
   const ratios = Object.fromEntries(o.contenders.filter((c) => c !== "hookd").map((c) => [c, ratio("hookd", c)]));
   const medians = Object.fromEntries(o.contenders.map((c) => [c, rateOf(c)]));
-  return { rows, raw: { deliveries: n, webhooks: o.webhooks, dispatch: DISPATCH, rounds: o.rounds, runs, medianRate: medians, hookdOver: ratios } };
+  const cpu = Object.fromEntries(o.contenders.map((c) => [c, cpuOf(c)]));
+  return {
+    rows,
+    raw: { deliveries: n, webhooks: o.webhooks, dispatch: DISPATCH, rounds: o.rounds, runs, medianRate: medians, medianCpuUsPerDelivery: cpu, hookdOver: ratios },
+  };
 }

@@ -3,7 +3,7 @@
  * with `concurrency` workers and nothing else (no claims, no records).
  *   --client got     hookd's ceiling: got with hookd's keep-alive agents
  *   --client undici  the machine's ceiling: undici's request on its own pool
- * Reports {type: "result", ok, failed, ms} over IPC; loading the jobs is not timed.
+ * Reports {type: "result", ok, failed, ms, cpuMs} over IPC; loading the jobs is not timed.
  */
 import { parseArgs } from "node:util";
 import { Agent, request } from "undici";
@@ -43,9 +43,11 @@ if (values.client === "got") {
   throw new Error(`--client must be got or undici, not ${values.client}`);
 }
 
+const cpu = process.cpuUsage();
 const started = performance.now();
 await pool(jobs, DISPATCH.concurrency, send);
 const ms = performance.now() - started;
+const used = process.cpuUsage(cpu);
 await close();
-process.send!({ type: "result", ok, failed, ms });
+process.send!({ type: "result", ok, failed, ms, cpuMs: (used.user + used.system) / 1000 });
 process.disconnect();

@@ -58,11 +58,13 @@ try {
     settle();
   });
   await worker.waitUntilReady();
+  const cpu = process.cpuUsage();
   const started = performance.now();
   void worker.run();
   await allDone;
   const ms = performance.now() - started;
-  process.send!({ type: "result", ok, failed, ms });
+  const used = process.cpuUsage(cpu);
+  process.send!({ type: "result", ok, failed, ms, cpuMs: (used.user + used.system) / 1000 });
 } finally {
   await worker?.close();
   await queue.obliterate({ force: true });

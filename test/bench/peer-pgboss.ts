@@ -40,6 +40,7 @@ try {
   let finish!: () => void;
   const allDone = new Promise<void>((resolve) => (finish = resolve));
   const inFlight = pLimit(DISPATCH.concurrency);
+  const cpu = process.cpuUsage();
   const started = performance.now();
   for (let w = 0; w < WORKERS; w++) {
     await boss.work<Job>(name, { batchSize: BATCH, pollingIntervalSeconds: 0.5 }, async (batch) => {
@@ -62,7 +63,8 @@ try {
   }
   await allDone;
   const ms = performance.now() - started;
-  process.send!({ type: "result", ok, failed, ms });
+  const used = process.cpuUsage(cpu);
+  process.send!({ type: "result", ok, failed, ms, cpuMs: (used.user + used.system) / 1000 });
 } finally {
   await boss.stop({ graceful: false, wait: true }).catch(() => {});
   destroyAgents(agents);
