@@ -10,8 +10,12 @@
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { backlogSection } from "./backlog.js";
 import { dispatchSection, type Contender } from "./dispatch.js";
 import { scratch } from "./fixtures.js";
+import { ingestSection } from "./ingest.js";
+import { isolationSection } from "./isolation.js";
+import { latencySection } from "./latency.js";
 import { killChildren, ROOT } from "./processes.js";
 import { printTable, writeResults, type BenchContext, type Row, type SectionResult } from "./report.js";
 import { scaleFor, type Size } from "./scale.js";
@@ -54,6 +58,10 @@ try {
   if (only.has("1")) contenders.push("hookd", "got", "undici");
   if (only.has("2")) contenders.push(...(only.has("1") ? [] : (["hookd"] as const)), "bullmq", "pgboss");
   if (contenders.length > 0) await section("dispatch", () => dispatchSection(ctx, { ...scale.dispatch, contenders }));
+  if (only.has("3")) await section("ingest", () => ingestSection(ctx, scale.ingest));
+  if (only.has("4")) await section("backlog", () => backlogSection(ctx, scale.backlog));
+  if (only.has("5")) await section("isolation", () => isolationSection(ctx, scale.isolation));
+  if (only.has("6")) await section("latency", () => latencySection(ctx, scale.latency));
 } finally {
   work.cleanup();
 }

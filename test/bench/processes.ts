@@ -35,6 +35,8 @@ export class Script {
   readonly ready: Promise<any>;
   /** The script's `{type: "result"}` message. */
   readonly result: Promise<any>;
+  /** The script's `{type: "started"}` message, for scripts that send one. */
+  readonly started: Promise<any>;
   readonly exited: Promise<number | null>;
 
   constructor(file: string, args: string[] = [], env: Record<string, string> = {}) {
@@ -56,9 +58,9 @@ export class Script {
     failed.catch(() => {});
     this.ready = Promise.race([this.typed("ready"), failed]);
     this.result = Promise.race([this.typed("result"), failed]);
-    // Scripts answer one or the other; the unused one must not be an unhandled rejection.
-    this.ready.catch(() => {});
-    this.result.catch(() => {});
+    this.started = Promise.race([this.typed("started"), failed]);
+    // Scripts send some of these only; an unused one must not be an unhandled rejection.
+    for (const p of [this.ready, this.result, this.started]) p.catch(() => {});
     this.child.on("message", (msg: any) => {
       const resolve = typeof msg?.id === "number" ? this.waiting.get(msg.id) : undefined;
       if (resolve) {

@@ -1,7 +1,7 @@
 /**
  * hookd's tick in its own process, as `hookd tick` runs it (openApp, then
  * dispatcher.tick()), with the CPU time of the tick measured from inside.
- *   (default)  one tick; reports {type: "result", summary, cpuMs, ms}
+ *   (default)  one tick; reports {type: "started", at} then {type: "result", summary, cpuMs, ms}
  *   --loop     ticks back to back until SIGTERM (the latency section); reports the tick count
  * The database and config come from HOOKD_DB / HOOKD_CONFIG, as for the CLI.
  */
@@ -25,6 +25,7 @@ try {
     }
     process.send!({ type: "result", ticks });
   } else {
+    process.send!({ type: "started", at: Date.now() });
     const cpu = process.cpuUsage();
     const started = performance.now();
     const summary = await app.dispatcher.tick({ signal: stop.signal });
