@@ -22,8 +22,12 @@ export interface DispatchOptions {
   deliveries: number;
   webhooks: number;
   rounds: number;
+  /** the peers are slow; they take part in the first this-many rounds only (paired with hookd's run of the same round) */
+  peerRounds: number;
   contenders: readonly Contender[];
 }
+
+const PEERS: readonly Contender[] = ["bullmq", "pgboss"];
 
 interface Run {
   contender: Contender;
@@ -62,11 +66,12 @@ export async function dispatchSection(ctx: BenchContext, o: DispatchOptions): Pr
     await addWebhooks(b, o.webhooks, "orders:created", (i) => `${receiver.url}/hooks/${i}`);
     const made = await seed(b, { topic: "orders:created", events: Math.ceil(o.deliveries / o.webhooks), start: Date.now() - 60_000 });
     await closeBenchDb(b);
-    ctx.log(`dispatch: ${made} due deliveries over ${o.webhooks} webhooks, ${o.rounds} rounds of ${o.contenders.join(", ")}`);
+    ctx.log(`dispatch: ${made} due deliveries over ${o.webhooks} webhooks, ${o.rounds} rounds of ${o.contenders.join(", ")} (peers in ${o.peerRounds})`);
 
     const runs: Run[] = [];
     for (let round = 0; round < o.rounds; round++) {
-      const order = o.contenders.map((_, i) => o.contenders[(i + round) % o.contenders.length]!);
+      const these = o.contenders.filter((c) => round < o.peerRounds || !PEERS.includes(c));
+      const order = these.map((_, i) => these[(i + round) % these.length]!);
       for (const c of order) {
         const run = { ...(await runOnce(c, b.file, receiver, ctx, made)), round };
         runs.push(run);
