@@ -102,6 +102,7 @@ export function send(req: DeliveryRequest, options: SendOptions): Promise<Attemp
     const finish = (error: { code?: unknown; name?: unknown; message?: string } | null) => {
       if (settled) return;
       settled = true;
+      options.signal?.removeEventListener("abort", onAbort);
       const durationMs = Date.now() - startedAt;
       const responseBody = kept.length > 0 ? Buffer.concat(kept).toString("utf8") : statusCode === null ? null : "";
       if (error) {
@@ -140,7 +141,6 @@ export function send(req: DeliveryRequest, options: SendOptions): Promise<Attemp
       followRedirect: false,
       throwHttpErrors: false,
       decompress: false,
-      signal: options.signal,
     });
     stream.on("response", (res: http.IncomingMessage) => {
       statusCode = res.statusCode ?? null;
@@ -162,5 +162,13 @@ export function send(req: DeliveryRequest, options: SendOptions): Promise<Attemp
     });
     stream.on("end", () => finish(null));
     stream.on("error", (err: Error & { code?: string }) => finish(err));
+    // Our own abort listener, removed when the request ends: got only drops the one it
+    // adds for `signal` when its stream is destroyed, so one shared signal gathered a
+    // listener per request, and every addEventListener walked them all.
+    function onAbort() {
+      stream.destroy(Object.assign(new Error("This operation was aborted."), { name: "AbortError", code: "ERR_ABORTED" }));
+    }
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -1,0 +1,139 @@
+/**
+ * Section 3: ingest. Events per second through the library, each durable (committed
+ * with SQLite's synchronous setting as hookd opens it) before publish returns:
+ *   one by one   hookd.publish(input): one transaction per event
+ *   batched      hookd.publish(input, trx) × BATCH inside one of the caller's transactions
+ * each against the same rows written by raw better-sqlite3 prepared statements on the
+ * same schema and pragmas (the ceiling for durable inserts on this disk). Rounds alternate.
+ */
+import SQLite from "better-sqlite3";
+import { sql } from "kysely";
+import { randomUUID } from "node:crypto";
+import { openHookd } from "../../src/index.js";
+import { addWebhooks, closeBenchDb, openBenchDb, orderPayload } from "./fixtures.js";
+import type { BenchContext, Row, SectionResult } from "./report.js";
+import { fmt, fmtRatio, median, perSecond } from "./stats.js";
+
+export interface IngestOptions {
+  single: number;
+  batched: number;
+  batch: number;
+  rounds: number;
+}
+
+const SYNCHRONOUS = ["OFF", "NORMAL", "FULL", "EXTRA"];
+
+export async function ingestSection(ctx: BenchContext, o: IngestOptions): Promise<SectionResult> {
+  const b = await openBenchDb(ctx.dir, "ingest");
+  await addWebhooks(b, 1, "orders:created", () => "http://127.0.0.1:9/unused");
+  const customerId = b.customerId;
+  await closeBenchDb(b);
+
+  const hookd = await openHookd({ env: b.env });
+  const raw = new SQLite(b.file);
+  raw.pragma("journal_mode = WAL");
+  raw.pragma("synchronous = FULL");
+  raw.pragma("foreign_keys = ON");
+  const insertEvent = raw.prepare("insert into events (id, customer_id, topic, payload, idempotency_key, created_at) values (?, ?, ?, ?, null, ?)");
+  const webhookId = (raw.prepare("select id from webhooks").get() as { id: string }).id;
+  const insertDelivery = raw.prepare(
+    "insert into deliveries (id, event_id, webhook_id, customer_id, status, attempts, next_attempt_at, created_at, updated_at) values (?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+  );
+  const rawPublish = (n: number) => {
+    const id = randomUUID();
+    const now = Date.now();
+    insertEvent.run(id, customerId, "orders:created", orderPayload(n), now);
+    insertDelivery.run(randomUUID(), id, webhookId, customerId, now, now, now);
+  };
+  const rawOne = raw.transaction(rawPublish);
+  const rawMany = raw.transaction((from: number, count: number) => {
+    for (let i = 0; i < count; i++) rawPublish(from + i);
+  });
+
+  try {
+    const { synchronous } = (await sql<{ synchronous: number }>`pragma synchronous`.execute(hookd.app.store.db)).rows[0]!;
+    const input = (n: number) => ({ customerId, topic: "orders:created", payload: orderPayload(n) });
+    let n = 0;
+    const timed = async (count: number, fn: () => Promise<void> | void) => {
+      const started = performance.now();
+      await fn();
+      return perSecond(count, performance.now() - started);
+    };
+    const kinds = {
+      "hookd one by one": () =>
+        timed(o.single, async () => {
+          for (let i = 0; i < o.single; i++) await hookd.publish(input(n++));
+        }),
+      "raw one by one": () =>
+        timed(o.single, () => {
+          for (let i = 0; i < o.single; i++) rawOne(n++);
+        }),
+      "hookd batched": () =>
+        timed(o.batched, async () => {
+          for (let i = 0; i < o.batched; i += o.batch) {
+            await hookd.app.store.db.transaction().execute(async (trx) => {
+              for (let j = 0; j < o.batch; j++) await hookd.publish(input(n++), trx);
+            });
+          }
+        }),
+      "raw batched": () =>
+        timed(o.batched, () => {
+          for (let i = 0; i < o.batched; i += o.batch) {
+            rawMany(n, o.batch);
+            n += o.batch;
+          }
+        }),
+    } as const;
+    type Kind = keyof typeof kinds;
+    const rates: Record<Kind, number[]> = { "hookd one by one": [], "raw one by one": [], "hookd batched": [], "raw batched": [] };
+    const ratios = { single: [] as number[], batched: [] as number[] };
+    for (let round = 0; round < o.rounds; round++) {
+      const got: Partial<Record<Kind, number>> = {};
+      for (const kind of Object.keys(kinds) as Kind[]) {
+        got[kind] = await kinds[kind]();
+        rates[kind].push(got[kind]!);
+      }
+      ratios.single.push(got["hookd one by one"]! / got["raw one by one"]!);
+      ratios.batched.push(got["hookd batched"]! / got["raw batched"]!);
+      ctx.log(`  ingest round ${round + 1}: ${Object.entries(got).map(([k, v]) => `${k} ${fmt(v!)}/s`).join(", ")}`);
+    }
+    const med = (k: Kind) => median(rates[k]);
+    const sync = SYNCHRONOUS[synchronous] ?? String(synchronous);
+    const rows: Row[] = [
+      {
+        section: "3",
+        figure: `library publish, one by one (1 webhook; synchronous=${sync}, WAL)`,
+        value: `${fmt(med("hookd one by one"))} events/s = ${fmtRatio(median(ratios.single))} of raw SQLite (${fmt(med("raw one by one"))}/s)`,
+        target: "",
+        met: null,
+      },
+      {
+        section: "3",
+        figure: `library publish(input, trx), ${o.batch} per transaction`,
+        value: `${fmt(med("hookd batched"))} events/s = ${fmtRatio(median(ratios.batched))} of raw SQLite (${fmt(med("raw batched"))}/s)`,
+        target: "",
+        met: null,
+      },
+      httpIngestRow(),
+    ];
+    return { rows, raw: { synchronous: sync, journal: "wal", options: o, rates, ratios } };
+  } finally {
+    raw.close();
+    await hookd.close();
+  }
+}
+
+/**
+ * HOOK(http-ingest): `POST /events/` under concurrent load with autocannon (a
+ * devDependency already). The HTTP API is being built on another branch; when it
+ * lands, start it here in-process on port 0 against a bench database, create a
+ * customer key, and run e.g.
+ *   autocannon({ url: `${base}/events/`, method: "POST", connections: 32, duration: 10,
+ *     headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+ *     body: JSON.stringify({ topic: "orders:created", payload: { … } }) })
+ * reporting requests/s of 202s (and non-2xx, which must be 0) next to the library
+ * one-by-one figure above. Until then the row says so.
+ */
+function httpIngestRow(): Row {
+  return { section: "3", figure: "HTTP POST /events/ (autocannon)", value: "pending: the HTTP API is not on this branch yet", target: "", met: null };
+}
