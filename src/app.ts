@@ -32,7 +32,7 @@ export interface OpenOptions extends LoadOptions {
 export async function openApp(options: OpenOptions = {}): Promise<App> {
   const config = options.config ?? loadConfig(options);
   const logger = options.logger ?? createLogger(config.log.level);
-  const store = openStore({ url: config.db.url, busyTimeoutMs: config.db.busyTimeoutMs });
+  const store = await openStore({ url: config.db.url, busyTimeoutMs: config.db.busyTimeoutMs });
   try {
     if (options.migrate !== false) await migrateToLatest(store.db);
   } catch (err) {

@@ -1,7 +1,5 @@
 /** tick, serve */
 import type { Command } from "commander";
-import { startServer } from "../api/server.js";
-import { Scheduler } from "../dispatch/scheduler.js";
 import { withApp } from "./context.js";
 import { printJson, printLines } from "./output.js";
 import { onTermination } from "./signals.js";
@@ -39,6 +37,9 @@ export function registerDispatch(program: Command): void {
     .description("the daemon: the HTTP API and the dispatch schedule")
     .action((_opts, cmd: Command) =>
       withApp(cmd, async (app) => {
+        // Loaded here, not at the top: the HTTP framework, metrics and cron are only
+        // the daemon's, and every other command starts faster and smaller without them.
+        const [{ startServer }, { Scheduler }] = await Promise.all([import("../api/server.js"), import("../dispatch/scheduler.js")]);
         const scheduler = new Scheduler(app.dispatcher, app.config.dispatch.schedule, app.logger);
         // Listening first: a port in use stops start-up before anything is scheduled.
         const api = await startServer(app);

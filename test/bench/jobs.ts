@@ -20,7 +20,7 @@ export interface Job {
 
 /** Every pending delivery of a bench database, in due order. */
 export async function loadJobs(dbFile: string): Promise<Job[]> {
-  const store = openStore({ url: dbFile });
+  const store = await openStore({ url: dbFile });
   try {
     const rows = await store.db
       .selectFrom("deliveries as d")
