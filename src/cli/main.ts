@@ -46,4 +46,5 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv);
+// Not a top-level await: the single binary bundles the CLI as CommonJS, which has none.
+void main(process.argv);
