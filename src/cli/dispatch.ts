@@ -1,6 +1,7 @@
 /** tick, serve */
 import type { Command } from "commander";
 import { Scheduler } from "../dispatch/scheduler.js";
+import { Pruner } from "../retention.js";
 import { withApp } from "./context.js";
 import { printJson, printLines } from "./output.js";
 import { onTermination } from "./signals.js";
@@ -46,8 +47,11 @@ export function registerDispatch(program: Command): void {
           });
         });
         scheduler.start();
+        const pruner = new Pruner(app.store.db, app.config.retention.days, app.logger);
+        pruner.start();
         app.logger.info({ env: app.config.env, database: app.store.location }, "hookd serving");
         await stopped;
+        await pruner.stop();
         app.logger.info("stopped");
       }),
     );

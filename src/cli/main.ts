@@ -8,6 +8,7 @@ import { VERSION } from "../version.js";
 import { registerAdmin } from "./admin.js";
 import { registerDispatch } from "./dispatch.js";
 import { registerEvents } from "./events.js";
+import { registerPrune } from "./prune.js";
 import { registerWebhooks } from "./webhooks.js";
 
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerAdmin(program);
   registerWebhooks(program);
   registerEvents(program);
+  registerPrune(program);
   // Subcommands inherit exit handling so usage errors anywhere exit 2.
   for (const cmd of program.commands) {
     cmd.exitOverride();
