@@ -9,6 +9,7 @@ import { registerAdmin } from "./admin.js";
 import { registerDispatch } from "./dispatch.js";
 import { registerEvents } from "./events.js";
 import { registerPrune } from "./prune.js";
+import { registerStatus } from "./status.js";
 import { registerWebhooks } from "./webhooks.js";
 
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerWebhooks(program);
   registerEvents(program);
   registerPrune(program);
+  registerStatus(program);
   // Subcommands inherit exit handling so usage errors anywhere exit 2.
   for (const cmd of program.commands) {
     cmd.exitOverride();
