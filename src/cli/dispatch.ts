@@ -4,6 +4,7 @@ import { Scheduler } from "../dispatch/scheduler.js";
 import { Pruner } from "../retention.js";
 import { withApp } from "./context.js";
 import { printJson, printLines } from "./output.js";
+import { tickProgressBar } from "./progress.js";
 import { onTermination } from "./signals.js";
 
 export function registerDispatch(program: Command): void {
@@ -17,8 +18,10 @@ export function registerDispatch(program: Command): void {
           app.logger.info({ signal }, "stopping: no more claims, draining in-flight attempts");
           stop.abort();
         });
+        const bar = json ? null : tickProgressBar();
         try {
-          const summary = await app.dispatcher.tick({ signal: stop.signal });
+          const summary = await app.dispatcher.tick({ signal: stop.signal, onProgress: bar?.update });
+          bar?.stop();
           if (json) printJson(summary);
           else
             printLines([
@@ -29,6 +32,7 @@ export function registerDispatch(program: Command): void {
             process.exitCode = 1;
           }
         } finally {
+          bar?.stop();
           dispose();
         }
       }),
