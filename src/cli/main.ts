@@ -10,6 +10,7 @@ import { registerDispatch } from "./dispatch.js";
 import { registerEvents } from "./events.js";
 import { registerPrune } from "./prune.js";
 import { registerStatus } from "./status.js";
+import { registerVerify } from "./verify.js";
 import { registerWebhooks } from "./webhooks.js";
 
 export function buildProgram(): Command {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerEvents(program);
   registerPrune(program);
   registerStatus(program);
+  registerVerify(program);
   // Subcommands inherit exit handling so usage errors anywhere exit 2.
   for (const cmd of program.commands) {
     cmd.exitOverride();
