@@ -32,14 +32,16 @@ export interface OpenOptions extends LoadOptions {
 export async function openApp(options: OpenOptions = {}): Promise<App> {
   const config = options.config ?? loadConfig(options);
   const logger = options.logger ?? createLogger(config.log.level);
-  const store = openStore({ url: config.db.url, busyTimeoutMs: config.db.busyTimeoutMs });
+  const store = await openStore({ url: config.db.url, busyTimeoutMs: config.db.busyTimeoutMs });
   try {
     if (options.migrate !== false) await migrateToLatest(store.db);
   } catch (err) {
     await store.close();
     throw err;
   }
-  const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger, store.location);
+  const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger, store.location, {
+    allowPrivateAddresses: config.security.allowPrivateAddresses,
+  });
   let closed = false;
   return {
     config,

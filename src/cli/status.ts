@@ -12,12 +12,19 @@ export interface StatusContext {
   database: string;
   env: string;
   schedule: string;
+  /** the schedule's next ticks, at least up to lookahead() */
+  ticks: readonly Date[];
+}
+
+/** How far ahead the ticks must be known: until the last failing webhook is eligible again. */
+export function lookahead(s: StatusSnapshot, now: number): number {
+  return Math.max(now, ...s.failing.map((w) => nextEligibleAt(w) ?? 0));
 }
 
 /** The --json shape. Each failing webhook says when it is eligible again and which tick will try it. */
 export function statusJson(s: StatusSnapshot, ctx: StatusContext) {
+  const { ticks } = ctx;
   const eligible = s.failing.map((w) => nextEligibleAt(w));
-  const ticks = upcomingTicks(ctx.schedule, Math.max(ctx.now, ...eligible.map((e) => e ?? 0)));
   return {
     database: ctx.database,
     env: ctx.env,
@@ -76,7 +83,9 @@ export function registerStatus(program: Command): void {
       withApp(cmd, async (app, json) => {
         const now = Date.now();
         const snapshot = await readStatus(app.store.db, now);
-        const out = statusJson(snapshot, { now, database: app.store.location, env: app.config.env, schedule: app.config.dispatch.schedule });
+        const schedule = app.config.dispatch.schedule;
+        const ticks = upcomingTicks(schedule, lookahead(snapshot, now));
+        const out = statusJson(snapshot, { now, database: app.store.location, env: app.config.env, schedule, ticks });
         if (json) printJson(out);
         else printLines(statusLines(out));
       }),

@@ -1,5 +1,6 @@
 /** webhooks list|show|create|update|delete — the same rules as the API. */
 import type { Command } from "commander";
+import { refuseNonPublicHost } from "../addressGuard.js";
 import { validationError } from "../errors.js";
 import { webhookJson } from "../store/model.js";
 import {
@@ -58,12 +59,9 @@ export function registerWebhooks(program: Command): void {
     .option("--secret <secret>", "signing secret (X-Signature); unsigned without one")
     .action((opts: { customer: string; url: string; group: string; action: string; secret?: string }, cmd: Command) =>
       withApp(cmd, async (app, json) => {
-        const row = await createWebhook(
-          app.store.db,
-          opts.customer,
-          { url: opts.url, group: opts.group, action: opts.action, hash_secret: opts.secret ?? null },
-          app.webhookRules,
-        );
+        const input: WebhookInput = { url: opts.url, group: opts.group, action: opts.action, hash_secret: opts.secret ?? null };
+        await refuseNonPublicHost(input, app.webhookRules, "create");
+        const row = await createWebhook(app.store.db, opts.customer, input, app.webhookRules);
         const out = webhookJson(row, { withSecret: true });
         if (json) printJson(out);
         else printLines(describeObject(out as unknown as Record<string, unknown>).filter((l) => !l.startsWith("hash_secret")));
@@ -86,6 +84,7 @@ export function registerWebhooks(program: Command): void {
           if (Object.values(input).every((v) => v === undefined)) {
             throw validationError([{ field: "options", message: "give at least one of --url, --group, --action, --secret, --active" }]);
           }
+          await refuseNonPublicHost(input, app.webhookRules, "update", await getWebhook(app.store.db, id));
           const out = webhookJson(await updateWebhook(app.store.db, id, null, input, app.webhookRules));
           if (json) printJson(out);
           else printLines(describeObject(out as unknown as Record<string, unknown>));

@@ -18,8 +18,9 @@ import { claimDue, claimProbes, countDue, expireWaiting, type ClaimedDelivery } 
 import { explainStoreError, type Db } from "../store/connect.js";
 import { parseRetryAfter, type RetryPolicy } from "./backoff.js";
 import { endpointBackoffUntil, endpointVerdict } from "./health.js";
+import type { DispatchObserver } from "./observer.js";
 import { AttemptRecorder } from "./recorder.js";
-import { createAgents, destroyAgents, send } from "./request.js";
+import { createAgents, destroyAgents, send, type AgentRules } from "./request.js";
 import { decide } from "./result.js";
 
 export interface DispatchSettings {
@@ -73,6 +74,7 @@ const CLAIM_TRIES = 3;
 export class Dispatcher {
   private readonly agents: Agents;
   private running: Promise<TickSummary> | null = null;
+  private readonly observers = new Set<DispatchObserver>();
 
   constructor(
     private readonly db: Db,
@@ -81,8 +83,15 @@ export class Dispatcher {
     private readonly logger: Logger,
     /** named in error messages */
     private readonly storeLocation = "store",
+    agentRules?: AgentRules,
   ) {
-    this.agents = createAgents();
+    this.agents = createAgents(agentRules);
+  }
+
+  /** Report attempts and ticks to `observer` (metrics); returns a function that stops it. */
+  observe(observer: DispatchObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   get busy(): boolean {
@@ -109,6 +118,14 @@ export class Dispatcher {
     const cutoff = started;
     const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     const stop = options.signal;
+    // The claim loop sleeps until a delivery finishes (or a stop arrives).
+    let sleeper: (() => void) | null = null;
+    const wake = () => {
+      const s = sleeper;
+      sleeper = null;
+      s?.();
+    };
+    const nap = () => new Promise<void>((resolve) => (sleeper = resolve));
     // One controller per request, aborted together when the grace period ends. A
     // single shared signal would collect one listener per request ever sent (got
     // never removes its own), and adding to a long listener list is O(n).
@@ -199,6 +216,7 @@ export class Dispatcher {
 
       const now = Date.now();
       const { record, verdict } = decide(d, outcome, policy, now);
+      for (const o of this.observers) o.attempt?.(outcome, verdict);
       recorder.add(record);
       summary[verdict]++;
       const endpoint = endpointVerdict(outcome);
@@ -240,14 +258,6 @@ export class Dispatcher {
     };
 
     const outstanding = new Set<Promise<void>>();
-    // The claim loop sleeps until a delivery finishes (or a stop arrives).
-    let sleeper: (() => void) | null = null;
-    function wake() {
-      const s = sleeper;
-      sleeper = null;
-      s?.();
-    }
-    const nap = () => new Promise<void>((resolve) => (sleeper = resolve));
     const queued = (webhookId: string) => {
       const l = perWebhook.get(webhookId);
       return l ? l.activeCount + l.pendingCount : 0;
@@ -291,8 +301,10 @@ export class Dispatcher {
       await expireWaiting(db, Date.now(), policy.maxAgeSeconds * 1000).catch((err: unknown) =>
         logger.warn({ err: (err as Error).message }, "could not expire deliveries that aged out while waiting"),
       );
-      const probes = await claim(() => claimProbes(db, { owner, cutoff, now: Date.now(), leaseMs }));
-      if (probes) schedule(probes);
+      if (!stop?.aborted) {
+        const probes = await claim(() => claimProbes(db, { owner, cutoff, now: Date.now(), leaseMs }));
+        if (probes) schedule(probes);
+      }
 
       // Enough work is queued when the global limiter has a batch waiting; what
       // waits behind a busy webhook's own cap does not count.
@@ -341,6 +353,7 @@ export class Dispatcher {
       },
       "tick",
     );
+    for (const o of this.observers) o.tick?.(summary);
     return summary;
   }
 }

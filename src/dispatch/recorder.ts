@@ -8,8 +8,8 @@ import type { Logger } from "pino";
 import { recordAttempts, releaseClaims, type AttemptRecord, type HealthChange } from "../store/claims.js";
 import type { Db } from "../store/connect.js";
 
-const FLUSH_SIZE = 256;
-const FLUSH_DELAY_MS = 20;
+const FLUSH_SIZE = 500;
+const FLUSH_DELAY_MS = 100;
 const WRITE_TRIES = 5;
 
 export class AttemptRecorder {

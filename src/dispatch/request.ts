@@ -3,7 +3,11 @@
  */
 import http from "node:http";
 import https from "node:https";
+import { isIP } from "node:net";
+import type { Duplex } from "node:stream";
 import got, { type Agents } from "got";
+import { blockedAddressError, publicOnlyLookup } from "../addressGuard.js";
+import { isPublicAddress } from "../urlPolicy.js";
 import { VERSION } from "../version.js";
 import { classifyError, classifyStatus, type AttemptOutcome } from "./outcome.js";
 import { sign } from "./signature.js";
@@ -39,11 +43,36 @@ export function deliveryHeaders(req: DeliveryRequest, nowMs: number): Record<str
   return headers;
 }
 
-/** Keep-alive agents shared by every request of a process. */
-export function createAgents(): Agents {
-  return {
-    http: new http.Agent({ keepAlive: true, scheduling: "lifo" }),
-    https: new https.Agent({ keepAlive: true, scheduling: "lifo" }),
+export interface AgentRules {
+  allowPrivateAddresses: boolean;
+}
+
+/**
+ * Keep-alive agents shared by every request of a process. Unless private addresses
+ * are allowed, they refuse to dial a non-public address: names through the lookup,
+ * IP literals (which Node connects to without a lookup) before the socket is made.
+ */
+export function createAgents(rules: AgentRules = { allowPrivateAddresses: true }): Agents {
+  const guard = !rules.allowPrivateAddresses;
+  const options = { keepAlive: true, scheduling: "lifo" as const, ...(guard ? { lookup: publicOnlyLookup } : {}) };
+  const agents = { http: new http.Agent(options), https: new https.Agent(options) };
+  if (guard) {
+    refuseNonPublicLiterals(agents.http);
+    refuseNonPublicLiterals(agents.https);
+  }
+  return agents;
+}
+
+function refuseNonPublicLiterals(agent: http.Agent): void {
+  const connect = agent.createConnection.bind(agent);
+  agent.createConnection = (options, callback) => {
+    const host = options.host ?? "";
+    if (isIP(host.replace(/^\[|\]$/g, "")) !== 0 && !isPublicAddress(host)) {
+      // The agent takes an undefined return with an error in the callback as "could not connect".
+      callback?.(blockedAddressError(host, host), undefined as unknown as Duplex);
+      return undefined as unknown as Duplex;
+    }
+    return connect(options, callback);
   };
 }
 
@@ -73,6 +102,7 @@ export function send(req: DeliveryRequest, options: SendOptions): Promise<Attemp
     const finish = (error: { code?: unknown; name?: unknown; message?: string } | null) => {
       if (settled) return;
       settled = true;
+      options.signal?.removeEventListener("abort", onAbort);
       const durationMs = Date.now() - startedAt;
       const responseBody = kept.length > 0 ? Buffer.concat(kept).toString("utf8") : statusCode === null ? null : "";
       if (error) {
@@ -111,7 +141,6 @@ export function send(req: DeliveryRequest, options: SendOptions): Promise<Attemp
       followRedirect: false,
       throwHttpErrors: false,
       decompress: false,
-      signal: options.signal,
     });
     stream.on("response", (res: http.IncomingMessage) => {
       statusCode = res.statusCode ?? null;
@@ -133,5 +162,13 @@ export function send(req: DeliveryRequest, options: SendOptions): Promise<Attemp
     });
     stream.on("end", () => finish(null));
     stream.on("error", (err: Error & { code?: string }) => finish(err));
+    // Our own abort listener, removed when the request ends: got only drops the one it
+    // adds for `signal` when its stream is destroyed, so one shared signal gathered a
+    // listener per request, and every addEventListener walked them all.
+    function onAbort() {
+      stream.destroy(Object.assign(new Error("This operation was aborted."), { name: "AbortError", code: "ERR_ABORTED" }));
+    }
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

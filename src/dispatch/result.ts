@@ -2,20 +2,16 @@
  * Turn one attempt's outcome into the delivery's next state. Pure.
  */
 import type { AttemptRecord, ClaimedDelivery } from "../store/claims.js";
+import type { AttemptTable } from "../store/schema.js";
 import { nextStep, parseRetryAfter, type RetryPolicy } from "./backoff.js";
 import type { AttemptOutcome } from "./outcome.js";
 
 export type Verdict = "delivered" | "rescheduled" | "failed";
 
-export function decide(
-  d: Pick<ClaimedDelivery, "id" | "attempts" | "created_at">,
-  outcome: AttemptOutcome,
-  policy: RetryPolicy,
-  now: number,
-): { record: AttemptRecord; verdict: Verdict } {
-  const number = d.attempts + 1;
-  const attempt = {
-    delivery_id: d.id,
+/** The attempts row for an outcome. */
+export function attemptRow(deliveryId: string, number: number, outcome: AttemptOutcome): AttemptTable {
+  return {
+    delivery_id: deliveryId,
     number,
     started_at: outcome.startedAt,
     duration_ms: outcome.durationMs,
@@ -24,6 +20,16 @@ export function decide(
     error_message: outcome.errorMessage,
     response_body: outcome.responseBody,
   };
+}
+
+export function decide(
+  d: Pick<ClaimedDelivery, "id" | "attempts" | "created_at">,
+  outcome: AttemptOutcome,
+  policy: RetryPolicy,
+  now: number,
+): { record: AttemptRecord; verdict: Verdict } {
+  const number = d.attempts + 1;
+  const attempt = attemptRow(d.id, number, outcome);
   if (outcome.ok) {
     return {
       verdict: "delivered",

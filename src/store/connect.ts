@@ -6,7 +6,6 @@ import { accessSync, constants, existsSync, mkdirSync, statfsSync } from "node:f
 import path from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
-import pg from "pg";
 import { HookdError } from "../errors.js";
 import type { Database } from "./schema.js";
 
@@ -30,10 +29,7 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
 }
 
-// bigint columns hold millisecond times, far below 2^53: read them as numbers.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
-
-export function openStore(options: StoreOptions): Store {
+export async function openStore(options: StoreOptions): Promise<Store> {
   if (isPostgresUrl(options.url)) return openPostgres(options);
   return openSqlite(options);
 }
@@ -82,7 +78,11 @@ function openSqlite(options: StoreOptions): Store {
   };
 }
 
-function openPostgres(options: StoreOptions): Store {
+/** pg is loaded only when a postgres:// URL is used: SQLite users never pay for it. */
+async function openPostgres(options: StoreOptions): Promise<Store> {
+  const { default: pg } = await import("pg");
+  // bigint columns hold millisecond times, far below 2^53: read them as numbers.
+  pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
   // A schema other than public: ?options=-c%20search_path%3Dmyschema in the URL.
   const pool = new pg.Pool({ connectionString: options.url, max: 10 });
   // A dropped idle connection must not crash the process; the pool replaces it.

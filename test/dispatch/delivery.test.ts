@@ -223,3 +223,17 @@ describe("delivery", () => {
     expect(a!.response_body).toHaveLength(1024);
   });
 });
+
+describe("a tick asked to stop before it starts", () => {
+  it("claims nothing and sends nothing", async () => {
+    await setup();
+    await app.hook(`${receiver.url}/hook`);
+    await publish("{}");
+    const stop = new AbortController();
+    stop.abort();
+    const summary = await app.dispatcher.tick({ signal: stop.signal });
+    expect(summary).toMatchObject({ claimed: 0, interrupted: true });
+    expect(receiver.requests).toHaveLength(0);
+    expect(await app.dispatcher.tick()).toMatchObject({ delivered: 1 });
+  });
+});

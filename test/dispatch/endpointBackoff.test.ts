@@ -35,7 +35,7 @@ const lapse = (webhookId: string) =>
 it("backs a dead webhook off as a whole, probes it, and drains it once it answers", async () => {
   dead = await startReceiver(() => {}); // accepts, never answers
   healthy = await startReceiver(ok);
-  app = await testApp({ dispatch: { timeoutMs: 500, perWebhookConcurrency: 4, batchSize: 100 } });
+  app = await testApp({ dispatch: { timeoutMs: 1500, perWebhookConcurrency: 4, batchSize: 100 } });
   const deadHook = await app.hook(`${dead.url}/dead`, "orders:created");
   const okHook = await app.hook(`${healthy.url}/ok`, "orders:updated");
   await writeTransaction(app.store.db, async (trx) => {

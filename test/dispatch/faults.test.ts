@@ -36,7 +36,7 @@ async function seen(name: string): Promise<Seen> {
 beforeAll(async () => {
   faulty = await startFaultyReceiver();
   silent = await startSilentServer();
-  app = await testApp({ dispatch: { timeoutMs: 600 } });
+  app = await testApp({ dispatch: { timeoutMs: 1500 } });
   const targets: Record<string, string> = {
     ok: `${faulty.url}/ok`,
     refused: `http://127.0.0.1:${await closedPort()}/`,

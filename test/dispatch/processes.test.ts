@@ -96,7 +96,11 @@ describe("dispatcher processes", () => {
 
   it("loses nothing when ticks are killed with SIGKILL at several points", async () => {
     const total = 3000;
-    await setup(delayed(10), { dispatch: { concurrency: 16, batchSize: 100, leaseSeconds: 3, timeoutMs: 1000 } }, total);
+    await setup(delayed(10), {
+      dispatch: { concurrency: 16, batchSize: 100, leaseSeconds: 5, timeoutMs: 2500 },
+      // A receiver starved by a loaded machine must not leave a webhook backed off past the test.
+      retry: { delaysSeconds: [0] },
+    }, total);
     const distinctReceived = () => new Set(receiver.requests.map((r) => String(r.headers["x-delivery-id"]))).size;
     // Sent but not recorded at each kill: the most that may arrive twice.
     let inFlightAtKills = 0;
@@ -107,7 +111,7 @@ describe("dispatcher processes", () => {
     }
     expect((await statusCounts()).delivered ?? 0).toBeLessThan(total);
 
-    await sleep(3500); // the killed processes' leases lapse
+    await sleep(5500); // the killed processes' leases lapse
     for (let i = 0; i < 5 && ((await statusCounts()).delivered ?? 0) < total; i++) {
       expect((await collect(spawnCli(["tick"], env))).code).toBe(0);
     }

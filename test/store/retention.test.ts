@@ -53,7 +53,7 @@ describe("retention", () => {
     app = await testApp();
     const a = await app.hook("http://127.0.0.1:1/a");
     const b = await app.hook("http://127.0.0.1:1/b");
-    const gone = await event(old, ["delivered", "cancelled"], [a, b]);
+    await event(old, ["delivered", "cancelled"], [a, b]);
     const halfFailed = await event(old, ["delivered", "failed"], [a, b]);
     const stillPending = await event(old, ["pending", "delivered"], [a, b]);
     const young = await event(recent, ["delivered", "delivered"], [a, b]);

@@ -1,0 +1,98 @@
+/**
+ * JSON request bodies. The only accepted media type is application/json (others get
+ * 415). The raw text is kept beside the parsed value, so POST /events/ can store
+ * the payload exactly as the client wrote it (SPEC: byte for byte).
+ */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { validationError } from "../errors.js";
+
+const rawBodies = new WeakMap<FastifyRequest, string>();
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+export function acceptJsonBodies(server: FastifyInstance): void {
+  server.removeAllContentTypeParsers();
+  server.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(validationError([{ field: "(body)", message: "must be UTF-8 text" }]));
+      return;
+    }
+    // An empty body is no body (e.g. POST …/retry/ sent with a Content-Type out of habit).
+    if (text.trim() === "") {
+      done(null, undefined);
+      return;
+    }
+    try {
+      const value: unknown = JSON.parse(text);
+      rawBodies.set(request, text);
+      done(null, value);
+    } catch (err) {
+      done(validationError([{ field: "(body)", message: `is not valid JSON: ${(err as Error).message}` }]));
+    }
+  });
+}
+
+export function rawBodyOf(request: FastifyRequest): string | undefined {
+  return rawBodies.get(request);
+}
+
+const WS = " \t\n\r";
+
+/**
+ * The exact text of a top-level member's value in a JSON object's text: for
+ * `{"topic":"a:b", "payload" : {"x" : 1} }` and "payload", `{"x" : 1}`. `text` must
+ * already have passed JSON.parse; like JSON.parse, the last of duplicate keys wins.
+ * Null when `text` is not an object or has no such member.
+ */
+export function rawMember(text: string, name: string): string | null {
+  let i = 0;
+  const skipSpace = () => {
+    while (i < text.length && WS.includes(text[i]!)) i++;
+  };
+  const skipString = () => {
+    for (i++; text[i] !== '"'; i++) if (text[i] === "\\") i++;
+    i++;
+  };
+  const skipValue = () => {
+    const c = text[i];
+    if (c === '"') return skipString();
+    if (c === "{" || c === "[") {
+      let depth = 0;
+      do {
+        const d = text[i];
+        if (d === '"') {
+          skipString();
+          continue;
+        }
+        if (d === "{" || d === "[") depth++;
+        else if (d === "}" || d === "]") depth--;
+        i++;
+      } while (depth > 0);
+      return;
+    }
+    while (i < text.length && !`,}]${WS}`.includes(text[i]!)) i++;
+  };
+
+  skipSpace();
+  if (text[i] !== "{") return null;
+  i++;
+  let found: string | null = null;
+  for (;;) {
+    skipSpace();
+    if (i >= text.length || text[i] === "}") return found;
+    const keyStart = i;
+    skipString();
+    // Keys may be escaped ("pay\u006coad"); decoding the token compares what JSON.parse saw.
+    const key = JSON.parse(text.slice(keyStart, i)) as string;
+    skipSpace();
+    i++; // the colon
+    skipSpace();
+    const start = i;
+    skipValue();
+    if (key === name) found = text.slice(start, i);
+    skipSpace();
+    if (text[i] === ",") i++;
+  }
+}

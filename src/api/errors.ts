@@ -1,0 +1,58 @@
+/**
+ * Errors → HTTP, in one place. HookdError codes map to status codes; fastify's own
+ * errors (media type, body size, schema validation) are reshaped into the same
+ * `{"error": {code, message, details}}` body; anything else is a bug: logged with
+ * context and answered with a generic 500, never a stack trace.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { HookdError, validationError, type ErrorCode } from "../errors.js";
+import { validationDetails } from "./validation.js";
+
+const STATUS: Record<ErrorCode, number> = {
+  validation_failed: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  store_unavailable: 503,
+  config_invalid: 500,
+};
+
+export function statusOf(err: HookdError): number {
+  return STATUS[err.code];
+}
+
+/** The HookdError a caller should see for `err`, or null when it is not one we can explain. */
+export function explain(err: unknown, bodyLimit: number): HookdError | null {
+  if (err instanceof HookdError) return err;
+  const e = err as Partial<FastifyError> & { code?: string };
+  if (e.validation) return validationError(validationDetails(e.validation, e.validationContext ?? "body"));
+  switch (e.code) {
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new HookdError("unsupported_media_type", "request bodies must be JSON: send Content-Type: application/json");
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new HookdError("payload_too_large", `the request body is larger than ${bodyLimit} bytes`);
+    case "FST_ERR_BAD_URL":
+      return validationError([{ field: "(path)", message: "is not a valid URL path (bad percent-encoding)" }]);
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      // Longer than any id we hand out, so certainly not an existing resource.
+      return new HookdError("not_found", "no such resource: the id is too long");
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+      return validationError([{ field: "(body)", message: "its length does not match Content-Length" }]);
+    case "SQLITE_BUSY":
+      return new HookdError("store_unavailable", "the database is busy; try again");
+  }
+  return null;
+}
+
+export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, bodyLimit: number): void {
+  const known = explain(err, bodyLimit);
+  if (known) {
+    if (known.code === "unauthorized") void reply.header("www-authenticate", 'Bearer realm="hookd"');
+    void reply.status(statusOf(known)).send(known.toJSON());
+    return;
+  }
+  request.log.error({ err, method: request.method, url: request.url }, "unhandled error in the HTTP API");
+  void reply.status(500).send({ error: { code: "internal", message: "internal server error", details: [] } });
+}

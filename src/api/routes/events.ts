@@ -1,0 +1,84 @@
+/** /events/…: publishing (durable before the 202) and reading an event back with its deliveries. */
+import type { FastifyInstance } from "fastify";
+import type { App } from "../../app.js";
+import { HookdError, notFound, validationError } from "../../errors.js";
+import type { Db } from "../../store/connect.js";
+import { attemptsOf, listDeliveries, type DeliveryFilter } from "../../store/deliveries.js";
+import { deliveryJson, eventJson } from "../../store/model.js";
+import { getEvent, publish } from "../../store/outbox.js";
+import type { DeliveryTable } from "../../store/schema.js";
+import { customerParam, ownerOf, principalOf, scopeOf } from "../auth.js";
+import { rawBodyOf, rawMember } from "../body.js";
+import { MAX_LIMIT } from "../pagination.js";
+
+interface EventBody {
+  topic: string;
+  payload: unknown;
+  idempotency_key?: string;
+  customer?: string;
+}
+
+/** The idempotency key from the header or the body field; both may be given only if they agree. Pure. */
+export function idempotencyKeyOf(header: string | undefined, field: string | undefined): string | null {
+  if (header !== undefined && field !== undefined && header !== field) {
+    throw validationError([{ field: "idempotency_key", message: "differs from the Idempotency-Key header; give one, or the same in both" }]);
+  }
+  return header ?? field ?? null;
+}
+
+/** Every delivery matching `filter`, a page at a time (an event has one per subscribed webhook). */
+async function everyDelivery(db: Db, filter: DeliveryFilter): Promise<DeliveryTable[]> {
+  const all: DeliveryTable[] = [];
+  for (let page = 1; ; page++) {
+    const { count, rows } = await listDeliveries(db, filter, { limit: MAX_LIMIT, page });
+    all.push(...rows);
+    if (rows.length === 0 || all.length >= count) return all;
+  }
+}
+
+export function eventRoutes(server: FastifyInstance, app: App): void {
+  const { db } = app.store;
+
+  server.post<{ Body: EventBody }>(
+    "/events/",
+    {
+      schema: {
+        body: {
+          type: "object",
+          additionalProperties: false,
+          required: ["topic", "payload"],
+          properties: { topic: { type: "string" }, payload: {}, idempotency_key: { type: "string" }, ...customerParam },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { body } = request;
+      const customerId = ownerOf(principalOf(request), body.customer);
+      // Node joins a repeated header into one string, so this is never an array.
+      const key = idempotencyKeyOf(request.headers["idempotency-key"] as string | undefined, body.idempotency_key);
+      // The payload's own text from the request, so it is stored and delivered byte for byte.
+      const payload = rawMember(rawBodyOf(request) ?? "", "payload") ?? JSON.stringify(body.payload);
+      const result = await publish(db, { customerId, topic: body.topic, payload, idempotencyKey: key }, app.publishRules);
+      if (result.duplicate && (result.event.topic !== body.topic || result.event.payload !== payload)) {
+        throw new HookdError("conflict", `idempotency key ${JSON.stringify(key)} was already used for a different event (${result.id})`, [
+          { field: "idempotency_key", message: "was already used with another topic or payload" },
+        ]);
+      }
+      // publish() has committed (SQLite: synchronous=FULL), so the event is on disk before this 202.
+      return reply.status(202).send({ id: result.id, topic: result.topic, deliveries: result.deliveries });
+    },
+  );
+
+  server.get<{ Params: { id: string }; Querystring: { customer?: string } }>(
+    "/events/:id/",
+    { schema: { querystring: { type: "object", additionalProperties: false, properties: customerParam } } },
+    async (request) => {
+      const scope = scopeOf(principalOf(request), request.query.customer);
+      const event = await getEvent(db, request.params.id, scope);
+      if (!event) throw notFound("event", request.params.id);
+      const deliveries = await everyDelivery(db, { eventId: event.id, customerId: scope });
+      const attempts = await attemptsOf(db, deliveries.map((d) => d.id));
+      return eventJson(event, deliveries.map((d) => deliveryJson(d, attempts.get(d.id) ?? [])));
+    },
+  );
+}

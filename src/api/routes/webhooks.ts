@@ -1,0 +1,147 @@
+/** /webhooks/…: the subscriptions, shaped as seed 002; plus a test send and each webhook's deliveries. */
+import { randomUUID } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import type { Agents } from "got";
+import { refuseNonPublicHost } from "../../addressGuard.js";
+import type { App } from "../../app.js";
+import { send } from "../../dispatch/request.js";
+import { attemptRow } from "../../dispatch/result.js";
+import { attemptsOf, listDeliveries } from "../../store/deliveries.js";
+import { attemptJson, deliveryJson, webhookJson } from "../../store/model.js";
+import { DELIVERY_STATUSES, type DeliveryStatus } from "../../store/schema.js";
+import {
+  createWebhook,
+  deleteWebhook,
+  getWebhook,
+  listWebhooks,
+  updateWebhook,
+  WEBHOOK_SORTS,
+  type WebhookSort,
+} from "../../store/webhooks.js";
+import { customerParam, ownerOf, principalOf, scopeOf } from "../auth.js";
+import { pageParams, toPage, type PageQuery } from "../pagination.js";
+
+interface WebhookBody {
+  url?: string;
+  group?: string;
+  action?: string;
+  hash_secret?: string | null;
+  active?: boolean;
+}
+
+// Types here; values (URL policy, topic catalog, lengths) in checkWebhookInput, which the CLI shares.
+const webhookFields = {
+  url: { type: "string" },
+  group: { type: "string" },
+  action: { type: "string" },
+  hash_secret: { type: ["string", "null"] },
+  active: { type: "boolean" },
+} as const;
+
+const scopeQuery = { type: "object", additionalProperties: false, properties: customerParam } as const;
+
+type ById = { Params: { id: string }; Querystring: { customer?: string } };
+
+export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents): void {
+  const { db } = app.store;
+  const rules = app.webhookRules;
+
+  server.get<{ Querystring: PageQuery & { sort: WebhookSort; direction: "asc" | "desc"; customer?: string } }>(
+    "/webhooks/",
+    {
+      schema: {
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            ...pageParams,
+            sort: { type: "string", enum: WEBHOOK_SORTS, default: "created_at" },
+            direction: { type: "string", enum: ["asc", "desc"], default: "desc" },
+            ...customerParam,
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { query } = request;
+      const { count, rows } = await listWebhooks(db, scopeOf(principalOf(request), query.customer), query);
+      return toPage(request, query, count, rows.map((r) => webhookJson(r)));
+    },
+  );
+
+  server.post<{ Body: WebhookBody & { customer?: string } }>(
+    "/webhooks/",
+    {
+      schema: {
+        body: {
+          type: "object",
+          additionalProperties: false,
+          required: ["url", "group", "action"],
+          properties: { ...webhookFields, ...customerParam },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { customer, ...input } = request.body;
+      const customerId = ownerOf(principalOf(request), customer);
+      await refuseNonPublicHost(input, rules, "create");
+      const row = await createWebhook(db, customerId, input, rules);
+      // The only response that carries the secret: the caller just chose it.
+      return reply.status(201).send(webhookJson(row, { withSecret: true }));
+    },
+  );
+
+  server.get<ById>("/webhooks/:id/", { schema: { querystring: scopeQuery } }, async (request) =>
+    webhookJson(await getWebhook(db, request.params.id, scopeOf(principalOf(request), request.query.customer))),
+  );
+
+  // SPEC: PUT is the same partial update as PATCH.
+  server.route<ById & { Body: WebhookBody }>({
+    method: ["PATCH", "PUT"],
+    url: "/webhooks/:id/",
+    schema: { querystring: scopeQuery, body: { type: "object", additionalProperties: false, properties: webhookFields } },
+    handler: async (request) => {
+      const scope = scopeOf(principalOf(request), request.query.customer);
+      const current = await getWebhook(db, request.params.id, scope);
+      await refuseNonPublicHost(request.body, rules, "update", current);
+      return webhookJson(await updateWebhook(db, current.id, scope, request.body, rules));
+    },
+  });
+
+  server.delete<ById>("/webhooks/:id/", { schema: { querystring: scopeQuery } }, async (request, reply) => {
+    await deleteWebhook(db, request.params.id, scopeOf(principalOf(request), request.query.customer));
+    return reply.status(204).send();
+  });
+
+  server.post<ById>("/webhooks/:id/test/", { schema: { querystring: scopeQuery } }, async (request) => {
+    const hook = await getWebhook(db, request.params.id, scopeOf(principalOf(request), request.query.customer));
+    const body = Buffer.from(JSON.stringify({ test: true, webhook: hook.id, topic: hook.topic, sent_at: new Date().toISOString() }));
+    const deliveryId = randomUUID();
+    const outcome = await send(
+      { url: hook.url, body, secret: hook.hash_secret, webhookId: hook.id, eventId: randomUUID(), deliveryId, topic: hook.topic, attemptNumber: 1 },
+      { timeoutMs: app.config.dispatch.timeoutMs, agents },
+    );
+    return { ok: outcome.ok, ...attemptJson(attemptRow(deliveryId, 1, outcome)) };
+  });
+
+  server.get<ById & { Querystring: PageQuery & { status?: DeliveryStatus } }>(
+    "/webhooks/:id/deliveries/",
+    {
+      schema: {
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: { ...pageParams, status: { type: "string", enum: DELIVERY_STATUSES }, ...customerParam },
+        },
+      },
+    },
+    async (request) => {
+      const { query } = request;
+      const scope = scopeOf(principalOf(request), query.customer);
+      const hook = await getWebhook(db, request.params.id, scope);
+      const { count, rows } = await listDeliveries(db, { webhookId: hook.id, customerId: scope, status: query.status }, query);
+      const attempts = await attemptsOf(db, rows.map((r) => r.id));
+      return toPage(request, query, count, rows.map((r) => deliveryJson(r, attempts.get(r.id) ?? [])));
+    },
+  );
+}

@@ -1,0 +1,14 @@
+/**
+ * What a dispatcher reports while it works. Metrics (src/api/metrics.ts) listen here,
+ * so dispatch code knows nothing about Prometheus.
+ */
+import type { TickSummary } from "./dispatcher.js";
+import type { AttemptOutcome } from "./outcome.js";
+import type { Verdict } from "./result.js";
+
+export interface DispatchObserver {
+  /** An attempt was made (a request cut off by shutdown is not one), and what it decided. */
+  attempt?(outcome: AttemptOutcome, verdict: Verdict): void;
+  /** A tick finished. */
+  tick?(summary: TickSummary): void;
+}

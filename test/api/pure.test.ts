@@ -1,0 +1,63 @@
+/** The API's pure helpers, with literal inputs. */
+import { describe, expect, it } from "vitest";
+import { bearerToken, ownerOf, scopeOf } from "../../src/api/auth.js";
+import { neighbours, withPage } from "../../src/api/pagination.js";
+import { idempotencyKeyOf } from "../../src/api/routes/events.js";
+
+describe("neighbours", () => {
+  const cases: [number, number, number, { next: number | null; previous: number | null }][] = [
+    [1, 50, 0, { next: null, previous: null }],
+    [1, 50, 50, { next: null, previous: null }],
+    [1, 50, 51, { next: 2, previous: null }],
+    [2, 50, 51, { next: null, previous: 1 }],
+    [2, 2, 5, { next: 3, previous: 1 }],
+    [9, 2, 5, { next: null, previous: 3 }],
+    [4, 10, 0, { next: null, previous: 1 }],
+  ];
+  for (const [page, limit, count, expected] of cases) {
+    it(`page ${page} of ${count} by ${limit}`, () => expect(neighbours(page, limit, count)).toEqual(expected));
+  }
+  it("withPage replaces or adds page and keeps the rest", () => {
+    expect(withPage(new URL("http://h:1/webhooks/?page=3&limit=2"), 4)).toBe("http://h:1/webhooks/?page=4&limit=2");
+    expect(withPage(new URL("http://h:1/webhooks/?sort=url"), 2)).toBe("http://h:1/webhooks/?sort=url&page=2");
+  });
+});
+
+describe("bearerToken", () => {
+  const cases: [string | undefined, string | null][] = [
+    ["Bearer hk_cus_abc", "hk_cus_abc"],
+    ["bearer  hk_adm_x-y_z ", "hk_adm_x-y_z"],
+    ["Basic dXNlcjpwYXNz", null],
+    ["Bearer", null],
+    ["Bearer a b", null],
+    [undefined, null],
+  ];
+  for (const [header, token] of cases) it(`${JSON.stringify(header)} → ${token}`, () => expect(bearerToken(header)).toBe(token));
+});
+
+describe("scopeOf and ownerOf", () => {
+  const customer = { keyId: "k", customerId: "c1" };
+  const admin = { keyId: "k", customerId: null };
+  it("a customer key acts for its own customer only", () => {
+    expect(scopeOf(customer, undefined)).toBe("c1");
+    expect(scopeOf(customer, "c1")).toBe("c1");
+    expect(() => scopeOf(customer, "c2")).toThrow(/its own customer/);
+    expect(ownerOf(customer, undefined)).toBe("c1");
+  });
+  it("an admin key acts for the customer it names, or all of them for reads", () => {
+    expect(scopeOf(admin, "c2")).toBe("c2");
+    expect(scopeOf(admin, undefined)).toBeNull();
+    expect(ownerOf(admin, "c2")).toBe("c2");
+    expect(() => ownerOf(admin, undefined)).toThrow(/required with an admin key/);
+  });
+});
+
+describe("idempotencyKeyOf", () => {
+  it("takes the header or the field, and both only when they agree", () => {
+    expect(idempotencyKeyOf("a", undefined)).toBe("a");
+    expect(idempotencyKeyOf(undefined, "b")).toBe("b");
+    expect(idempotencyKeyOf("c", "c")).toBe("c");
+    expect(idempotencyKeyOf(undefined, undefined)).toBeNull();
+    expect(() => idempotencyKeyOf("a", "b")).toThrow(/differs/);
+  });
+});

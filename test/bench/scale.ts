@@ -1,0 +1,13 @@
+/** How big each section is in each mode. `full` is the issue's sizes; `quick` fits in 2 minutes; `tiny` only checks the harness. */
+export type Size = "full" | "quick" | "tiny";
+
+export function scaleFor(size: Size) {
+  const pick = <T>(full: T, quick: T, tiny: T): T => (size === "full" ? full : size === "quick" ? quick : tiny);
+  return {
+    dispatch: { deliveries: pick(50_000, 5_000, 500), webhooks: 100, rounds: pick(2, 2, 1), peerRounds: 1 },
+    ingest: { single: pick(1_000, 300, 50), batched: pick(10_000, 3_000, 200), batch: 100, rounds: pick(3, 2, 1), httpSeconds: pick(10, 3, 1) },
+    backlog: { due: pick(1_000_000, 50_000, 2_000), history: pick(1_000_000, 50_000, 2_000), tickSeconds: pick(20, 5, 2), claimReps: pick(15, 9, 3) },
+    isolation: { healthy: pick(10_000, 2_000, 1_000), dead: pick(10_000, 2_000, 1_000), rounds: 1, capSeconds: pick(30, 10, 5) },
+    latency: { rate: 100, seconds: pick(15, 5, 2) },
+  };
+}
