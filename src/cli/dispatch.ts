@@ -1,7 +1,9 @@
 /** tick, serve */
 import type { Command } from "commander";
+import { Pruner } from "../retention.js";
 import { withApp } from "./context.js";
 import { printJson, printLines } from "./output.js";
+import { tickProgressBar } from "./progress.js";
 import { onTermination } from "./signals.js";
 
 export function registerDispatch(program: Command): void {
@@ -15,8 +17,10 @@ export function registerDispatch(program: Command): void {
           app.logger.info({ signal }, "stopping: no more claims, draining in-flight attempts");
           stop.abort();
         });
+        const bar = json ? null : tickProgressBar();
         try {
-          const summary = await app.dispatcher.tick({ signal: stop.signal });
+          const summary = await app.dispatcher.tick({ signal: stop.signal, onProgress: bar?.update });
+          bar?.stop();
           if (json) printJson(summary);
           else
             printLines([
@@ -27,6 +31,7 @@ export function registerDispatch(program: Command): void {
             process.exitCode = 1;
           }
         } finally {
+          bar?.stop();
           dispose();
         }
       }),
@@ -51,8 +56,11 @@ export function registerDispatch(program: Command): void {
           });
         });
         scheduler.start();
+        const pruner = new Pruner(app.store.db, app.config.retention.days, app.logger);
+        pruner.start();
         app.logger.info({ env: app.config.env, database: app.store.location, api: api.url }, "hookd serving");
         await stopped;
+        await pruner.stop();
         app.logger.info("stopped");
       }),
     );

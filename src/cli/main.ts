@@ -8,6 +8,9 @@ import { VERSION } from "../version.js";
 import { registerAdmin } from "./admin.js";
 import { registerDispatch } from "./dispatch.js";
 import { registerEvents } from "./events.js";
+import { registerPrune } from "./prune.js";
+import { registerStatus } from "./status.js";
+import { registerVerify } from "./verify.js";
 import { registerWebhooks } from "./webhooks.js";
 
 export function buildProgram(): Command {
@@ -23,6 +26,9 @@ export function buildProgram(): Command {
   registerAdmin(program);
   registerWebhooks(program);
   registerEvents(program);
+  registerPrune(program);
+  registerStatus(program);
+  registerVerify(program);
   // Subcommands inherit exit handling so usage errors anywhere exit 2.
   for (const cmd of program.commands) {
     cmd.exitOverride();
@@ -46,4 +52,5 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv);
+// Not a top-level await: the single binary bundles the CLI as CommonJS, which has none.
+void main(process.argv);

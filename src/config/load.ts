@@ -33,12 +33,26 @@ function readJsonFile(file: string, required: boolean): unknown {
     const message = `config file ${file} cannot be read: ${(err as Error).message}`;
     throw new HookdError("config_invalid", message, [{ field: "--config", message }]);
   }
+  return parseJson(text, file);
+}
+
+function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    const message = `config file ${file} is not valid JSON: ${(err as Error).message}`;
+    const message = `config file ${source} is not valid JSON: ${(err as Error).message}`;
     throw new HookdError("config_invalid", message, [{ field: "(file)", message }]);
   }
+}
+
+/**
+ * Copies of the shipped files (default.json, <env>.json) carried inside the single
+ * binary, which has no config/ folder beside it. Set once at start by the binary.
+ */
+let embeddedFiles: ReadonlyMap<string, string> | null = null;
+
+export function useEmbeddedConfig(files: ReadonlyMap<string, string>): void {
+  embeddedFiles = files;
 }
 
 export function resolveEnvironment(env: NodeJS.ProcessEnv): Environment {
@@ -63,10 +77,19 @@ export function loadConfig(options: LoadOptions = {}): Config {
     if (data !== undefined) layers.push({ source, data });
   };
 
-  const defaultFile = path.join(dir, "default.json");
-  add(defaultFile, readJsonFile(defaultFile, true));
-  const envFile = path.join(dir, `${environment}.json`);
-  add(envFile, readJsonFile(envFile, false));
+  // A folder given by the caller wins; otherwise the binary's embedded copies, then config/ on disk.
+  const shipped = (name: string, required: boolean) => {
+    const text = options.configDir === undefined ? embeddedFiles?.get(name) : undefined;
+    if (text !== undefined) {
+      const source = `config/${name} (built in)`;
+      add(source, parseJson(text, source));
+      return;
+    }
+    const file = path.join(dir, name);
+    add(file, readJsonFile(file, required));
+  };
+  shipped("default.json", true);
+  shipped(`${environment}.json`, false);
   const userFile = options.configFile ?? env.HOOKD_CONFIG;
   if (userFile) add(userFile, readJsonFile(path.resolve(userFile), true));
   if (env.HOOKD_DB) add("HOOKD_DB", { db: { url: env.HOOKD_DB } });

@@ -23,6 +23,8 @@ export interface HookdSettings {
   };
   security: { allowHttp: boolean; allowPrivateAddresses: boolean };
   limits: { maxPayloadBytes: number };
+  /** delivered (and cancelled) deliveries, their attempts and their events are pruned after `days` */
+  retention: { days: number };
   topics: string[];
   log: { level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
 }
@@ -42,7 +44,7 @@ const int = (minimum: number, maximum = Number.MAX_SAFE_INTEGER) =>
 export const settingsSchema: JSONSchemaType<HookdSettings> = {
   type: "object",
   additionalProperties: false,
-  required: ["server", "db", "dispatch", "retry", "security", "limits", "topics", "log"],
+  required: ["server", "db", "dispatch", "retry", "security", "limits", "retention", "topics", "log"],
   properties: {
     server: {
       type: "object",
@@ -100,6 +102,12 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
       additionalProperties: false,
       required: ["maxPayloadBytes"],
       properties: { maxPayloadBytes: int(2, 64 * 1024 * 1024) },
+    },
+    retention: {
+      type: "object",
+      additionalProperties: false,
+      required: ["days"],
+      properties: { days: int(1, 36_500) },
     },
     topics: {
       type: "array",

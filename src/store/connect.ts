@@ -34,12 +34,28 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return openSqlite(options);
 }
 
+/** Loads the SQLite addon when it is not on disk beside better-sqlite3 (the single binary carries its own). */
+let addonLoader: (() => object) | null = null;
+let addon: object | null = null;
+
+export function useSqliteAddon(load: () => object): void {
+  addonLoader = load;
+  addon = null;
+}
+
+function sqliteAddon(): { nativeBinding?: string } {
+  if (!addonLoader) return {};
+  addon ??= addonLoader();
+  // better-sqlite3 accepts the loaded addon object here; its type declarations only admit a path.
+  return { nativeBinding: addon as unknown as string };
+}
+
 function openSqlite(options: StoreOptions): Store {
   const file = options.url.startsWith("file:") ? options.url.slice(5) : options.url;
   let sqlite: SQLite.Database;
   try {
     if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    sqlite = new SQLite(file, { timeout: options.busyTimeoutMs ?? 5000 });
+    sqlite = new SQLite(file, { timeout: options.busyTimeoutMs ?? 5000, ...sqliteAddon() });
     // WAL: readers never block the writer. FULL: a commit is on disk before we
     // acknowledge it, so an acknowledged event survives a power cut, not only a crash.
     sqlite.pragma("journal_mode = WAL");

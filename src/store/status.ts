@@ -1,0 +1,90 @@
+/**
+ * `hookd status`: the backlog by status, what is due, and the webhooks that are
+ * failing (backed off as a whole, or switched off by hookd), read in a few queries.
+ */
+import { countDue } from "./claims.js";
+import type { Db } from "./connect.js";
+import { DELIVERY_STATUSES, type DeliveryStatus } from "./schema.js";
+
+/** Listed at most; the count says how many there are in all. */
+const FAILING_LIMIT = 100;
+
+export interface FailingWebhook {
+  id: string;
+  customer_id: string;
+  url: string;
+  topic: string;
+  active: number;
+  failing_since: number | null;
+  consecutive_failures: number;
+  backoff_until: number | null;
+  last_failure: string | null;
+  disabled_reason: string | null;
+  pending: number;
+  failed: number;
+  /** the earliest next_attempt_at of its pending deliveries */
+  next_due: number | null;
+}
+
+export interface StatusSnapshot {
+  backlog: Record<DeliveryStatus, number>;
+  dueNow: number;
+  failingCount: number;
+  failing: FailingWebhook[];
+}
+
+export async function readStatus(db: Db, now: number): Promise<StatusSnapshot> {
+  const counts = await db
+    .selectFrom("deliveries")
+    .select((eb) => ["status", eb.fn.countAll<number>().as("n")])
+    .groupBy("status")
+    .execute();
+  const backlog = Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])) as Record<DeliveryStatus, number>;
+  for (const c of counts) backlog[c.status] = Number(c.n);
+
+  const failingWebhooks = db
+    .selectFrom("webhooks as w")
+    .where("w.deleted_at", "is", null)
+    .where((eb) => eb.or([eb("w.failing_since", "is not", null), eb("w.disabled_reason", "is not", null)]));
+  const { n } = await failingWebhooks.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  const rows = await failingWebhooks
+    .select((eb) => {
+      const mine = (status: DeliveryStatus) =>
+        eb.selectFrom("deliveries as d").whereRef("d.webhook_id", "=", "w.id").where("d.status", "=", status);
+      return [
+        "w.id",
+        "w.customer_id",
+        "w.url",
+        "w.topic",
+        "w.active",
+        "w.failing_since",
+        "w.consecutive_failures",
+        "w.backoff_until",
+        "w.last_failure",
+        "w.disabled_reason",
+        mine("pending").select((e) => e.fn.countAll<number>().as("c")).as("pending"),
+        mine("failed").select((e) => e.fn.countAll<number>().as("c")).as("failed"),
+        mine("pending").select((e) => e.fn.min("d.next_attempt_at").as("m")).as("next_due"),
+      ];
+    })
+    .orderBy("w.failing_since")
+    .orderBy("w.id")
+    .limit(FAILING_LIMIT)
+    .execute();
+  const failing = rows.map((r) => ({
+    ...r,
+    pending: Number(r.pending),
+    failed: Number(r.failed),
+    next_due: r.next_due === null ? null : Number(r.next_due),
+  }));
+  return { backlog, dueNow: await countDue(db, now), failingCount: Number(n), failing };
+}
+
+/**
+ * When a failing webhook is next eligible: its earliest pending delivery, and not
+ * before its backoff ends. Null when nothing will be tried (switched off, or nothing pending).
+ */
+export function nextEligibleAt(w: Pick<FailingWebhook, "active" | "pending" | "next_due" | "backoff_until">): number | null {
+  if (w.active !== 1 || w.pending === 0 || w.next_due === null) return null;
+  return Math.max(w.next_due, w.backoff_until ?? 0);
+}

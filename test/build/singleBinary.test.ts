@@ -1,0 +1,72 @@
+/**
+ * `npm run build:binary` makes one file that runs hookd on its own: copied into an
+ * empty folder, with no node_modules or config/ around it, it migrates, publishes
+ * and delivers a signed event to a real receiver.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { copyFileSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifySignature } from "../../src/verify.js";
+import { VERSION } from "../../src/version.js";
+import { tempDir } from "../helpers/app.js";
+import { collect } from "../helpers/cli.js";
+import { startReceiver, type Receiver } from "../helpers/receiver.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+let dir: ReturnType<typeof tempDir>;
+let binary: string;
+let receiver: Receiver;
+
+beforeAll(async () => {
+  // Built once per run; the build takes seconds, the generous timeout is for a busy CI machine.
+  execFileSync("npm", ["run", "--silent", "build:binary"], { cwd: root, stdio: "pipe" });
+  dir = tempDir("hookd-binary-");
+  binary = path.join(dir.dir, "hookd");
+  copyFileSync(path.join(root, "dist", "hookd"), binary);
+  receiver = await startReceiver();
+}, 300_000);
+
+afterAll(async () => {
+  await receiver?.close();
+  dir?.cleanup();
+});
+
+async function hookd(...args: string[]) {
+  const child = spawn(binary, ["--json", ...args], {
+    cwd: dir.dir,
+    // No PATH: nothing from this machine's Node or node_modules can be found.
+    env: { HOOKD_ENV: "test", HOOKD_DB: path.join(dir.dir, "hookd.sqlite"), TMPDIR: dir.dir },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const r = await collect(child);
+  if (r.code !== 0) throw new Error(`hookd ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+describe("the single binary", () => {
+  it("runs from an empty folder: version, migrate, publish, tick", async () => {
+    expect(readdirSync(dir.dir)).toEqual(["hookd"]);
+    expect(statSync(binary).mode & 0o111).not.toBe(0);
+
+    const version = await collect(spawn(binary, ["--version"], { cwd: dir.dir, env: {} }));
+    expect(version).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
+
+    const migrated = await hookd("migrate");
+    expect(migrated.applied).toContain("001_initial");
+    const customer = await hookd("customers", "create", "acme");
+    await hookd("webhooks", "create", "--customer", customer.id, "--url", `${receiver.url}/in`, "--group", "orders", "--action", "created", "--secret", "binsecret");
+    const published = await hookd("publish", "--customer", customer.id, "--topic", "orders:created", "--data", '{"order":1}');
+    expect(published.deliveries).toBe(1);
+
+    const summary = await hookd("tick");
+    expect(summary).toMatchObject({ claimed: 1, delivered: 1, failed: 0 });
+    const [request] = receiver.requests;
+    expect(request!.body.toString()).toBe('{"order":1}');
+    expect(request!.headers["x-event-id"]).toBe(published.id);
+    expect(verifySignature("binsecret", request!.body, request!.headers["x-signature"] as string)).toBe(true);
+    // The addon was unpacked to a private folder and removed again.
+    expect(readdirSync(dir.dir).filter((f) => f.startsWith("hookd-"))).toEqual([]);
+  });
+});

@@ -1,0 +1,53 @@
+import { createHmac } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/app.js";
+import { runCli } from "../helpers/cli.js";
+
+const body = Buffer.from('{ "order": 1, "note": "🚚" }\n');
+const secret = "whsec-test";
+const signature = createHmac("sha256", secret).update(body).digest("hex");
+let dir: ReturnType<typeof tempDir>;
+let file: string;
+beforeAll(() => {
+  dir = tempDir("hookd-verify-");
+  file = path.join(dir.dir, "body.json");
+  writeFileSync(file, body);
+});
+afterAll(() => dir.cleanup());
+
+// No database or config is needed: a broken HOOKD_ENV proves none is read.
+const env = { HOOKD_ENV: "nonsense" };
+
+describe("hookd verify", () => {
+  it("exits 0 for a valid signature, from a file or stdin", async () => {
+    expect(await runCli(["verify", "--secret", secret, "--signature", signature, file], env)).toMatchObject({ code: 0, stdout: "valid signature\n" });
+    expect(await runCli(["verify", "--secret", secret, "--signature", signature.toUpperCase()], env, { stdin: body })).toMatchObject({ code: 0 });
+    const json = await runCli(["--json", "verify", "--secret", secret, "--signature", signature, file], env);
+    expect(JSON.parse(json.stdout)).toEqual({ valid: true, reason: null });
+  });
+
+  it.each([
+    ["a tampered body", { stdin: Buffer.from('{ "order": 2, "note": "🚚" }\n') }, signature, "does not match"],
+    ["a wrong secret", { secret: "other" }, signature, "does not match"],
+    ["a malformed signature", {}, "sha256=abc", "malformed"],
+  ])("exits 1 for %s, saying why and never the secret", async (_name, change: { stdin?: Buffer; secret?: string }, sig, reason) => {
+    const r = await runCli(["verify", "--secret", change.secret ?? secret, "--signature", sig], env, { stdin: change.stdin ?? body });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("hookd: invalid signature: ");
+    expect(r.stderr).toContain(reason);
+    expect(r.stderr).not.toContain(change.secret ?? secret);
+  });
+
+  it("exits 2 for usage errors", async () => {
+    const missing = await runCli(["verify", "--secret", secret, file], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--signature");
+    const unreadable = await runCli(["verify", "--secret", secret, "--signature", signature, path.join(dir.dir, "nope.json")], env);
+    expect(unreadable.code).toBe(2);
+    expect(unreadable.stderr).toContain("cannot read");
+    expect(unreadable.stderr).not.toMatch(/\n\s+at /);
+  });
+});
