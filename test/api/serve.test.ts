@@ -6,22 +6,11 @@ import { silentLogger } from "../../src/logger.js";
 import { createApiKey } from "../../src/store/apiKeys.js";
 import { createCustomer } from "../../src/store/customers.js";
 import { tempDir } from "../helpers/app.js";
-import { collect, spawnCli } from "../helpers/cli.js";
+import { collect, spawnCli, untilServing } from "../helpers/cli.js";
 import { closedPort } from "../helpers/receiver.js";
 
 let dir: ReturnType<typeof tempDir> | undefined;
 afterEach(() => dir?.cleanup());
-
-async function untilHealthy(url: string): Promise<Response> {
-  for (let i = 0; ; i++) {
-    try {
-      return await fetch(`${url}/healthz`);
-    } catch (err) {
-      if (i > 200) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 describe("hookd serve", () => {
   it("serves the HTTP API on server.host/server.port and exits 0 on SIGTERM", async () => {
@@ -35,7 +24,7 @@ describe("hookd serve", () => {
     const child = spawnCli(["serve"], env);
     const done = collect(child);
     const url = `http://127.0.0.1:${env.HOOKD_PORT}`;
-    expect((await untilHealthy(url)).status).toBe(200);
+    expect((await untilServing(url)).status).toBe(200);
     const created = await fetch(`${url}/webhooks/`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
@@ -55,7 +44,7 @@ describe("hookd serve", () => {
     const env = { HOOKD_DB: path.join(dir.dir, "hookd.sqlite"), HOOKD_PORT: String(await closedPort()) };
     const first = spawnCli(["serve"], env);
     const firstDone = collect(first);
-    await untilHealthy(`http://127.0.0.1:${env.HOOKD_PORT}`);
+    await untilServing(`http://127.0.0.1:${env.HOOKD_PORT}`);
     const second = await collect(spawnCli(["serve"], env));
     first.kill("SIGTERM");
     expect((await firstDone).code).toBe(0);

@@ -9,13 +9,13 @@
 import autocannon from "autocannon";
 import SQLite from "better-sqlite3";
 import { spawn } from "node:child_process";
-import net from "node:net";
 import path from "node:path";
 import { sql } from "kysely";
 import { randomUUID } from "node:crypto";
 import { openHookd } from "../../src/index.js";
 import { createApiKey } from "../../src/store/apiKeys.js";
-import { CLI } from "../helpers/cli.js";
+import { CLI, untilServing } from "../helpers/cli.js";
+import { closedPort } from "../helpers/receiver.js";
 import { addWebhooks, closeBenchDb, openBenchDb, orderPayload } from "./fixtures.js";
 import type { BenchContext, Row, SectionResult } from "./report.js";
 import { fmt, fmtRatio, median, perSecond } from "./stats.js";
@@ -148,24 +148,17 @@ const HTTP_CONNECTIONS = 32;
  * afterwards the stored events are counted to show it.
  */
 async function httpIngest(ctx: BenchContext, env: Record<string, string>, dbFile: string, seconds: number) {
-  const store = new SQLite(dbFile);
-  const customerId = (store.prepare("select id from customers").get() as { id: string }).id;
-  const before = (store.prepare("select count(*) as n from events").get() as { n: number }).n;
-  store.close();
   const b = await openBenchDb(path.dirname(dbFile), path.basename(dbFile, ".sqlite"));
-  const { key } = await createApiKey(b.app.store.db, customerId);
-  await closeBenchDb(b);
+  const { key } = await createApiKey(b.app.store.db, b.customerId);
+  const countEvents = async () =>
+    Number((await b.app.store.db.selectFrom("events").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+  const before = await countEvents();
 
-  const port = await freePort();
+  const port = await closedPort();
   const serve = spawn(process.execPath, [CLI, "serve"], { env: { ...process.env, ...env, HOOKD_PORT: String(port) }, stdio: "ignore" });
   const base = `http://127.0.0.1:${port}`;
   try {
-    for (let i = 0; ; i++) {
-      const up = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
-      if (up) break;
-      if (i > 200) throw new Error("hookd serve did not come up for the HTTP ingest bench");
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    if (!(await untilServing(base)).ok) throw new Error("hookd serve is not healthy for the HTTP ingest bench");
     const result = await autocannon({
       url: `${base}/events/`,
       method: "POST",
@@ -175,9 +168,7 @@ async function httpIngest(ctx: BenchContext, env: Record<string, string>, dbFile
       body: JSON.stringify({ topic: "orders:created", payload: JSON.parse(orderPayload(1)) }),
     });
     const acknowledged = result["2xx"];
-    const after = new SQLite(dbFile, { readonly: true });
-    const stored = (after.prepare("select count(*) as n from events").get() as { n: number }).n - before;
-    after.close();
+    const stored = (await countEvents()) - before;
     ctx.log(`  http ingest: ${fmt(result.requests.average)} req/s, ${acknowledged} acknowledged, ${stored} stored`);
     return {
       accepted: acknowledged / seconds,
@@ -190,14 +181,6 @@ async function httpIngest(ctx: BenchContext, env: Record<string, string>, dbFile
   } finally {
     serve.kill("SIGTERM");
     await new Promise((r) => serve.once("exit", r));
+    await closeBenchDb(b);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -13,7 +13,7 @@ import { createCustomer } from "../../src/store/customers.js";
 import { publish } from "../../src/store/outbox.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 import { tempDir } from "../helpers/app.js";
-import { collect, spawnCli } from "../helpers/cli.js";
+import { collect, spawnCli, untilServing } from "../helpers/cli.js";
 import { closedPort, startReceiver, type Receiver } from "../helpers/receiver.js";
 
 let dir: ReturnType<typeof tempDir>;
@@ -28,18 +28,6 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function untilHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(50);
-  }
-  throw new Error("hookd serve did not come up");
-}
 
 async function setup(config: Record<string, unknown>) {
   dir = tempDir("hookd-serve-crash-");
@@ -58,7 +46,7 @@ describe("hookd serve crash safety", () => {
     await createWebhook(app!.store.db, customerId, { url: "http://127.0.0.1:9/in", group: "orders", action: "created" }, app!.webhookRules);
     const child = spawnCli(["serve"], env);
     const done = collect(child);
-    await untilHealthy(url);
+    expect((await untilServing(url)).status).toBe(200);
 
     const acknowledged: string[] = [];
     let killed = false;
@@ -104,7 +92,7 @@ describe("hookd serve crash safety", () => {
     });
     const child = spawnCli(["serve"], env);
     const done = collect(child);
-    await untilHealthy(url);
+    expect((await untilServing(url)).status).toBe(200);
     while (receiver.requests.length < 6) await sleep(10);
     child.kill("SIGTERM");
     const result = await done;

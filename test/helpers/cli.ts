@@ -32,3 +32,15 @@ export function collect(child: ChildProcess, stdin?: string | Buffer): Promise<C
 export function runCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string; stdin?: string | Buffer } = {}): Promise<CliResult> {
   return collect(spawnCli(args, env, options.cwd), options.stdin);
 }
+
+/** Wait until a `hookd serve` at `url` accepts connections; resolves with its /healthz answer. */
+export async function untilServing(url: string): Promise<Response> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fetch(`${url}/healthz`);
+    } catch (err) {
+      if (i > 400) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
