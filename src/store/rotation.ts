@@ -55,20 +55,19 @@ export async function rotateSecret(
   now = Date.now(),
 ): Promise<WebhookTable> {
   const { secret, overlapMs } = checkRotateInput(input, defaultOverlapSeconds);
-  await writeTransaction(db, async (trx) => {
+  // The row as this transaction left it: read again afterwards, it could carry a
+  // concurrent rotation's secret instead of the one this caller must be shown.
+  return writeTransaction(db, async (trx) => {
     const hook = await getWebhook(trx, id, customerId);
     const locked =
       dialectOf(trx) === "postgres"
-        ? await trx.selectFrom("webhooks").select(["hash_secret", "previous_secrets"]).where("id", "=", hook.id).forUpdate().executeTakeFirstOrThrow()
+        ? await trx.selectFrom("webhooks").selectAll().where("id", "=", hook.id).forUpdate().executeTakeFirstOrThrow()
         : hook;
     const previous = rotate({ current: locked.hash_secret, previous: locked.previous_secrets, next: secret, overlapMs, now });
-    await trx
-      .updateTable("webhooks")
-      .set({ hash_secret: secret, previous_secrets: previousColumn(previous), updated_at: now })
-      .where("id", "=", hook.id)
-      .execute();
+    const changes = { hash_secret: secret, previous_secrets: previousColumn(previous), updated_at: now };
+    await trx.updateTable("webhooks").set(changes).where("id", "=", hook.id).execute();
+    return { ...locked, ...changes };
   });
-  return getWebhook(db, id, customerId);
 }
 
 /** Delete previous secrets that have expired (each tick does this); returns how many webhooks changed. */
