@@ -82,7 +82,7 @@ export function rotate(input: RotationInput): PreviousSecret[] {
     throw new HookdError(
       "conflict",
       `at most ${MAX_VALID_SECRETS} secrets may be valid at once and this webhook already has ${live.length + 1} ` +
-        `until ${soonest}: rotate again after that, or with overlap_seconds 0 to retire every previous secret now`,
+        `until ${soonest}: rotate again after that, or with an overlap of 0 to retire every previous secret now`,
     );
   }
   return previous;

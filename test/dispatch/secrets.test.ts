@@ -42,7 +42,7 @@ describe("rotate", () => {
     expect(err.code).toBe("conflict");
     expect(err.message).toContain("at most 3 secrets");
     expect(err.message).toContain(new Date(24 * H).toISOString());
-    expect(err.message).toContain("overlap_seconds 0");
+    expect(err.message).toContain("an overlap of 0");
     expect(err.message).not.toMatch(/\b[ABC]\b/);
     // Once A has expired there is room again; overlap 0 always works.
     expect(rotate({ current: "C", previous, next: "D", overlapMs: 24 * H, now: 24 * H }).map((p) => p.secret)).toEqual(["C", "B"]);
