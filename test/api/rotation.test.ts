@@ -176,6 +176,12 @@ describe.each(BACKENDS)("POST /webhooks/:id/rotate-secret/ (%s)", (kind) => {
     expect((await call("POST", `/webhooks/00000000-0000-0000-0000-000000000000/rotate-secret/`)).status).toBe(404);
     expect(await app.store.db.selectFrom("webhooks").selectAll().where("id", "=", id).executeTakeFirstOrThrow()).toEqual(before);
 
+    // A whsec_ secret that is not base64 would make receivers' libraries throw: refused on create and update too.
+    const badCreate = await call("POST", "/webhooks/", { url: "http://127.0.0.1:9/x", group: "orders", action: "created", hash_secret: "whsec_abc" });
+    expect(badCreate.status).toBe(400);
+    expect(badCreate.body.error.details).toEqual([{ field: "hash_secret", message: expect.stringContaining("base64") }]);
+    expect((await call("PATCH", `/webhooks/${id}/`, { hash_secret: "whsec_abc" })).status).toBe(400);
+
     // Setting the secret outright (PATCH) replaces every valid one.
     await call("PATCH", `/webhooks/${id}/`, { hash_secret: "patched-secret" });
     const patched = await app.store.db.selectFrom("webhooks").select(["hash_secret", "previous_secrets"]).where("id", "=", id).executeTakeFirstOrThrow();
