@@ -155,7 +155,9 @@ export class Dispatcher {
       error: null,
     };
     // Secrets whose overlap has ended leave the store (they stopped signing already).
-    await purgeExpiredSecrets(db, started).catch((err: unknown) => logger.warn({ err: (err as Error).message }, "could not remove expired secrets"));
+    await purgeExpiredSecrets(db, started).catch((err: unknown) =>
+      logger.warn({ err: (err as Error).message }, "could not remove expired secrets; the next tick tries again"),
+    );
     const total = options.onProgress ? await countDue(db, cutoff) : 0;
     const progress = () =>
       options.onProgress?.({
