@@ -13,7 +13,7 @@ export function createLogger(level: string, destination: number = 2): Logger {
       level,
       base: { pid: process.pid },
       redact: {
-        paths: ["hash_secret", "*.hash_secret", "secret", "*.secret", "key", "*.key", "authorization", "*.authorization", "headers.authorization", "req.headers.authorization"],
+        paths: ["hash_secret", "*.hash_secret", "previous_secrets", "*.previous_secrets", "secret", "*.secret", "key", "*.key", "authorization", "*.authorization", "headers.authorization", "req.headers.authorization"],
         censor: "[redacted]",
       },
     },

@@ -1,24 +1,52 @@
 # A hookd receiver in Python (standard library only). Run: WEBHOOK_SECRET=... PORT=3000 python3 python.py
+import base64
 import hashlib
 import hmac
 import json
 import os
+import threading
+import time
+from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-SECRET = os.environ["WEBHOOK_SECRET"].encode()
+SECRET = os.environ["WEBHOOK_SECRET"]
+# A whsec_ secret is base64 after the prefix (Standard Webhooks); any other is used as its UTF-8 bytes.
+KEY = base64.b64decode(SECRET[len("whsec_"):]) if SECRET.startswith("whsec_") else SECRET.encode()
 PORT = int(os.environ.get("PORT", "3000"))
+TOLERANCE = 300  # seconds: a captured request cannot be replayed later than this
+# webhook-ids already handled: a delivery can arrive twice. Use your database in production.
+seen = OrderedDict()
+seen_lock = threading.Lock()
+
+
+def genuine(headers, body):
+    msg_id = headers.get("webhook-id", "")
+    timestamp = headers.get("webhook-timestamp", "")
+    if not msg_id or not (timestamp.isascii() and timestamp.isdigit()):
+        return False
+    if abs(time.time() - int(timestamp)) > TOLERANCE:
+        return False
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    expected = b"v1," + base64.b64encode(hmac.new(KEY, signed, hashlib.sha256).digest())
+    # One entry per valid secret during a rotation; any may match. compare_digest is constant time.
+    return any(hmac.compare_digest(expected, s.encode()) for s in headers.get("webhook-signature", "").split(" "))
 
 
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        expected = hmac.new(SECRET, body, hashlib.sha256).hexdigest().encode()
-        received = self.headers.get("X-Signature", "").encode()
-        if not hmac.compare_digest(expected, received):  # constant time
+        if not genuine(self.headers, body):
             self.reply(403, b"invalid signature")
             return
-        event = json.loads(body)
-        print(self.headers["X-Topic"], self.headers["X-Event-Id"], event, flush=True)
+        msg_id = self.headers["webhook-id"]
+        with seen_lock:
+            first = msg_id not in seen
+            seen[msg_id] = None
+            if len(seen) > 10_000:
+                seen.popitem(last=False)
+        if first:
+            event = json.loads(body)
+            print(self.headers["X-Topic"], msg_id, event, flush=True)
         self.reply(200, b"ok")
 
     def reply(self, status, text):

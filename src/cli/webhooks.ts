@@ -1,8 +1,9 @@
-/** webhooks list|show|create|update|delete — the same rules as the API. */
-import type { Command } from "commander";
+/** webhooks list|show|create|update|delete|rotate-secret — the same rules as the API. */
+import { InvalidArgumentError, type Command } from "commander";
 import { refuseNonPublicHost } from "../addressGuard.js";
 import { validationError } from "../errors.js";
 import { webhookJson } from "../store/model.js";
+import { MAX_OVERLAP_SECONDS, rotateSecret } from "../store/rotation.js";
 import {
   createWebhook,
   deleteWebhook,
@@ -92,6 +93,22 @@ export function registerWebhooks(program: Command): void {
     );
 
   webhooks
+    .command("rotate-secret")
+    .argument("<id>")
+    .description("make a new secret current; the previous ones keep signing for the overlap")
+    .option("--secret <secret>", "the new secret (default: whsec_ + 32 random bytes in base64)")
+    .option("--overlap <seconds>", "how long the previous secrets stay valid (0 retires them now; default security.secretRotationOverlapSeconds)", overlapSeconds)
+    .action((id: string, opts: { secret?: string; overlap?: number }, cmd: Command) =>
+      withApp(cmd, async (app, json) => {
+        const input = { hash_secret: opts.secret, overlap_seconds: opts.overlap };
+        const row = await rotateSecret(app.store.db, id, null, input, app.config.security.secretRotationOverlapSeconds);
+        const out = webhookJson(row, { withSecret: true });
+        if (json) printJson(out);
+        else printLines([...describeObject(out as unknown as Record<string, unknown>), "the new hash_secret is shown only this once: store it now"]);
+      }),
+    );
+
+  webhooks
     .command("delete")
     .argument("<id>")
     .description("delete a webhook; its pending deliveries are cancelled")
@@ -102,4 +119,11 @@ export function registerWebhooks(program: Command): void {
         else printLines([`deleted webhook ${id}`]);
       }),
     );
+}
+
+function overlapSeconds(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > MAX_OVERLAP_SECONDS) {
+    throw new InvalidArgumentError(`--overlap must be a whole number of seconds from 0 to ${MAX_OVERLAP_SECONDS}`);
+  }
+  return Number(value);
 }

@@ -21,7 +21,7 @@ export interface HookdSettings {
     delaysSeconds: number[];
     retryAfterMaxSeconds: number;
   };
-  security: { allowHttp: boolean; allowPrivateAddresses: boolean };
+  security: { allowHttp: boolean; allowPrivateAddresses: boolean; secretRotationOverlapSeconds: number };
   limits: { maxPayloadBytes: number };
   /** delivered (and cancelled) deliveries, their attempts and their events are pruned after `days` */
   retention: { days: number };
@@ -94,8 +94,13 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
     security: {
       type: "object",
       additionalProperties: false,
-      required: ["allowHttp", "allowPrivateAddresses"],
-      properties: { allowHttp: { type: "boolean" }, allowPrivateAddresses: { type: "boolean" } },
+      required: ["allowHttp", "allowPrivateAddresses", "secretRotationOverlapSeconds"],
+      properties: {
+        allowHttp: { type: "boolean" },
+        allowPrivateAddresses: { type: "boolean" },
+        // how long a rotation keeps the previous secrets valid unless it says otherwise (0 to 30 days)
+        secretRotationOverlapSeconds: int(0, 30 * 86_400),
+      },
     },
     limits: {
       type: "object",

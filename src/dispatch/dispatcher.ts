@@ -16,6 +16,7 @@ import type { Agents } from "got";
 import type { Logger } from "pino";
 import { claimDue, claimProbes, countDue, expireWaiting, type ClaimedDelivery } from "../store/claims.js";
 import { explainStoreError, type Db } from "../store/connect.js";
+import { purgeExpiredSecrets } from "../store/rotation.js";
 import { parseRetryAfter, type RetryPolicy } from "./backoff.js";
 import { endpointBackoffUntil, endpointVerdict } from "./health.js";
 import type { DispatchObserver } from "./observer.js";
@@ -153,6 +154,10 @@ export class Dispatcher {
       interrupted: false,
       error: null,
     };
+    // Secrets whose overlap has ended leave the store (they stopped signing already).
+    await purgeExpiredSecrets(db, started).catch((err: unknown) =>
+      logger.warn({ err: (err as Error).message }, "could not remove expired secrets; the next tick tries again"),
+    );
     const total = options.onProgress ? await countDue(db, cutoff) : 0;
     const progress = () =>
       options.onProgress?.({
@@ -203,6 +208,7 @@ export class Dispatcher {
           url: d.url,
           body: Buffer.from(d.payload, "utf8"),
           secret: d.hash_secret,
+          previousSecrets: d.previous_secrets,
           webhookId: d.webhook_id,
           eventId: d.event_id,
           deliveryId: d.id,

@@ -10,7 +10,8 @@ import { blockedAddressError, publicOnlyLookup } from "../addressGuard.js";
 import { isPublicAddress } from "../urlPolicy.js";
 import { VERSION } from "../version.js";
 import { classifyError, classifyStatus, type AttemptOutcome } from "./outcome.js";
-import { sign } from "./signature.js";
+import { validSecrets } from "./secrets.js";
+import { sign, standardSignatureHeader } from "./signature.js";
 
 /** At most this much of a response is read; the rest is dropped with the socket. */
 export const MAX_RESPONSE_READ = 64 * 1024;
@@ -21,6 +22,8 @@ export interface DeliveryRequest {
   url: string;
   body: Buffer;
   secret: string | null;
+  /** the webhook's `previous_secrets` column: secrets a rotation keeps valid for a while */
+  previousSecrets?: string | null;
   webhookId: string;
   eventId: string;
   deliveryId: string;
@@ -29,6 +32,7 @@ export interface DeliveryRequest {
 }
 
 export function deliveryHeaders(req: DeliveryRequest, nowMs: number): Record<string, string> {
+  const timestamp = Math.floor(nowMs / 1000);
   const headers: Record<string, string> = {
     "content-type": "application/json",
     "user-agent": `hookd/${VERSION}`,
@@ -37,9 +41,16 @@ export function deliveryHeaders(req: DeliveryRequest, nowMs: number): Record<str
     "x-delivery-id": req.deliveryId,
     "x-topic": req.topic,
     "x-attempt-number": String(req.attemptNumber),
-    "x-timestamp": String(Math.floor(nowMs / 1000)),
+    "x-timestamp": String(timestamp),
   };
-  if (req.secret) headers["x-signature"] = sign(req.secret, req.body);
+  const secrets = validSecrets(req.secret, req.previousSecrets ?? null, nowMs);
+  if (secrets.length === 0) return headers;
+  // One signature only: the oldest valid secret, which every seed-003 receiver still
+  // accepts until the overlap ends (see secrets.ts).
+  headers["x-signature"] = sign(secrets[secrets.length - 1]!, req.body);
+  headers["webhook-id"] = req.eventId;
+  headers["webhook-timestamp"] = String(timestamp);
+  headers["webhook-signature"] = standardSignatureHeader(secrets, req.eventId, timestamp, req.body);
   return headers;
 }
 

@@ -21,6 +21,7 @@ export interface ClaimedDelivery {
   payload: string;
   url: string;
   hash_secret: string | null;
+  previous_secrets: string | null;
   /** the webhook's failures in a row so far (0 when healthy) */
   consecutive_failures: number;
   /** true for the one delivery that tests whether a failing webhook has recovered */
@@ -127,6 +128,7 @@ async function loadClaimed(db: Db, owner: string, ids: string[], expires: number
       "e.payload",
       "w.url",
       "w.hash_secret",
+      "w.previous_secrets",
       "w.consecutive_failures",
     ])
     .where("d.id", "in", ids)

@@ -2,6 +2,7 @@
  * Row → API shape, in one place. The CLI's --json prints exactly these, so the API
  * and the CLI cannot drift apart.
  */
+import { previousExpiresAt } from "../dispatch/secrets.js";
 import type { AttemptTable, DeliveryTable, EventTable, WebhookTable } from "./schema.js";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -16,10 +17,12 @@ export interface WebhookJson {
   active: boolean;
   created_at: string;
   updated_at: string;
+  /** until when the secrets before the last rotation still sign deliveries (null: none do) */
+  previous_secret_expires_at: string | null;
   hash_secret?: string | null;
 }
 
-export function webhookJson(row: WebhookTable, options: { withSecret?: boolean } = {}): WebhookJson {
+export function webhookJson(row: WebhookTable, options: { withSecret?: boolean; now?: number } = {}): WebhookJson {
   const json: WebhookJson = {
     id: row.id,
     customer: row.customer_id,
@@ -30,6 +33,7 @@ export function webhookJson(row: WebhookTable, options: { withSecret?: boolean }
     active: row.active === 1,
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
+    previous_secret_expires_at: iso(previousExpiresAt(row.previous_secrets, options.now ?? Date.now())),
   };
   if (options.withSecret) json.hash_secret = row.hash_secret;
   return json;

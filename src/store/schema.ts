@@ -29,6 +29,8 @@ export interface WebhookTable {
   action: string;
   topic: string;
   hash_secret: string | null;
+  /** secrets a rotation keeps valid for a while: JSON `[{secret, expires_at}]`, newest first, or null */
+  previous_secrets: string | null;
   /** 1 or 0: an integer so both dialects store it alike */
   active: number;
   created_at: number;

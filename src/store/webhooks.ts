@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { notFound, validationError, type ErrorDetail } from "../errors.js";
+import { secretProblem } from "../dispatch/signature.js";
 import { topicProblem } from "../topics.js";
 import { checkUrl, type UrlRules } from "../urlPolicy.js";
 import { writeTransaction, type Db } from "./connect.js";
@@ -61,6 +62,8 @@ export function checkWebhookInput(
   if (input.hash_secret !== undefined) {
     if (input.hash_secret !== null && (typeof input.hash_secret !== "string" || input.hash_secret.length > 512)) {
       details.push({ field: "hash_secret", message: "must be a string of at most 512 characters, or null" });
+    } else if (typeof input.hash_secret === "string" && secretProblem(input.hash_secret)) {
+      details.push({ field: "hash_secret", message: secretProblem(input.hash_secret)! });
     } else {
       out.hash_secret = input.hash_secret === "" ? null : (input.hash_secret as string | null);
     }
@@ -102,6 +105,7 @@ export async function createWebhook(
     action: fields.action!,
     topic: fields.topic!,
     hash_secret: fields.hash_secret ?? null,
+    previous_secrets: null,
     active: fields.active ?? 1,
     created_at: now,
     updated_at: now,
@@ -154,9 +158,11 @@ export async function updateWebhook(
   if (Object.keys(fields).length === 0) return current;
   // A new URL, or switching it back on, deserves a fresh start: forget the failures.
   const fresh = (fields.url !== undefined && fields.url !== current.url) || (fields.active === 1 && current.active === 0);
+  // Setting the secret outright replaces every valid one (a rotation is what keeps old ones for a while).
+  const replacesSecret = fields.hash_secret !== undefined ? { previous_secrets: null } : {};
   await db
     .updateTable("webhooks")
-    .set({ ...fields, ...(fresh ? HEALTHY : {}), updated_at: now })
+    .set({ ...fields, ...replacesSecret, ...(fresh ? HEALTHY : {}), updated_at: now })
     .where("id", "=", id)
     .where("deleted_at", "is", null)
     .execute();

@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deliveryHeaders } from "../../src/dispatch/request.js";
 import { tempDir } from "../helpers/app.js";
 import { runCli } from "../helpers/cli.js";
 
@@ -49,5 +50,48 @@ describe("hookd verify", () => {
     expect(unreadable.code).toBe(2);
     expect(unreadable.stderr).toContain("cannot read");
     expect(unreadable.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("accepts any of several --secret values (a receiver mid-rotation)", async () => {
+    expect(await runCli(["verify", "--secret", "old", "--secret", secret, "--signature", signature, file], env)).toMatchObject({ code: 0 });
+  });
+});
+
+describe("hookd verify --standard", () => {
+  // Headers exactly as hookd sends them, signed `agoMs` ago (a captured request replayed that much later).
+  const sent = (agoMs: number) => {
+    const h = deliveryHeaders(
+      { url: "", body, secret: "new", previousSecrets: JSON.stringify([{ secret, expires_at: Date.now() + 60_000 }]), webhookId: "w", eventId: "evt_1", deliveryId: "d", topic: "orders:created", attemptNumber: 1 },
+      Date.now() - agoMs,
+    );
+    return ["--standard", "--id", h["webhook-id"]!, "--timestamp", h["webhook-timestamp"]!, "--signature", h["webhook-signature"]!];
+  };
+
+  it("exits 0 for a genuine request, under either valid secret", async () => {
+    expect(await runCli(["verify", ...sent(0), "--secret", secret, file], env)).toMatchObject({ code: 0, stdout: "valid signature\n" });
+    expect(await runCli(["verify", ...sent(0), "--secret", "new"], env, { stdin: body })).toMatchObject({ code: 0 });
+  });
+
+  it("refuses a request replayed after the 5-minute tolerance, unless told a longer one", async () => {
+    const replay = await runCli(["verify", ...sent(6 * 60_000), "--secret", secret, file], env);
+    expect(replay.code).toBe(1);
+    expect(replay.stderr).toMatch(/hookd: invalid signature: webhook-timestamp is 3\d\d s old, more than the 300 s allowed/);
+    expect(await runCli(["verify", ...sent(6 * 60_000), "--tolerance", "600", "--secret", secret, file], env)).toMatchObject({ code: 0 });
+  });
+
+  it("exits 1 for a tampered body or a wrong secret, never printing the secret", async () => {
+    const tampered = await runCli(["--json", "verify", ...sent(0), "--secret", secret], env, { stdin: Buffer.from("{}") });
+    expect(tampered.code).toBe(1);
+    expect(JSON.parse(tampered.stdout)).toMatchObject({ valid: false, reason: expect.stringContaining("no webhook-signature entry matches") });
+    const wrong = await runCli(["verify", ...sent(0), "--secret", "nope-secret", file], env);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).not.toContain("nope-secret");
+  });
+
+  it("exits 2 when --id or --timestamp is missing", async () => {
+    const r = await runCli(["verify", "--standard", "--secret", secret, "--signature", "v1,x", file], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--id: is required with --standard");
+    expect(r.stderr).toContain("--timestamp: is required with --standard");
   });
 });

@@ -45,8 +45,8 @@ describe("loadConfig", () => {
     expect(sandbox.env).toBe("sandbox");
     expect(production.dispatch.schedule).toBe("*/30 * * * *");
     expect(sandbox.dispatch.schedule).toBe("*/5 * * * *");
-    expect(production.security).toEqual({ allowHttp: false, allowPrivateAddresses: false });
-    expect(sandbox.security).toEqual({ allowHttp: true, allowPrivateAddresses: true });
+    expect(production.security).toMatchObject({ allowHttp: false, allowPrivateAddresses: false, secretRotationOverlapSeconds: 86400 });
+    expect(sandbox.security).toMatchObject({ allowHttp: true, allowPrivateAddresses: true, secretRotationOverlapSeconds: 86400 });
     expect(production.dispatch.timeoutMs).toBe(30_000);
     expect(production.retry.maxAttempts).toBe(10);
     expect(production.db.url).toBe("data/hookd.sqlite");
@@ -75,6 +75,7 @@ describe("loadConfig", () => {
     [{ retry: { delaysSeconds: [] } }, "retry.delaysSeconds", "fewer than 1"],
     [{ log: { level: "loud" } }, "log.level", '"info"'],
     [{ security: { allowHttp: "yes" } }, "security.allowHttp", "boolean"],
+    [{ security: { secretRotationOverlapSeconds: -1 } }, "security.secretRotationOverlapSeconds", "must be >= 0"],
     [{ dispatch: { leaseSeconds: 10, timeoutMs: 30000 } }, "dispatch.leaseSeconds", "longer than dispatch.timeoutMs"],
   ])("rejects %j naming %s", (content, key, allowed) => {
     const f = file(content);

@@ -1,8 +1,9 @@
 /**
  * The README's receivers (examples/receivers/), run as written against real deliveries
  * from hookd: each accepts a genuine delivery and rejects one whose body was changed
- * on the way (a tampering proxy in between). Node and Python always run; Ruby, Go and
- * PHP where their runtime is installed.
+ * on the way (a tampering proxy in between), handles a repeated webhook-id once, and
+ * refuses a request replayed after the 5-minute tolerance. Node and Python always run;
+ * Ruby, Go and PHP where their runtime is installed.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -10,12 +11,14 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { deliveryHeaders } from "../../src/dispatch/request.js";
 import { publish } from "../../src/store/outbox.js";
-import { testApp } from "../helpers/app.js";
+import { tempDir, testApp } from "../helpers/app.js";
 import { closedPort } from "../helpers/receiver.js";
 
 const examples = fileURLToPath(new URL("../../examples/receivers/", import.meta.url));
-const SECRET = "whsec_example";
+const SECRET = `whsec_${Buffer.from("an example receiver's 32-byte key").toString("base64")}`;
+const PLAIN = "your_secret_key";
 
 interface Example {
   name: string;
@@ -39,7 +42,10 @@ const installed = (runtime: string) => spawnSync("which", [runtime], { stdio: "i
 let child: ChildProcess | undefined;
 let proxy: http.Server | undefined;
 let app: Awaited<ReturnType<typeof testApp>> | undefined;
+let tmp: ReturnType<typeof tempDir> | undefined;
 afterEach(async () => {
+  tmp?.cleanup();
+  tmp = undefined;
   // Its own process group: `go run` starts the built program as a child of its own.
   if (child?.pid && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
   child = undefined;
@@ -49,12 +55,17 @@ afterEach(async () => {
   app = undefined;
 });
 
-/** Start the example and wait for it to say it is listening (PHP's server says "started"). */
-async function startExample(example: Example, port: number): Promise<void> {
+/**
+ * Start the example and wait for it to say it is listening (PHP's server says "started").
+ * Returns everything it has printed so far, stdout and stderr together.
+ */
+async function startExample(example: Example, port: number, secret = SECRET): Promise<() => string> {
   const [bin, ...args] = example.command(port);
+  tmp = tempDir("hookd-example-");
   const proc = spawn(bin!, args, {
     cwd: examples,
-    env: { ...process.env, WEBHOOK_SECRET: SECRET, PORT: String(port) },
+    // TMPDIR: PHP keeps its webhook-id markers there.
+    env: { ...process.env, WEBHOOK_SECRET: secret, PORT: String(port), TMPDIR: tmp.dir },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -69,6 +80,16 @@ async function startExample(example: Example, port: number): Promise<void> {
     proc.stderr!.on("data", seen);
     proc.on("exit", (code) => reject(new Error(`${example.name} receiver exited ${code}: ${output}`)));
   });
+  return () => output;
+}
+
+/** A request exactly as hookd signs it `agoMs` before now, POSTed straight to the example. */
+async function post(port: number, eventId: string, agoMs = 0): Promise<number> {
+  const body = Buffer.from('{"order":7,"note":"ünï"}');
+  const req = { url: "", body, secret: PLAIN, webhookId: "w", eventId, deliveryId: "d", topic: "orders:created", attemptNumber: 1 };
+  const res = await fetch(`http://127.0.0.1:${port}/webhook`, { method: "POST", headers: deliveryHeaders(req, Date.now() - agoMs), body });
+  await res.arrayBuffer();
+  return res.status;
 }
 
 /** Forwards every request to `port` with one byte of the body changed, headers (signature) intact. */
@@ -113,6 +134,23 @@ describe("receiver examples", () => {
       const rows = await app.store.db.selectFrom("deliveries").select(["webhook_id", "status", "last_status_code"]).execute();
       expect(rows.find((r) => r.webhook_id === direct)).toMatchObject({ status: "delivered", last_status_code: 200 });
       expect(rows.find((r) => r.webhook_id === changed)).toMatchObject({ status: "pending", last_status_code: 403 });
+    }, 120_000);
+  }
+
+  for (const example of EXAMPLES) {
+    const available = REQUIRED.has(example.name) || installed(example.runtime);
+    it.skipIf(!available)(`${example.name}: handles a repeated webhook-id once and refuses a replay after 5 minutes (plain secret)`, async () => {
+      const port = await closedPort();
+      const output = await startExample(example, port, PLAIN);
+      expect(await post(port, "evt_once")).toBe(200);
+      expect(await post(port, "evt_once")).toBe(200); // the same delivery again: acknowledged, not handled twice
+      expect(await post(port, "evt_fresh", 4 * 60_000)).toBe(200);
+      expect(await post(port, "evt_replayed", 6 * 60_000)).toBe(403);
+      expect(await post(port, "evt_future", -6 * 60_000)).toBe(403);
+      const printed = output();
+      expect(printed.split("evt_once")).toHaveLength(2);
+      expect(printed).toContain("evt_fresh");
+      expect(printed).not.toContain("evt_replayed");
     }, 120_000);
   }
 });

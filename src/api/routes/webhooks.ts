@@ -8,6 +8,7 @@ import { send } from "../../dispatch/request.js";
 import { attemptRow } from "../../dispatch/result.js";
 import { attemptsOf, listDeliveries } from "../../store/deliveries.js";
 import { attemptJson, deliveryJson, webhookJson } from "../../store/model.js";
+import { rotateSecret, type RotateInput } from "../../store/rotation.js";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../store/schema.js";
 import {
   createWebhook,
@@ -113,12 +114,33 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
     return reply.status(204).send();
   });
 
+  server.post<ById & { Body: RotateInput | undefined }>(
+    "/webhooks/:id/rotate-secret/",
+    {
+      schema: {
+        querystring: scopeQuery,
+        body: {
+          type: ["object", "null"],
+          additionalProperties: false,
+          properties: { hash_secret: { type: "string" }, overlap_seconds: { type: "integer" } },
+        },
+      },
+    },
+    async (request) => {
+      const scope = scopeOf(principalOf(request), request.query.customer);
+      const overlap = app.config.security.secretRotationOverlapSeconds;
+      const row = await rotateSecret(db, request.params.id, scope, request.body ?? {}, overlap);
+      // Like create, the one response that carries the (new) secret.
+      return webhookJson(row, { withSecret: true });
+    },
+  );
+
   server.post<ById>("/webhooks/:id/test/", { schema: { querystring: scopeQuery } }, async (request) => {
     const hook = await getWebhook(db, request.params.id, scopeOf(principalOf(request), request.query.customer));
     const body = Buffer.from(JSON.stringify({ test: true, webhook: hook.id, topic: hook.topic, sent_at: new Date().toISOString() }));
     const deliveryId = randomUUID();
     const outcome = await send(
-      { url: hook.url, body, secret: hook.hash_secret, webhookId: hook.id, eventId: randomUUID(), deliveryId, topic: hook.topic, attemptNumber: 1 },
+      { url: hook.url, body, secret: hook.hash_secret, previousSecrets: hook.previous_secrets, webhookId: hook.id, eventId: randomUUID(), deliveryId, topic: hook.topic, attemptNumber: 1 },
       { timeoutMs: app.config.dispatch.timeoutMs, agents },
     );
     return { ok: outcome.ok, ...attemptJson(attemptRow(deliveryId, 1, outcome)) };
