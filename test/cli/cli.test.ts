@@ -58,8 +58,11 @@ describe("hookd CLI", () => {
     writeFileSync(file, exact);
     const published = await json(["publish", "--customer", customer.id, "--topic", "orders:created", "--file", file, "--idempotency-key", "k1"]);
     expect(published).toEqual({ id: expect.any(String), topic: "orders:created", deliveries: 2 });
-    const repeated = await json(["publish", "--customer", customer.id, "--topic", "orders:created", "--data", "{}", "--idempotency-key", "k1"]);
+    const repeated = await json(["publish", "--customer", customer.id, "--topic", "orders:created", "--file", file, "--idempotency-key", "k1"]);
     expect(repeated.id).toBe(published.id);
+    const reused = await runCli(["publish", "--customer", customer.id, "--topic", "orders:created", "--data", "{}", "--idempotency-key", "k1"], env);
+    expect(reused.code).toBe(1);
+    expect(reused.stderr).toContain(`hookd: idempotency key "k1" was already used for a different event (${published.id})`);
     const fromStdin = await json(["publish", "--customer", customer.id, "--topic", "orders:updated", "--file", "-"], { stdin: "[1,2,3]" });
     expect(fromStdin.deliveries).toBe(0);
 

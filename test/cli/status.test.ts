@@ -25,6 +25,7 @@ async function cli(...args: string[]) {
 
 describe("hookd status", () => {
   it("shows the backlog, what is due, the next tick and the failing webhooks", async () => {
+    await cli("migrate");
     const empty = await cli("--json", "status");
     expect(empty).toMatchObject({
       env: "test",

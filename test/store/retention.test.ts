@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { Pruner, retentionCutoff } from "../../src/retention.js";
 import { silentLogger } from "../../src/logger.js";
-import { publish } from "../../src/store/outbox.js";
+import { publish } from "../../src/publishing.js";
 import { pruneBefore } from "../../src/store/retention.js";
 import type { DeliveryStatus } from "../../src/store/schema.js";
 import { testApp } from "../helpers/app.js";
