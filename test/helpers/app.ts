@@ -17,6 +17,8 @@ export interface TestApp extends App {
   /** HOOKD_DB: the SQLite file, or the PostgreSQL URL (with its search_path) */
   dbFile: string;
   backend: Backend;
+  /** PostgreSQL: this test's schema */
+  schema: string | null;
   /** a customer and helpers bound to it */
   customerId: string;
   hook(url: string, topic?: string, secret?: string | null): Promise<string>;
@@ -42,6 +44,7 @@ export async function testApp(
     dir: database.dir,
     dbFile,
     backend,
+    schema: database.schema,
     customerId: customer.id,
     async hook(url: string, topic = "orders:created", secret: string | null = "s3cret") {
       const [group, action] = topic.split(":");

@@ -8,6 +8,8 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import pg from "pg";
+import { openApp } from "../../src/app.js";
+import { silentLogger } from "../../src/logger.js";
 import { tempDir } from "./app.js";
 
 export type Backend = "sqlite" | "postgres";
@@ -67,4 +69,12 @@ export async function tempDatabase(backend: Backend): Promise<TempDatabase> {
       await asAdmin((c) => c.query(`drop schema if exists ${schema} cascade`));
     },
   };
+}
+
+/** A fresh database with hookd's tables, as after `hookd migrate` (for tests of other commands). */
+export async function migratedDatabase(backend: Backend): Promise<TempDatabase> {
+  const database = await tempDatabase(backend);
+  const app = await openApp({ env: { HOOKD_ENV: "test", HOOKD_DB: database.url }, logger: silentLogger });
+  await app.close();
+  return database;
 }
