@@ -6,9 +6,10 @@ import { loadConfig, type LoadOptions } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { createLogger, type Logger } from "./logger.js";
-import { openStore, type Store } from "./store/connect.js";
-import { migrateToLatest } from "./store/migrate.js";
-import type { PublishRules } from "./store/outbox.js";
+import { HookdError } from "./errors.js";
+import { explainStoreError, openStore, type Store } from "./store/connect.js";
+import { migrateToLatest, schemaState } from "./store/migrate.js";
+import type { PublishRules } from "./publishing.js";
 import type { WebhookRules } from "./store/webhooks.js";
 
 export interface App {
@@ -25,19 +26,53 @@ export interface OpenOptions extends LoadOptions {
   /** An already loaded config (skips loading). */
   config?: Config;
   logger?: Logger;
-  /** Run migrations on open (default true). */
-  migrate?: boolean;
+  /**
+   * What opening may do to the database (default "create"):
+   * - "create": create it if missing and bring its schema up to date (`serve`, the library);
+   * - "upgrade": bring an existing hookd database up to date, never create one (`tick`,
+   *   commands that write), so a mistyped HOOKD_DB is an error, not a new empty database;
+   * - "use": use it as it is, changing nothing (read-only commands);
+   * - "open": create if missing, check nothing (`hookd migrate`, which migrates itself).
+   */
+  schema?: SchemaAccess;
+}
+
+export type SchemaAccess = "create" | "upgrade" | "use" | "open";
+
+/** Check (and for "create"/"upgrade" update) hookd's tables as `access` allows. */
+async function prepareSchema(store: Store, access: SchemaAccess): Promise<void> {
+  if (access === "open") return;
+  const state = await schemaState(store.db);
+  if (state === "current") return;
+  if (access === "create" || (access === "upgrade" && state === "behind")) {
+    await migrateToLatest(store.db);
+    return;
+  }
+  throw new HookdError(
+    "store_unavailable",
+    state === "missing"
+      ? `the database ${store.location} has no hookd tables: check HOOKD_DB / db.url, or run \`hookd migrate\` to set up a new one`
+      : `the database ${store.location} is from an older hookd: run \`hookd migrate\` (or start \`hookd serve\`) first`,
+  );
 }
 
 export async function openApp(options: OpenOptions = {}): Promise<App> {
   const config = options.config ?? loadConfig(options);
   const logger = options.logger ?? createLogger(config.log.level);
-  const store = await openStore({ url: config.db.url, busyTimeoutMs: config.db.busyTimeoutMs });
+  const access = options.schema ?? "create";
+  const store = await openStore({
+    url: config.db.url,
+    busyTimeoutMs: config.db.busyTimeoutMs,
+    poolSize: config.db.poolSize,
+    statementTimeoutMs: config.db.statementTimeoutMs,
+    connectTimeoutMs: config.db.connectTimeoutMs,
+    create: access === "create" || access === "open",
+  });
   try {
-    if (options.migrate !== false) await migrateToLatest(store.db);
+    await prepareSchema(store, access);
   } catch (err) {
     await store.close();
-    throw err;
+    throw explainStoreError(err, store.location) ?? err;
   }
   const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger, store.location, {
     allowPrivateAddresses: config.security.allowPrivateAddresses,

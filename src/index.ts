@@ -11,7 +11,7 @@
 import type { Kysely } from "kysely";
 import { openApp, type App, type OpenOptions } from "./app.js";
 import type { TickOptions, TickSummary } from "./dispatch/dispatcher.js";
-import { publish as publishEvent, type PublishInput, type PublishResult } from "./store/outbox.js";
+import { publish as publishEvent, type PublishInput, type PublishResult } from "./publishing.js";
 import type { Database } from "./store/schema.js";
 
 export type { Config } from "./config/schema.js";
@@ -24,7 +24,7 @@ export { migrateToLatest } from "./store/migrate.js";
 export { openStore } from "./store/connect.js";
 export type { Store, StoreOptions } from "./store/connect.js";
 export type { Database } from "./store/schema.js";
-export type { PublishInput, PublishResult } from "./store/outbox.js";
+export type { PublishInput, PublishResult } from "./publishing.js";
 export type { TickOptions, TickSummary } from "./dispatch/dispatcher.js";
 
 export interface Hookd {

@@ -6,6 +6,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { HookdError, validationError, type ErrorCode } from "../errors.js";
+import { classifyPostgresError } from "../store/postgresFaults.js";
 import { validationDetails } from "./validation.js";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -43,12 +44,20 @@ export function explain(err: unknown, bodyLimit: number): HookdError | null {
     case "SQLITE_BUSY":
       return new HookdError("store_unavailable", "the database is busy; try again");
   }
+  // The database is down, unreachable, read-only or refusing us: the client may retry
+  // (503); which database and why is for the operator's log, not for tenants.
+  if (classifyPostgresError(err) || (typeof e.code === "string" && SQLITE_FAULT.test(e.code))) {
+    return new HookdError("store_unavailable", "the store is unavailable; try again later");
+  }
   return null;
 }
+
+const SQLITE_FAULT = /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|CORRUPT|NOTADB)/;
 
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, bodyLimit: number): void {
   const known = explain(err, bodyLimit);
   if (known) {
+    if (known.code === "store_unavailable") request.log.warn({ err, method: request.method, url: request.url }, "the store is unavailable");
     if (known.code === "unauthorized") void reply.header("www-authenticate", 'Bearer realm="hookd"');
     void reply.status(statusOf(known)).send(known.toJSON());
     return;

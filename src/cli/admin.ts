@@ -16,7 +16,7 @@ export function registerAdmin(program: Command): void {
         const result = await migrateToLatest(app.store.db);
         if (json) printJson({ database: app.store.location, ...result });
         else printLines([`database ${app.store.location} is at ${result.current}${result.applied.length ? ` (applied ${result.applied.join(", ")})` : " (up to date)"}`]);
-      }, { migrate: false }),
+      }, { schema: "open" }),
     );
 
   const customers = program.command("customers").description("manage customers (tenants)");

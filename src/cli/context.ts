@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from "commander";
-import { openApp, type App } from "../app.js";
+import { openApp, type App, type SchemaAccess } from "../app.js";
 import { explainStoreError } from "../store/connect.js";
 import { exitCodeFor, reportError } from "./output.js";
 
@@ -12,16 +12,21 @@ export function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
 }
 
-/** Open the app for one command, run it, close it; errors become one line and an exit code. */
+/**
+ * Open the app for one command, run it, close it; errors become one line and an exit
+ * code. By default a command works on an existing hookd database, bringing its schema
+ * up to date; read-only commands pass `schema: "use"` and change nothing; only
+ * `migrate` and `serve` may create a database.
+ */
 export async function withApp(
   cmd: Command,
   fn: (app: App, json: boolean) => Promise<void>,
-  options: { migrate?: boolean } = {},
+  options: { schema?: SchemaAccess } = {},
 ): Promise<void> {
   const { config, json = false } = globals(cmd);
   let app: App | null = null;
   try {
-    app = await openApp({ configFile: config, migrate: options.migrate });
+    app = await openApp({ configFile: config, schema: options.schema ?? "upgrade" });
     await fn(app, json);
   } catch (caught) {
     const err = (app && explainStoreError(caught, app.store.location)) ?? caught;
@@ -31,6 +36,9 @@ export async function withApp(
     await app?.close();
   }
 }
+
+/** For commands that only read: they neither create nor migrate the database. */
+export const readOnly = { schema: "use" } as const;
 
 export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {

@@ -4,9 +4,9 @@ import type { Command } from "commander";
 import { HookdError, validationError } from "../errors.js";
 import { attemptsOf, getDelivery, listDeliveries, retryDelivery, retryFailed } from "../store/deliveries.js";
 import { deliveryJson } from "../store/model.js";
-import { publish } from "../store/outbox.js";
+import { publish } from "../publishing.js";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../store/schema.js";
-import { cliPage, oneOf, positiveInt, withApp } from "./context.js";
+import { cliPage, oneOf, positiveInt, readOnly, withApp } from "./context.js";
 import { describeObject, printJson, printLines, table } from "./output.js";
 
 function readPayload(opts: { data?: string; file?: string }): string | Buffer {
@@ -78,7 +78,7 @@ export function registerEvents(program: Command): void {
               ),
               `${count} deliveries`,
             ]);
-        }),
+        }, readOnly),
     );
 
   deliveries
@@ -118,6 +118,6 @@ export function registerEvents(program: Command): void {
             ...describeObject(out as unknown as Record<string, unknown>),
             ...table((out.history ?? []) as unknown as Record<string, unknown>[], ["number", "started_at", "duration_ms", "status_code", "error"]),
           ]);
-      }),
+      }, readOnly),
     );
 }

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { firstTickAtOrAfter, upcomingTicks } from "../dispatch/ticks.js";
 import { nextEligibleAt, readStatus, type StatusSnapshot } from "../store/status.js";
-import { withApp } from "./context.js";
+import { readOnly, withApp } from "./context.js";
 import { printJson, printLines, table } from "./output.js";
 
 const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
@@ -88,6 +88,6 @@ export function registerStatus(program: Command): void {
         const out = statusJson(snapshot, { now, database: app.store.location, env: app.config.env, schedule, ticks });
         if (json) printJson(out);
         else printLines(statusLines(out));
-      }),
+      }, readOnly),
     );
 }

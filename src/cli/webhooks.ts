@@ -14,7 +14,7 @@ import {
   type WebhookInput,
   type WebhookSort,
 } from "../store/webhooks.js";
-import { bool, cliPage, oneOf, positiveInt, withApp } from "./context.js";
+import { bool, cliPage, oneOf, positiveInt, readOnly, withApp } from "./context.js";
 import { describeObject, printJson, printLines, table } from "./output.js";
 
 export function registerWebhooks(program: Command): void {
@@ -35,7 +35,7 @@ export function registerWebhooks(program: Command): void {
           const results = rows.map((r) => webhookJson(r));
           if (json) printJson(cliPage(results, count));
           else printLines([...table(results as unknown as Record<string, unknown>[], ["id", "customer", "topic", "active", "url"]), `${count} webhook(s)`]);
-        }),
+        }, readOnly),
     );
 
   webhooks
@@ -47,7 +47,7 @@ export function registerWebhooks(program: Command): void {
         const out = webhookJson(await getWebhook(app.store.db, id));
         if (json) printJson(out);
         else printLines(describeObject(out as unknown as Record<string, unknown>));
-      }),
+      }, readOnly),
     );
 
   webhooks

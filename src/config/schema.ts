@@ -5,7 +5,7 @@ export const ENVIRONMENTS: readonly Environment[] = ["production", "sandbox", "t
 
 export interface HookdSettings {
   server: { host: string; port: number };
-  db: { url: string; busyTimeoutMs: number };
+  db: { url: string; busyTimeoutMs: number; poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number };
   dispatch: {
     schedule: string;
     concurrency: number;
@@ -55,8 +55,15 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
     db: {
       type: "object",
       additionalProperties: false,
-      required: ["url", "busyTimeoutMs"],
-      properties: { url: { type: "string", minLength: 1 }, busyTimeoutMs: int(0, 600_000) },
+      required: ["url", "busyTimeoutMs", "poolSize", "statementTimeoutMs", "connectTimeoutMs"],
+      properties: {
+        url: { type: "string", minLength: 1 },
+        busyTimeoutMs: int(0, 600_000),
+        // PostgreSQL only (below): connections per process, and per-statement / connect timeouts (0: none).
+        poolSize: int(1, 1000),
+        statementTimeoutMs: int(0, 3_600_000),
+        connectTimeoutMs: int(0, 600_000),
+      },
     },
     dispatch: {
       type: "object",

@@ -7,6 +7,7 @@ import path from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
 import { HookdError } from "../errors.js";
+import { classifyPostgresError, describePostgresFault } from "./postgresFaults.js";
 import type { Database } from "./schema.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -14,7 +15,20 @@ export type Db = Kysely<Database>;
 
 export interface StoreOptions {
   url: string;
+  /** SQLite: how long to wait for another process's write lock. */
   busyTimeoutMs?: number;
+  /** PostgreSQL: connections in this process's pool (default 10). */
+  poolSize?: number;
+  /** PostgreSQL: the server cancels a statement running longer (0: no limit; default 30000). */
+  statementTimeoutMs?: number;
+  /** PostgreSQL: give up on a connection attempt after this long (default 10000). */
+  connectTimeoutMs?: number;
+  /**
+   * SQLite: create the file (and its folder) when missing (default true). Commands
+   * other than `migrate` and `serve` pass false, so a mistyped path is an error
+   * instead of a new empty database.
+   */
+  create?: boolean;
 }
 
 export interface Store {
@@ -52,10 +66,17 @@ function sqliteAddon(): { nativeBinding?: string } {
 
 function openSqlite(options: StoreOptions): Store {
   const file = options.url.startsWith("file:") ? options.url.slice(5) : options.url;
+  const create = options.create !== false;
+  if (!create && file !== ":memory:" && !existsSync(file)) {
+    throw new HookdError(
+      "store_unavailable",
+      `there is no database at ${path.resolve(file)}: check HOOKD_DB / db.url (only \`hookd migrate\` and \`hookd serve\` create a new one)`,
+    );
+  }
   let sqlite: SQLite.Database;
   try {
-    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    sqlite = new SQLite(file, { timeout: options.busyTimeoutMs ?? 5000, ...sqliteAddon() });
+    if (create && file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    sqlite = new SQLite(file, { timeout: options.busyTimeoutMs ?? 5000, fileMustExist: !create, ...sqliteAddon() });
     // WAL: readers never block the writer. FULL: a commit is on disk before we
     // acknowledge it, so an acknowledged event survives a power cut, not only a crash.
     sqlite.pragma("journal_mode = WAL");
@@ -81,14 +102,25 @@ function openSqlite(options: StoreOptions): Store {
 /** pg is loaded only when a postgres:// URL is used: SQLite users never pay for it. */
 async function openPostgres(options: StoreOptions): Promise<Store> {
   const { default: pg } = await import("pg");
-  // bigint columns hold millisecond times, far below 2^53: read them as numbers.
-  pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
-  // A schema other than public: ?options=-c%20search_path%3Dmyschema in the URL.
-  const pool = new pg.Pool({ connectionString: options.url, max: 10 });
+  // bigint columns hold millisecond times, far below 2^53: read them as numbers. Set
+  // on this pool only: pg's global parsers belong to the application hosting the library.
+  const int8 = pg.types.builtins.INT8;
+  const types = {
+    getTypeParser: ((oid: number, format?: "text" | "binary") =>
+      oid === int8 && format !== "binary" ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  };
+  // A schema other than public: ?options=-c%20search_path%3Dmyschema in the URL; TLS: ?sslmode=verify-full.
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    statement_timeout: options.statementTimeoutMs || undefined,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    types,
+  });
   // A dropped idle connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const location = options.url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+  const location = withoutPassword(options.url);
   let closed = false;
   return {
     db,
@@ -100,6 +132,19 @@ async function openPostgres(options: StoreOptions): Promise<Store> {
       await db.destroy();
     },
   };
+}
+
+/** A postgres:// URL fit for messages and logs: the password, in the userinfo or as a parameter, removed. */
+export function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = "";
+    // Rewritten only when present: serialising the parameters would re-encode the others.
+    if (u.searchParams.has("password")) u.searchParams.delete("password");
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1@");
+  }
 }
 
 export function dialectOf(db: Kysely<any>): Dialect {
@@ -137,6 +182,11 @@ export async function writeTransaction<T>(db: Kysely<Database>, fn: (trx: Kysely
  * Disk full and read-only are told apart from other I/O errors by looking at the disk.
  */
 export function explainStoreError(err: unknown, location: string): HookdError | null {
+  if (err instanceof HookdError) return null;
+  if (isPostgresUrl(location)) {
+    const fault = classifyPostgresError(err);
+    return fault && new HookdError("store_unavailable", describePostgresFault(fault, err, location));
+  }
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== "string" || !code.startsWith("SQLITE_")) return null;
   const say = (message: string) => new HookdError("store_unavailable", message);

@@ -32,8 +32,9 @@ export interface MigrateResult {
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrateResult> {
   const names = Object.keys(migrations).sort();
   const current = names[names.length - 1] ?? null;
-  // Up to date? A read needs no write lock, so a busy database does not stop start-up.
-  if (await isUpToDate(db, names)) return { applied: [], current };
+  // Up to date? A read needs no write lock (nor DDL rights), so a busy database or a
+  // role that may only read and write rows does not stop start-up.
+  if ((await schemaState(db)) === "current") return { applied: [], current };
   // PostgreSQL: keep the bookkeeping tables in our own schema (search_path), or
   // Kysely may find another schema's and conclude they exist.
   const migrationTableSchema =
@@ -44,16 +45,38 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrateResult> {
     if (error) throw error instanceof Error ? error : new Error(String(error));
     return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
   };
-  const applied = dialectOf(db) === "sqlite" ? await writeTransaction(db, (trx) => run(trx, true)) : await run(db, false);
+  const applied =
+    dialectOf(db) === "sqlite"
+      ? await writeTransaction(db, (trx) => run(trx, true))
+      : // One connection without db.statementTimeoutMs: building an index over a big table may take minutes.
+        await db.connection().execute(async (conn) => {
+          await sql`set statement_timeout = 0`.execute(conn);
+          try {
+            return await run(conn, false);
+          } finally {
+            await sql`reset statement_timeout`.execute(conn);
+          }
+        });
   return { applied, current };
 }
 
-async function isUpToDate(db: Kysely<any>, names: string[]): Promise<boolean> {
+/** Whether hookd's tables exist ("missing": a new or foreign database), and whether they are up to date. */
+export type SchemaState = "missing" | "behind" | "current";
+
+export async function schemaState(db: Kysely<any>): Promise<SchemaState> {
+  let rows: { name: string }[];
   try {
-    const rows = await db.selectFrom("kysely_migration").select("name").execute();
-    const done = new Set(rows.map((r: { name: string }) => r.name));
-    return names.every((n) => done.has(n));
-  } catch {
-    return false; // no migration table yet
+    rows = await db.selectFrom("kysely_migration").select("name").execute();
+  } catch (err) {
+    if (isMissingTable(err)) return "missing";
+    throw err; // unreachable, no rights, …: the caller explains it, rather than migrating blind
   }
+  const done = new Set(rows.map((r) => r.name));
+  return Object.keys(migrations).every((n) => done.has(n)) ? "current" : "behind";
+}
+
+function isMissingTable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  // PostgreSQL: undefined_table; SQLite: a plain SQLITE_ERROR whose text says so.
+  return e?.code === "42P01" || (typeof e?.message === "string" && e.message.startsWith("no such table"));
 }

@@ -3,110 +3,70 @@
  * one transaction, so an acknowledged event always has its deliveries.
  */
 import { randomUUID } from "node:crypto";
-import { HookdError, validationError, type ErrorDetail } from "../errors.js";
-import { topicProblem } from "../topics.js";
+import { validationError } from "../errors.js";
 import { writeTransaction, type Db } from "./connect.js";
 import type { DeliveryTable, EventTable } from "./schema.js";
 
-export interface PublishInput {
+/** An event that passed the publishing rules (src/publishing.ts). */
+export interface CleanEvent {
   customerId: string;
   topic: string;
-  /** JSON text (stored byte for byte) or a Buffer holding UTF-8 JSON text */
-  payload: string | Buffer;
-  idempotencyKey?: string | null;
+  /** the payload's JSON text, exactly as published */
+  payload: string;
+  key: string | null;
 }
 
-export interface PublishRules {
-  topics: readonly string[];
-  maxPayloadBytes: number;
-}
-
-export interface PublishResult {
-  id: string;
-  topic: string;
-  /** deliveries created for this event (for a repeated idempotency key: those of the first) */
-  deliveries: number;
-  /** true when the idempotency key was already used and the first event is returned */
-  duplicate: boolean;
-  /** the stored event, e.g. to compare payloads on a repeated key */
+export interface StoredEvent {
+  /** the new event, or for a repeated idempotency key the first one */
   event: EventTable;
-}
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** Validate and normalise the input; the payload must be UTF-8 JSON text within the size limit. */
-export function checkPublishInput(input: PublishInput, rules: PublishRules): { topic: string; payload: string; key: string | null } {
-  const details: ErrorDetail[] = [];
-  const problem = typeof input.topic === "string" ? topicProblem(rules.topics, input.topic) : "is required";
-  if (problem) details.push({ field: "topic", message: problem });
-
-  const bytes = typeof input.payload === "string" ? Buffer.byteLength(input.payload, "utf8") : input.payload.length;
-  if (bytes > rules.maxPayloadBytes) {
-    throw new HookdError("payload_too_large", `payload is ${bytes} bytes; the limit is ${rules.maxPayloadBytes}`, [
-      { field: "payload", message: `is ${bytes} bytes; the limit is ${rules.maxPayloadBytes}` },
-    ]);
-  }
-  let text: string | null = null;
-  try {
-    text = typeof input.payload === "string" ? input.payload : utf8.decode(input.payload);
-  } catch {
-    details.push({ field: "payload", message: "must be UTF-8 text" });
-  }
-  if (text !== null) {
-    try {
-      JSON.parse(text);
-    } catch (err) {
-      details.push({ field: "payload", message: `must be valid JSON: ${(err as Error).message}` });
-    }
-  }
-  const key = input.idempotencyKey ?? null;
-  if (key !== null && (typeof key !== "string" || key.length === 0 || key.length > 255)) {
-    details.push({ field: "idempotency_key", message: "must be 1 to 255 characters" });
-  }
-  if (details.length > 0) throw validationError(details);
-  return { topic: input.topic, payload: text!, key };
+  deliveries: number;
+  duplicate: boolean;
 }
 
 /**
- * Store an event and fan it out. Pass a Kysely transaction to publish inside your
- * own transaction (transactional outbox); otherwise one is opened here.
+ * Store an event and fan it out in one transaction. With an idempotency key the event
+ * is inserted with ON CONFLICT DO NOTHING and, when the key was taken, the first event
+ * is read back: concurrent publishers with one key (PostgreSQL: the second insert waits
+ * for the first to commit) store one event and all get it, with no unique violation.
+ * Inside a caller's transaction it runs there.
  */
-export async function publish(db: Db, input: PublishInput, rules: PublishRules, now = Date.now()): Promise<PublishResult> {
-  const clean = checkPublishInput(input, rules);
+export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): Promise<StoredEvent> {
   return writeTransaction(db, async (trx) => {
-    const customer = await trx.selectFrom("customers").select("id").where("id", "=", input.customerId).executeTakeFirst();
-    if (!customer) throw validationError([{ field: "customer", message: `customer ${input.customerId} does not exist` }]);
-
-    if (clean.key !== null) {
-      const first = await trx
-        .selectFrom("events")
-        .selectAll()
-        .where("customer_id", "=", input.customerId)
-        .where("idempotency_key", "=", clean.key)
-        .executeTakeFirst();
-      if (first) {
-        const { n } = await trx
-          .selectFrom("deliveries")
-          .select((eb) => eb.fn.countAll<number>().as("n"))
-          .where("event_id", "=", first.id)
-          .executeTakeFirstOrThrow();
-        return { id: first.id, topic: first.topic, deliveries: Number(n), duplicate: true, event: first };
-      }
-    }
+    const customer = await trx.selectFrom("customers").select("id").where("id", "=", clean.customerId).executeTakeFirst();
+    if (!customer) throw validationError([{ field: "customer", message: `customer ${clean.customerId} does not exist` }]);
 
     const event: EventTable = {
       id: randomUUID(),
-      customer_id: input.customerId,
+      customer_id: clean.customerId,
       topic: clean.topic,
       payload: clean.payload,
       idempotency_key: clean.key,
       created_at: now,
     };
-    await trx.insertInto("events").values(event).execute();
+    const inserted = await trx
+      .insertInto("events")
+      .values(event)
+      .onConflict((oc) => oc.columns(["customer_id", "idempotency_key"]).doNothing())
+      .executeTakeFirst();
+    if (clean.key !== null && Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
+      const first = await trx
+        .selectFrom("events")
+        .selectAll()
+        .where("customer_id", "=", clean.customerId)
+        .where("idempotency_key", "=", clean.key)
+        .executeTakeFirstOrThrow();
+      const { n } = await trx
+        .selectFrom("deliveries")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("event_id", "=", first.id)
+        .executeTakeFirstOrThrow();
+      return { event: first, deliveries: Number(n), duplicate: true };
+    }
+
     const hooks = await trx
       .selectFrom("webhooks")
       .select("id")
-      .where("customer_id", "=", input.customerId)
+      .where("customer_id", "=", clean.customerId)
       .where("topic", "=", clean.topic)
       .where("active", "=", 1)
       .where("deleted_at", "is", null)
@@ -116,7 +76,7 @@ export async function publish(db: Db, input: PublishInput, rules: PublishRules, 
         id: randomUUID(),
         event_id: event.id,
         webhook_id: h.id,
-        customer_id: input.customerId,
+        customer_id: clean.customerId,
         status: "pending",
         attempts: 0,
         next_attempt_at: now,
@@ -134,7 +94,7 @@ export async function publish(db: Db, input: PublishInput, rules: PublishRules, 
         await trx.insertInto("deliveries").values(rows.slice(i, i + 500)).execute();
       }
     }
-    return { id: event.id, topic: event.topic, deliveries: hooks.length, duplicate: false, event };
+    return { event, deliveries: hooks.length, duplicate: false };
   });
 }
 

@@ -10,13 +10,14 @@ import { Webhook as SvixWebhook } from "svix";
 import { afterEach, describe, expect, it } from "vitest";
 import { startServer, type ApiServer } from "../../src/api/server.js";
 import { createApiKey } from "../../src/store/apiKeys.js";
-import { publish } from "../../src/store/outbox.js";
-import { BACKENDS, openBackend, type BackendApp } from "../helpers/backends.js";
+import { publish } from "../../src/publishing.js";
+import { testApp } from "../helpers/app.js";
+import { backends } from "../helpers/backends.js";
 import { startReceiver, type Received, type Receiver } from "../helpers/receiver.js";
 
 const OLD = "your_secret_key";
 
-let backend: BackendApp | undefined;
+let backend: Awaited<ReturnType<typeof testApp>> | undefined;
 let server: ApiServer | undefined;
 let receiver: Receiver | undefined;
 afterEach(async () => {
@@ -26,10 +27,10 @@ afterEach(async () => {
   receiver = server = backend = undefined;
 });
 
-async function setup(kind: (typeof BACKENDS)[number]) {
-  backend = await openBackend(kind);
-  server = await startServer(backend.app);
-  const key = (await createApiKey(backend.app.store.db, backend.customerId)).key;
+async function setup(kind: (typeof backends)[number]) {
+  backend = await testApp({}, kind);
+  server = await startServer(backend);
+  const key = (await createApiKey(backend.store.db, backend.customerId)).key;
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${server!.url}${path}`, {
       method,
@@ -39,7 +40,7 @@ async function setup(kind: (typeof BACKENDS)[number]) {
     const text = await res.text();
     return { status: res.status, text, body: text ? JSON.parse(text) : null };
   };
-  return { ...backend, call };
+  return { app: backend, customerId: backend.customerId, call };
 }
 
 /** The seed-003 recipe with a list of accepted secrets (README "Rotating a secret", step 2). */
@@ -60,7 +61,7 @@ function standard(verifier: StandardWebhook | SvixWebhook, req: Received): boole
   }
 }
 
-describe.each(BACKENDS)("POST /webhooks/:id/rotate-secret/ (%s)", (kind) => {
+describe.each(backends)("POST /webhooks/:id/rotate-secret/ (%s)", (kind) => {
   it("during the overlap old-only and new-only receivers verify; after it, only the new", async () => {
     const { app, customerId, call } = await setup(kind);
     receiver = await startReceiver();

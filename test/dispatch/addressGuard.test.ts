@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { hostProblem } from "../../src/addressGuard.js";
 import { createAgents, destroyAgents, send } from "../../src/dispatch/request.js";
-import { publish } from "../../src/store/outbox.js";
+import { publish } from "../../src/publishing.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 import { testApp } from "../helpers/app.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";

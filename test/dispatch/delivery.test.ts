@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { publish as publishEvent } from "../../src/store/outbox.js";
+import { publish as publishEvent } from "../../src/publishing.js";
 import { VERSION } from "../../src/version.js";
 import { closedPort, ok, startReceiver, type Receiver, type Responder } from "../helpers/receiver.js";
 import { testApp } from "../helpers/app.js";

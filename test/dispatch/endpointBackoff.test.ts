@@ -5,7 +5,7 @@
  */
 import { afterEach, expect, it } from "vitest";
 import { writeTransaction } from "../../src/store/connect.js";
-import { publish } from "../../src/store/outbox.js";
+import { publish } from "../../src/publishing.js";
 import { updateWebhook } from "../../src/store/webhooks.js";
 import { testApp } from "../helpers/app.js";
 import { ok, startReceiver, type Receiver } from "../helpers/receiver.js";

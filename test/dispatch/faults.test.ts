@@ -3,7 +3,7 @@
  * right error class and the right next step, and the tick carries on.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { publish } from "../../src/store/outbox.js";
+import { publish } from "../../src/publishing.js";
 import type { AttemptTable, DeliveryTable, WebhookTable } from "../../src/store/schema.js";
 import { testApp } from "../helpers/app.js";
 import { startFaultyReceiver, startSilentServer, type FaultyReceiver } from "../helpers/faultyReceiver.js";

@@ -10,7 +10,7 @@ import { silentLogger } from "../../src/logger.js";
 import { createApiKey } from "../../src/store/apiKeys.js";
 import { writeTransaction } from "../../src/store/connect.js";
 import { createCustomer } from "../../src/store/customers.js";
-import { publish } from "../../src/store/outbox.js";
+import { publish } from "../../src/publishing.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 import { tempDir } from "../helpers/app.js";
 import { collect, spawnCli, untilServing } from "../helpers/cli.js";

@@ -7,9 +7,10 @@ import { createHmac } from "node:crypto";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { Webhook as SvixWebhook } from "svix";
 import { afterEach, describe, expect, it } from "vitest";
-import { publish } from "../../src/store/outbox.js";
+import { publish } from "../../src/publishing.js";
 import { createWebhook } from "../../src/store/webhooks.js";
-import { BACKENDS, openBackend, type BackendApp } from "../helpers/backends.js";
+import { testApp } from "../helpers/app.js";
+import { backends } from "../helpers/backends.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 
 const WHSEC = `whsec_${Buffer.from("hookd standard webhooks test key!").toString("base64")}`;
@@ -24,7 +25,7 @@ const VERIFIERS = {
 } as const;
 type Name = keyof typeof VERIFIERS;
 
-let backend: BackendApp | undefined;
+let backend: Awaited<ReturnType<typeof testApp>> | undefined;
 let receiver: Receiver | undefined;
 afterEach(async () => {
   await receiver?.close();
@@ -33,7 +34,7 @@ afterEach(async () => {
   backend = undefined;
 });
 
-describe.each(BACKENDS)("Standard Webhooks headers (%s)", (kind) => {
+describe.each(backends)("Standard Webhooks headers (%s)", (kind) => {
   it("every delivery verifies with the standardwebhooks and svix packages, whsec_ and plain secrets", async () => {
     const verdicts: Record<string, string[]> = {};
     receiver = await startReceiver((req, res) => {
@@ -48,8 +49,9 @@ describe.each(BACKENDS)("Standard Webhooks headers (%s)", (kind) => {
       (verdicts[name] ??= []).push(verdict);
       res.writeHead(verdict === "ok" ? 200 : 403).end(verdict);
     });
-    backend = await openBackend(kind);
-    const { app, customerId } = backend;
+    backend = await testApp({}, kind);
+    const app = backend;
+    const { customerId } = backend;
     for (const [name, { secret }] of Object.entries(VERIFIERS)) {
       await createWebhook(app.store.db, customerId, { url: `${receiver.url}/${encodeURIComponent(name)}`, group: "orders", action: "created", hash_secret: secret }, app.webhookRules);
     }
@@ -74,8 +76,9 @@ describe.each(BACKENDS)("Standard Webhooks headers (%s)", (kind) => {
   it("a webhook without a secret gets no signature headers, and the same webhook-id on every attempt", async () => {
     let answer = 500;
     receiver = await startReceiver((_req, res) => res.writeHead(answer).end());
-    backend = await openBackend(kind);
-    const { app, customerId } = backend;
+    backend = await testApp({}, kind);
+    const app = backend;
+    const { customerId } = backend;
     await createWebhook(app.store.db, customerId, { url: `${receiver.url}/none`, group: "orders", action: "created", hash_secret: null }, app.webhookRules);
     await createWebhook(app.store.db, customerId, { url: `${receiver.url}/signed`, group: "orders", action: "created", hash_secret: PLAIN }, app.webhookRules);
     await publish(app.store.db, { customerId, topic: "orders:created", payload: '{"n":1}' }, app.publishRules);

@@ -5,7 +5,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { publish } from "../../src/store/outbox.js";
+import { publish } from "../../src/publishing.js";
 import { tempDir, testApp } from "../helpers/app.js";
 
 let server: https.Server | undefined;

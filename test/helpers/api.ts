@@ -6,6 +6,7 @@ import { startServer, type ApiServer } from "../../src/api/server.js";
 import { createApiKey } from "../../src/store/apiKeys.js";
 import { createCustomer } from "../../src/store/customers.js";
 import { testApp, type TestApp } from "./app.js";
+import type { Backend } from "./backends.js";
 
 export interface Reply {
   status: number;
@@ -37,8 +38,8 @@ export interface ApiHarness {
   cleanup(): Promise<void>;
 }
 
-export async function apiHarness(overrides: Record<string, unknown> = {}): Promise<ApiHarness> {
-  const app = await testApp(overrides);
+export async function apiHarness(overrides: Record<string, unknown> = {}, backend: Backend = "sqlite"): Promise<ApiHarness> {
+  const app = await testApp(overrides, backend);
   const server = await startServer(app);
   const key = (await createApiKey(app.store.db, app.customerId)).key;
   const otherCustomer = await createCustomer(app.store.db, "globex");

@@ -1,6 +1,7 @@
 /**
- * A real SQLite file in a fresh temp folder per test, opened through the same code
- * path as the CLI with the test environment's config.
+ * A fresh database per test (a real SQLite file in a temp folder, or a PostgreSQL
+ * schema: backends.ts), opened through the same code path as the CLI with the test
+ * environment's config.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,10 +10,15 @@ import { openApp, type App } from "../../src/app.js";
 import { silentLogger } from "../../src/logger.js";
 import { createCustomer } from "../../src/store/customers.js";
 import { createWebhook } from "../../src/store/webhooks.js";
+import { tempDatabase, type Backend } from "./backends.js";
 
 export interface TestApp extends App {
   dir: string;
+  /** HOOKD_DB: the SQLite file, or the PostgreSQL URL (with its search_path) */
   dbFile: string;
+  backend: Backend;
+  /** PostgreSQL: this test's schema */
+  schema: string | null;
   /** a customer and helpers bound to it */
   customerId: string;
   hook(url: string, topic?: string, secret?: string | null): Promise<string>;
@@ -23,14 +29,22 @@ export function tempDir(prefix = "hookd-test-"): { dir: string; cleanup: () => v
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function testApp(overrides: Record<string, unknown> = {}): Promise<TestApp & { cleanup: () => Promise<void> }> {
-  const { dir, cleanup } = tempDir();
-  const dbFile = path.join(dir, "hookd.sqlite");
-  const app = await openApp({ env: { HOOKD_ENV: "test", HOOKD_DB: dbFile }, overrides, logger: silentLogger });
+export async function testApp(
+  overrides: Record<string, unknown> = {},
+  backend: Backend = "sqlite",
+): Promise<TestApp & { cleanup: () => Promise<void> }> {
+  const database = await tempDatabase(backend);
+  const dbFile = database.url;
+  const app = await openApp({ env: { HOOKD_ENV: "test", HOOKD_DB: dbFile }, overrides, logger: silentLogger }).catch(async (err) => {
+    await database.drop();
+    throw err;
+  });
   const customer = await createCustomer(app.store.db, "acme");
   return Object.assign(app, {
-    dir,
+    dir: database.dir,
     dbFile,
+    backend,
+    schema: database.schema,
     customerId: customer.id,
     async hook(url: string, topic = "orders:created", secret: string | null = "s3cret") {
       const [group, action] = topic.split(":");
@@ -39,7 +53,7 @@ export async function testApp(overrides: Record<string, unknown> = {}): Promise<
     },
     async cleanup() {
       await app.close();
-      cleanup();
+      await database.drop();
     },
   });
 }

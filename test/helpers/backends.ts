@@ -1,44 +1,80 @@
 /**
- * The same test on both stores: a temp SQLite file, or its own PostgreSQL schema
- * (random name, dropped afterwards) on the local server.
+ * Both backends for the store, API and CLI suites: `describe.each(backends)` and a
+ * fresh database per test. SQLite: a file in a new temp folder. PostgreSQL: a schema
+ * with a random name on the local server (HOOKD_TEST_PG, default
+ * postgres://postgres@127.0.0.1:5432/test), reached through the URL's search_path,
+ * and dropped afterwards, so tests running in parallel never see each other's rows.
  */
 import { randomBytes } from "node:crypto";
+import path from "node:path";
 import pg from "pg";
-import { openApp, type App } from "../../src/app.js";
+import { openApp } from "../../src/app.js";
 import { silentLogger } from "../../src/logger.js";
-import { createCustomer } from "../../src/store/customers.js";
-import { testApp } from "./app.js";
+import { tempDir } from "./app.js";
 
 export type Backend = "sqlite" | "postgres";
-export const BACKENDS: readonly Backend[] = ["sqlite", "postgres"];
+export const backends: readonly Backend[] = ["sqlite", "postgres"];
 
-const PG_BASE = process.env.HOOKD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
+export const PG_BASE = process.env.HOOKD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 
-export interface BackendApp {
-  app: App;
-  customerId: string;
-  cleanup(): Promise<void>;
+export interface TempDatabase {
+  backend: Backend;
+  /** HOOKD_DB for this database */
+  url: string;
+  /** a temp folder for the test's other files (SQLite: the database is in it) */
+  dir: string;
+  /** PostgreSQL: the schema's name */
+  schema: string | null;
+  /** Drop the database and the folder. Safe to call twice. */
+  drop(): Promise<void>;
 }
 
-export async function openBackend(backend: Backend, overrides: Record<string, unknown> = {}): Promise<BackendApp> {
-  if (backend === "sqlite") {
-    const app = await testApp(overrides);
-    return { app, customerId: app.customerId, cleanup: () => app.cleanup() };
+/** Run statements as the server's superuser (the test database's owner). */
+export async function asAdmin<T>(fn: (client: pg.Client) => Promise<T>, url = PG_BASE): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
   }
-  const schema = `hookd_test_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: PG_BASE });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  const url = `${PG_BASE}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  const app = await openApp({ env: { HOOKD_ENV: "test", HOOKD_DB: url }, logger: silentLogger, overrides });
-  const customer = await createCustomer(app.store.db, "acme");
+}
+
+/** A postgres:// URL whose connections use `schema` (created by the caller). */
+export function schemaUrl(schema: string, base = PG_BASE): string {
+  return `${base}${base.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+}
+
+export function randomName(prefix: string): string {
+  return `${prefix}_${randomBytes(6).toString("hex")}`;
+}
+
+export async function tempDatabase(backend: Backend): Promise<TempDatabase> {
+  const folder = tempDir(`hookd-${backend}-`);
+  if (backend === "sqlite") {
+    return { backend, url: path.join(folder.dir, "hookd.sqlite"), dir: folder.dir, schema: null, drop: async () => folder.cleanup() };
+  }
+  const schema = randomName("hookd_test");
+  await asAdmin((c) => c.query(`create schema ${schema}`));
+  let dropped = false;
   return {
-    app,
-    customerId: customer.id,
-    async cleanup() {
-      await app.close();
-      await admin.query(`drop schema if exists ${schema} cascade`);
-      await admin.end();
+    backend,
+    url: schemaUrl(schema),
+    dir: folder.dir,
+    schema,
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      folder.cleanup();
+      await asAdmin((c) => c.query(`drop schema if exists ${schema} cascade`));
     },
   };
+}
+
+/** A fresh database with hookd's tables, as after `hookd migrate` (for tests of other commands). */
+export async function migratedDatabase(backend: Backend): Promise<TempDatabase> {
+  const database = await tempDatabase(backend);
+  const app = await openApp({ env: { HOOKD_ENV: "test", HOOKD_DB: database.url }, logger: silentLogger });
+  await app.close();
+  return database;
 }

@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { deliveryHeaders } from "../../src/dispatch/request.js";
-import { publish } from "../../src/store/outbox.js";
+import { publish } from "../../src/publishing.js";
 import { tempDir, testApp } from "../helpers/app.js";
 import { closedPort } from "../helpers/receiver.js";
 

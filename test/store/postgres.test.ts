@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openApp, type App } from "../../src/app.js";
 import { silentLogger } from "../../src/logger.js";
 import { createCustomer } from "../../src/store/customers.js";
-import { publish } from "../../src/store/outbox.js";
+import { publish } from "../../src/publishing.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 

@@ -2,21 +2,22 @@
  * The database on a bad day: another process holding the write lock, a full disk, a
  * read-only file. hookd says what is wrong, changes nothing, and loses nothing.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/app.js";
 import { runCli } from "../helpers/cli.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
+import { holdWriteLock, type WriteLock } from "../helpers/sqliteLock.js";
 
 let dir: ReturnType<typeof tempDir>;
 let receiver: Receiver | undefined;
-let holder: ChildProcess | undefined;
+let holder: WriteLock | undefined;
 let mounted: string | undefined;
 
 afterEach(async () => {
-  holder?.kill("SIGKILL");
+  holder?.kill();
   holder = undefined;
   await receiver?.close();
   receiver = undefined;
@@ -32,29 +33,11 @@ async function cli(env: Record<string, string>, ...args: string[]) {
 
 /** A customer, a webhook and `events` published through the CLI. */
 async function seed(env: Record<string, string>, url: string, events: number) {
+  expect((await cli(env, "migrate")).code).toBe(0);
   const customer = (await cli(env, "customers", "create", "acme")).json;
   await cli(env, "webhooks", "create", "--customer", customer.id, "--url", url, "--group", "orders", "--action", "created");
   for (let i = 0; i < events; i++) await cli(env, "publish", "--customer", customer.id, "--topic", "orders:created", "--data", `{"i":${i}}`);
   return customer.id as string;
-}
-
-/** Another process that takes the SQLite write lock and keeps it until told. */
-async function holdWriteLock(file: string): Promise<() => Promise<void>> {
-  const source = `
-    const Database = require(${JSON.stringify(require.resolve("better-sqlite3"))});
-    const db = new Database(${JSON.stringify(file)});
-    db.exec("begin immediate");
-    process.stdout.write("locked\\n");
-    process.stdin.once("data", () => { db.exec("commit"); db.close(); process.exit(0); });
-  `;
-  holder = spawn(process.execPath, ["-e", source], { stdio: ["pipe", "pipe", "inherit"] });
-  const child = holder;
-  await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
-  return () =>
-    new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.stdin!.write("go\n");
-    });
 }
 
 /** A tiny filesystem of our own (tmpfs), so it can be filled up or made read-only. */
@@ -79,7 +62,8 @@ describe("the database under stress", () => {
     const env = { HOOKD_DB: path.join(dir.dir, "hookd.sqlite"), HOOKD_CONFIG: config };
     await seed(env, `${receiver.url}/in`, 5);
 
-    const release = await holdWriteLock(env.HOOKD_DB);
+    holder = await holdWriteLock(env.HOOKD_DB);
+    const release = holder.release;
     const blocked = await cli(env, "tick");
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toContain("is locked by another process");
@@ -102,7 +86,8 @@ describe("the database under stress", () => {
     writeFileSync(config, JSON.stringify({ db: { busyTimeoutMs: 100 } }));
     const env = { HOOKD_DB: path.join(dir.dir, "hookd.sqlite"), HOOKD_CONFIG: config };
     const customer = await seed(env, "http://127.0.0.1:9/in", 1);
-    const release = await holdWriteLock(env.HOOKD_DB);
+    holder = await holdWriteLock(env.HOOKD_DB);
+    const release = holder.release;
     const r = await cli(env, "publish", "--customer", customer, "--topic", "orders:created", "--data", "{}");
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("is locked by another process; nothing was changed");

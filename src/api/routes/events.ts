@@ -1,11 +1,12 @@
 /** /events/…: publishing (durable before the 202) and reading an event back with its deliveries. */
 import type { FastifyInstance } from "fastify";
 import type { App } from "../../app.js";
-import { HookdError, notFound, validationError } from "../../errors.js";
+import { notFound, validationError } from "../../errors.js";
 import type { Db } from "../../store/connect.js";
 import { attemptsOf, listDeliveries, type DeliveryFilter } from "../../store/deliveries.js";
 import { deliveryJson, eventJson } from "../../store/model.js";
-import { getEvent, publish } from "../../store/outbox.js";
+import { publish } from "../../publishing.js";
+import { getEvent } from "../../store/outbox.js";
 import type { DeliveryTable } from "../../store/schema.js";
 import { customerParam, ownerOf, principalOf, scopeOf } from "../auth.js";
 import { rawBodyOf, rawMember } from "../body.js";
@@ -58,12 +59,8 @@ export function eventRoutes(server: FastifyInstance, app: App): void {
       const key = idempotencyKeyOf(request.headers["idempotency-key"] as string | undefined, body.idempotency_key);
       // The payload's own text from the request, so it is stored and delivered byte for byte.
       const payload = rawMember(rawBodyOf(request) ?? "", "payload") ?? JSON.stringify(body.payload);
+      // A repeated key with another topic or payload is a 409 (publishing.ts, as for the CLI and the library).
       const result = await publish(db, { customerId, topic: body.topic, payload, idempotencyKey: key }, app.publishRules);
-      if (result.duplicate && (result.event.topic !== body.topic || result.event.payload !== payload)) {
-        throw new HookdError("conflict", `idempotency key ${JSON.stringify(key)} was already used for a different event (${result.id})`, [
-          { field: "idempotency_key", message: "was already used with another topic or payload" },
-        ]);
-      }
       // publish() has committed (SQLite: synchronous=FULL), so the event is on disk before this 202.
       return reply.status(202).send({ id: result.id, topic: result.topic, deliveries: result.deliveries });
     },

@@ -1,0 +1,91 @@
+/**
+ * Publishing an event: the rules, in one place for the API, the CLI and the library.
+ * A valid topic, a UTF-8 JSON payload within the size limit, an idempotency key of
+ * 1–255 characters; a repeated key returns the first event when topic and payload are
+ * the same, and is a conflict when they are not. The store only persists (outbox.ts).
+ */
+import { HookdError, validationError, type ErrorDetail } from "./errors.js";
+import type { Db } from "./store/connect.js";
+import { insertEvent, type CleanEvent } from "./store/outbox.js";
+import type { EventTable } from "./store/schema.js";
+import { topicProblem } from "./topics.js";
+
+export interface PublishInput {
+  customerId: string;
+  topic: string;
+  /** JSON text (stored byte for byte) or a Buffer holding UTF-8 JSON text */
+  payload: string | Buffer;
+  idempotencyKey?: string | null;
+}
+
+export interface PublishRules {
+  topics: readonly string[];
+  maxPayloadBytes: number;
+}
+
+export interface PublishResult {
+  id: string;
+  topic: string;
+  /** deliveries created for this event (for a repeated idempotency key: those of the first) */
+  deliveries: number;
+  /** true when the idempotency key was already used and the first event is returned */
+  duplicate: boolean;
+  /** the stored event */
+  event: EventTable;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Validate and normalise the input; the payload must be UTF-8 JSON text within the size limit. Pure. */
+export function checkPublishInput(input: PublishInput, rules: PublishRules): CleanEvent {
+  const details: ErrorDetail[] = [];
+  const problem = typeof input.topic === "string" ? topicProblem(rules.topics, input.topic) : "is required";
+  if (problem) details.push({ field: "topic", message: problem });
+
+  const bytes = typeof input.payload === "string" ? Buffer.byteLength(input.payload, "utf8") : input.payload.length;
+  if (bytes > rules.maxPayloadBytes) {
+    throw new HookdError("payload_too_large", `payload is ${bytes} bytes; the limit is ${rules.maxPayloadBytes}`, [
+      { field: "payload", message: `is ${bytes} bytes; the limit is ${rules.maxPayloadBytes}` },
+    ]);
+  }
+  let text: string | null = null;
+  try {
+    text = typeof input.payload === "string" ? input.payload : utf8.decode(input.payload);
+  } catch {
+    details.push({ field: "payload", message: "must be UTF-8 text" });
+  }
+  if (text !== null) {
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      details.push({ field: "payload", message: `must be valid JSON: ${(err as Error).message}` });
+    }
+  }
+  const key = input.idempotencyKey ?? null;
+  if (key !== null && (typeof key !== "string" || key.length === 0 || key.length > 255)) {
+    details.push({ field: "idempotency_key", message: "must be 1 to 255 characters" });
+  }
+  if (details.length > 0) throw validationError(details);
+  return { customerId: input.customerId, topic: input.topic, payload: text!, key };
+}
+
+/** The first event stands for a repeated key only if it is the same event. Pure. */
+export function checkRepeat(first: EventTable, clean: CleanEvent): void {
+  if (first.topic === clean.topic && first.payload === clean.payload) return;
+  throw new HookdError("conflict", `idempotency key ${JSON.stringify(clean.key)} was already used for a different event (${first.id})`, [
+    { field: "idempotency_key", message: "was already used with another topic or payload" },
+  ]);
+}
+
+/**
+ * Store an event and fan it out, atomically with respect to its idempotency key: any
+ * number of concurrent calls with one key, from any number of processes, store one
+ * event and all get it. Pass a Kysely transaction to publish inside your own
+ * transaction (transactional outbox).
+ */
+export async function publish(db: Db, input: PublishInput, rules: PublishRules, now = Date.now()): Promise<PublishResult> {
+  const clean = checkPublishInput(input, rules);
+  const stored = await insertEvent(db, clean, now);
+  if (stored.duplicate) checkRepeat(stored.event, clean);
+  return { id: stored.event.id, topic: stored.event.topic, deliveries: stored.deliveries, duplicate: stored.duplicate, event: stored.event };
+}
