@@ -38,7 +38,7 @@ export async function importStore(db: Db, lines: AsyncIterable<string>, options:
       if (next.done) throw badLine(line - 1, "the file ends here without its closing line: it was cut short");
       const parsed = parseLine(next.value, line);
       if (parsed.kind === "trailer") {
-        await loader.flush();
+        await loader.finish();
         checkCounts(header.counts, parsed.counts, loader.counts, line);
         const after = await input.next();
         if (!after.done) throw badLine(line + 1, "there is more after the closing line");
@@ -66,12 +66,14 @@ async function refuseNonEmpty(db: Kysely<any>, location: string): Promise<void> 
 
 /** Collects rows of one table and inserts them in batches, checking each line against the target's columns. */
 class Loader {
-  readonly counts: Counts = {};
+  readonly counts: Counts;
   private table: string | null = null;
+  private readonly entered = new Set<string>();
   private kinds = new Map<string, ColumnKind>();
   private batch: Row[] = [];
   private batchFirstLine = 0;
   private batchLimit = 0;
+  private pending: Promise<void> | null = null;
   private done = 0;
   private readonly total: number;
 
@@ -81,6 +83,7 @@ class Loader {
     private readonly options: ImportOptions,
   ) {
     this.total = Object.values(header.counts).reduce((a, b) => a + b, 0);
+    this.counts = Object.fromEntries(header.tables.map((t) => [t, 0]));
   }
 
   async add(table: string, row: Row, line: number): Promise<void> {
@@ -94,7 +97,7 @@ class Loader {
     for (const column of CLEARED_ON_IMPORT[table] ?? []) if (column in out) out[column] = null;
     if (this.batch.length === 0) this.batchFirstLine = line;
     this.batch.push(out);
-    this.counts[table] = (this.counts[table] ?? 0) + 1;
+    this.counts[table]! += 1;
     if (this.batch.length >= this.batchLimit) await this.flush();
   }
 
@@ -104,28 +107,51 @@ class Loader {
     const at = order.indexOf(table);
     if (at < 0) throw badLine(line, `table ${table} is not in the header`);
     if (this.table !== null && at < order.indexOf(this.table)) throw badLine(line, `${table} rows after ${this.table} rows: out of order`);
-    if (this.counts[table] !== undefined) throw badLine(line, `${table} rows are split in two places`);
-    await this.flush();
+    if (this.entered.has(table)) throw badLine(line, `${table} rows are split in two places`);
+    // Settled before the next statement, so a refused batch is reported as itself.
+    await this.finish();
     this.table = table;
+    this.entered.add(table);
     const shape = await describeTable(this.db, table);
     this.kinds = new Map(shape.columns.map((c) => [c.name, c.kind]));
     const columns = Math.max(1, shape.columns.length);
     this.batchLimit = Math.max(1, Math.min(this.options.maxRows ?? 1000, Math.floor((this.options.maxParameters ?? 30_000) / columns)));
   }
 
+  /** Queues what is collected for insertion; the insert before it must have gone through. */
   async flush(): Promise<void> {
     if (this.batch.length === 0) return;
-    const rows = this.batch;
+    const [table, rows, first] = [this.table!, this.batch, this.batchFirstLine];
     this.batch = [];
+    await this.settle();
+    const running = this.insert(table, rows, first);
+    running.catch(() => {}); // awaited by settle(); until then a failure must not count as unhandled
+    this.pending = running;
+  }
+
+  /** Everything collected is in the database (or its refusal thrown). */
+  async finish(): Promise<void> {
+    await this.flush();
+    await this.settle();
+  }
+
+  /**
+   * One insert is left running while the next batch is read and parsed, so on
+   * PostgreSQL reading the file and writing the rows overlap instead of taking turns.
+   */
+  private async settle(): Promise<void> {
+    const running = this.pending;
+    this.pending = null;
+    await running;
+  }
+
+  private async insert(table: string, rows: Row[], first: number): Promise<void> {
     try {
-      await this.db.insertInto(this.table!).values(rows).execute();
+      await this.db.insertInto(table).values(rows).execute();
     } catch (err) {
       if (!isRefusedData(err)) throw err;
-      const last = this.batchFirstLine + rows.length - 1;
-      throw new HookdError(
-        "validation_failed",
-        `lines ${this.batchFirstLine}-${last} (${this.table}): the database refused them: ${(err as Error).message}; nothing was imported`,
-      );
+      const last = first + rows.length - 1;
+      throw new HookdError("validation_failed", `lines ${first}-${last} (${table}): the database refused them: ${(err as Error).message}; nothing was imported`);
     }
     this.done += rows.length;
     this.options.onProgress?.(this.done, this.total);
