@@ -19,7 +19,7 @@ import {
   type ExportHeader,
   type Row,
 } from "./exportFormat.js";
-import { appliedMigration, describeTable } from "./introspect.js";
+import { appliedMigration, describeTable, listTables } from "./introspect.js";
 import type { Db } from "./connect.js";
 
 export interface ExportOptions {
@@ -57,6 +57,14 @@ export async function exportStore(db: Db, options: ExportOptions): Promise<Count
   return readSnapshot(db, async (trx) => {
     const migration = await appliedMigration(trx);
     if (migration === null) throw new HookdError("store_unavailable", "the database has no hookd schema: there is nothing to export");
+    const present = new Set(await listTables(trx));
+    const absent = EXPORTED_TABLES.filter((t) => !present.has(t));
+    if (absent.length > 0) {
+      throw new HookdError(
+        "store_unavailable",
+        `the database's schema (${migration}) is older than this hookd's, it has no ${absent.join(", ")}: run \`hookd migrate\` first`,
+      );
+    }
     const counts: Counts = {};
     for (const table of EXPORTED_TABLES) {
       const row = await trx.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();

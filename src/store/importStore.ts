@@ -3,9 +3,9 @@
  * transaction, so a refused line anywhere leaves the target exactly as it was; rows
  * inserted in multi-row batches, each table after the tables it references.
  */
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { HookdError } from "../errors.js";
-import { writeTransaction, type Db } from "./connect.js";
+import { dialectOf, writeTransaction, type Db } from "./connect.js";
 import { CLEARED_ON_IMPORT, EXPORTED_TABLES } from "./exportTables.js";
 import { badLine, checkCounts, checkMigration, fromPortable, parseHeader, parseLine, type ColumnKind, type Counts, type ExportHeader, type Row } from "./exportFormat.js";
 import { appliedMigration, describeTable } from "./introspect.js";
@@ -17,7 +17,6 @@ export interface ImportOptions {
   maxParameters?: number;
   /** rows per INSERT at most */
   maxRows?: number;
-  onHeader?(header: ExportHeader): void;
   onProgress?(done: number, total: number): void;
 }
 
@@ -29,8 +28,7 @@ export async function importStore(db: Db, lines: AsyncIterable<string>, options:
   checkMigration(header.migration, await appliedMigration(db));
   const unknown = header.tables.filter((t) => !EXPORTED_TABLES.includes(t));
   if (unknown.length > 0) throw badLine(1, `the export holds tables this hookd does not know: ${unknown.join(", ")}`);
-  options.onHeader?.(header);
-  return writeTransaction(db, async (trx) => {
+  const counts = await writeTransaction(db, async (trx) => {
     await refuseNonEmpty(trx, options.location);
     const loader = new Loader(trx, header, options);
     for (let line = 2; ; line++) {
@@ -47,6 +45,9 @@ export async function importStore(db: Db, lines: AsyncIterable<string>, options:
       await loader.add(parsed.table, parsed.row, line);
     }
   });
+  // Fresh statistics, so the first ticks on a just-filled PostgreSQL plan with real row counts.
+  if (dialectOf(db) === "postgres") for (const table of header.tables) await sql`analyze ${sql.table(table)}`.execute(db);
+  return counts;
 }
 
 /** Import only ever fills an empty store: merging two stores' ids and keys is not its job. */

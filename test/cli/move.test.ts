@@ -6,8 +6,8 @@
  * receiver with `hookd tick`, and history is listed. Bad files and non-empty targets
  * are refused and change nothing.
  */
-import type { ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeAll, afterAll, describe, expect, it } from "vitest";
 import { openApp } from "../../src/app.js";
@@ -18,7 +18,7 @@ import { EXPORTED_TABLES } from "../../src/store/exportTables.js";
 import { publish } from "../../src/store/outbox.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 import { tempDir } from "../helpers/app.js";
-import { collect, runCli, spawnCli, untilServing } from "../helpers/cli.js";
+import { CLI, collect, runCli, spawnCli, untilServing } from "../helpers/cli.js";
 import { pgSchema, type PgSchema } from "../helpers/pgSchema.js";
 import { closedPort, startReceiver, type Receiver } from "../helpers/receiver.js";
 
@@ -267,7 +267,7 @@ describe("hookd export | hookd import", () => {
     const exported = await runCli(["--json", "export", file], env(source.db));
     expect(exported.code, exported.stderr).toBe(0);
     expect(JSON.parse(exported.stdout)).toMatchObject({ file, counts: { deliveries: 6 } });
-    const lines = (await import("node:fs")).readFileSync(file, "utf8").split("\n");
+    const lines = readFileSync(file, "utf8").split("\n");
     expect(lines.at(-1)).toBe("");
     const total = lines.length - 1; // header + 18 rows + trailer
     expect(total).toBe(20);
@@ -303,4 +303,35 @@ describe("hookd export | hookd import", () => {
       expect(good.code, good.stderr).toBe(0);
     }
   }, 180_000);
+});
+
+const hasScript = (() => {
+  try {
+    execFileSync("script", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe("hookd export on a terminal", () => {
+  /** The CLI with a terminal as stdout and stderr, through script(1)'s pseudo-terminal. */
+  function onTerminal(args: string[], db: string) {
+    const command = [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(" ");
+    return collect(spawn("script", ["-qec", command, "/dev/null"], { env: { ...process.env, HOOKD_ENV: "test", ...env(db) } }));
+  }
+
+  it.skipIf(!hasScript)("draws a progress bar, and refuses to pour the export onto the screen", async () => {
+    const source = await makeSource(sqliteFile());
+    const file = path.join(dir.dir, "tty.ndjson");
+    const drawn = await onTerminal(["export", file], source.db);
+    expect(drawn.code).toBe(0);
+    expect(drawn.stdout).toMatch(/exporting \[.*\] \d+\/18 rows/);
+    expect(readFileSync(file, "utf8")).toMatch(/^\{"format":"hookd-export"/);
+
+    const screen = await onTerminal(["export"], source.db);
+    expect(screen.code).toBe(2);
+    expect(screen.stdout).toContain("stdout is a terminal: give a FILE or redirect it");
+    expect(screen.stdout).not.toContain('"format"');
+  });
 });
