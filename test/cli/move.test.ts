@@ -6,7 +6,7 @@
  * receiver with `hookd tick`, and history is listed. Bad files and non-empty targets
  * are refused and change nothing.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeAll, afterAll, describe, expect, it } from "vitest";
@@ -18,7 +18,7 @@ import { EXPORTED_TABLES } from "../../src/store/exportTables.js";
 import { publish } from "../../src/store/outbox.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 import { tempDir } from "../helpers/app.js";
-import { CLI, collect, runCli, spawnCli, untilServing } from "../helpers/cli.js";
+import { collect, hasScript, runCli, runOnTerminal, spawnCli, untilServing } from "../helpers/cli.js";
 import { pgSchema, type PgSchema } from "../helpers/pgSchema.js";
 import { closedPort, startReceiver, type Receiver } from "../helpers/receiver.js";
 
@@ -305,31 +305,16 @@ describe("hookd export | hookd import", () => {
   }, 180_000);
 });
 
-const hasScript = (() => {
-  try {
-    execFileSync("script", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 describe("hookd export on a terminal", () => {
-  /** The CLI with a terminal as stdout and stderr, through script(1)'s pseudo-terminal. */
-  function onTerminal(args: string[], db: string) {
-    const command = [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(" ");
-    return collect(spawn("script", ["-qec", command, "/dev/null"], { env: { ...process.env, HOOKD_ENV: "test", ...env(db) } }));
-  }
-
   it.skipIf(!hasScript)("draws a progress bar, and refuses to pour the export onto the screen", async () => {
     const source = await makeSource(sqliteFile());
     const file = path.join(dir.dir, "tty.ndjson");
-    const drawn = await onTerminal(["export", file], source.db);
+    const drawn = await runOnTerminal(["export", file], env(source.db));
     expect(drawn.code).toBe(0);
     expect(drawn.stdout).toMatch(/exporting \[.*\] \d+\/18 rows/);
     expect(readFileSync(file, "utf8")).toMatch(/^\{"format":"hookd-export"/);
 
-    const screen = await onTerminal(["export"], source.db);
+    const screen = await runOnTerminal(["export"], env(source.db));
     expect(screen.code).toBe(2);
     expect(screen.stdout).toContain("stdout is a terminal: give a FILE or redirect it");
     expect(screen.stdout).not.toContain('"format"');
