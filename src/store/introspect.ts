@@ -8,7 +8,8 @@ import { dialectOf } from "./connect.js";
 import { columnKind, type ColumnKind } from "./exportFormat.js";
 
 export interface TableShape {
-  columns: { name: string; kind: ColumnKind }[];
+  /** `type` as the database declares it (PostgreSQL: usable in a cast) */
+  columns: { name: string; type: string; kind: ColumnKind }[];
   /** primary-key columns in key order */
   primaryKey: string[];
 }
@@ -31,7 +32,7 @@ export async function describeTable(db: Kysely<any>, table: string): Promise<Tab
           where a.attrelid = to_regclass(${table}) and a.attnum > 0 and not a.attisdropped
           order by a.attnum`.execute(db)
       : await sql<ColumnRow>`select name, type, pk from pragma_table_info(${table}) order by cid`.execute(db);
-  const columns = rows.rows.map((r) => ({ name: r.name, kind: columnKind(r.type) }));
+  const columns = rows.rows.map((r) => ({ name: r.name, type: r.type, kind: columnKind(r.type) }));
   const primaryKey = rows.rows
     .filter((r) => Number(r.pk) > 0)
     .sort((a, b) => Number(a.pk) - Number(b.pk))
