@@ -104,6 +104,12 @@ interface Sink {
 
 const CHUNK = 1 << 16;
 
+/** A write that failed (a closed pipe, a full disk), said as such. */
+function cannotWrite(err: Error): Error {
+  const why = (err as NodeJS.ErrnoException).code === "EPIPE" ? "the reading end of the pipe closed" : err.message;
+  return new Error(`cannot write the export: ${why}`);
+}
+
 function bufferedWriter(stream: Writable) {
   let parts: string[] = [];
   let size = 0;
@@ -111,12 +117,16 @@ function bufferedWriter(stream: Writable) {
   // A closed pipe (`hookd export | head`) is an error event, not an exception.
   stream.on("error", (err) => (failed ??= err));
   const flush = async () => {
-    if (failed) throw new HookdError("store_unavailable", `cannot write the export: ${failed.message}`);
+    if (failed) throw cannotWrite(failed);
     if (size === 0) return;
     const data = parts.join("");
     parts = [];
     size = 0;
-    if (!stream.write(data)) await once(stream, "drain");
+    try {
+      if (!stream.write(data)) await once(stream, "drain");
+    } catch (err) {
+      throw cannotWrite(err as Error);
+    }
   };
   return {
     write(line: string): void | Promise<void> {
@@ -125,6 +135,11 @@ function bufferedWriter(stream: Writable) {
       if (size >= CHUNK) return flush();
     },
     flush,
+    /** Everything handed to the stream has been written out. */
+    async drained(): Promise<void> {
+      await flush();
+      await new Promise<void>((resolve, reject) => stream.write("", (err) => (err ? reject(cannotWrite(err)) : resolve())));
+    },
   };
 }
 
@@ -132,10 +147,7 @@ function stdoutSink(): Sink {
   const writer = bufferedWriter(process.stdout);
   return {
     write: writer.write,
-    async commit() {
-      await writer.flush();
-      await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
-    },
+    commit: writer.drained,
     abandon() {},
   };
 }
@@ -154,7 +166,7 @@ function fileSink(file: string): Sink {
   return {
     write: writer.write,
     async commit() {
-      await writer.flush();
+      await writer.drained();
       stream.end();
       await once(stream, "finish");
       renameSync(partial, file);
