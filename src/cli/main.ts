@@ -8,6 +8,7 @@ import { VERSION } from "../version.js";
 import { registerAdmin } from "./admin.js";
 import { registerDispatch } from "./dispatch.js";
 import { registerEvents } from "./events.js";
+import { registerMove } from "./move.js";
 import { registerPrune } from "./prune.js";
 import { registerStatus } from "./status.js";
 import { registerVerify } from "./verify.js";
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerPrune(program);
   registerStatus(program);
   registerVerify(program);
+  registerMove(program);
   // Subcommands inherit exit handling so usage errors anywhere exit 2.
   for (const cmd of program.commands) {
     cmd.exitOverride();

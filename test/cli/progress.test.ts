@@ -1,9 +1,8 @@
-import { execFileSync, spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { barValues } from "../../src/cli/progress.js";
 import { tempDir } from "../helpers/app.js";
-import { CLI, collect, runCli } from "../helpers/cli.js";
+import { hasScript, runCli, runOnTerminal } from "../helpers/cli.js";
 import { closedPort, startReceiver, type Receiver } from "../helpers/receiver.js";
 
 describe("the tick progress bar's numbers", () => {
@@ -16,15 +15,6 @@ describe("the tick progress bar's numbers", () => {
     expect(barValues(progress)).toEqual(expected);
   });
 });
-
-const hasScript = (() => {
-  try {
-    execFileSync("script", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe("hookd tick", () => {
   let dir: ReturnType<typeof tempDir>;
@@ -52,15 +42,9 @@ describe("hookd tick", () => {
     for (let i = 0; i < n; i++) await run("publish", "--customer", customer.id, "--topic", "orders:created", "--data", "{}");
   }
 
-  /** Run the CLI with a terminal as its stdout, through script(1)'s pseudo-terminal. */
-  function onTerminal(args: string[]) {
-    const command = [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(" ");
-    return collect(spawn("script", ["-qec", command, "/dev/null"], { env: { ...process.env, HOOKD_ENV: "test", ...env } }));
-  }
-
   it.skipIf(!hasScript)("draws a bar on a terminal, and only there", async () => {
     await backlog(3);
-    const tty = await onTerminal(["tick"]);
+    const tty = await runOnTerminal(["tick"], env);
     expect(tty.code).toBe(0);
     expect(tty.stdout).toMatch(/sending \[.*\] \d+\/6 \| delivered \d+ \| failed \d+ \| remaining \d+/);
     expect(tty.stdout).toContain("delivered 3, failed 0, rescheduled 3");
@@ -69,7 +53,7 @@ describe("hookd tick", () => {
     const piped = await runCli(["tick"], env);
     expect(piped.stdout).not.toContain("sending [");
     expect(piped.stdout).toMatch(/^delivered 1, failed 0, rescheduled \d+/);
-    const json = await onTerminal(["--json", "tick"]);
+    const json = await runOnTerminal(["--json", "tick"], env);
     expect(json.stdout).not.toContain("sending [");
     expect(json.stdout).toContain('"claimed"');
   });

@@ -1,5 +1,5 @@
 /** Run the built CLI (dist/) as a user would: a child process with exit code and output. */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
@@ -43,4 +43,20 @@ export async function untilServing(url: string): Promise<Response> {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+/** Whether script(1) is there to give the CLI a pseudo-terminal. */
+export const hasScript = (() => {
+  try {
+    execFileSync("script", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Run the CLI with a terminal as its stdout and stderr, through script(1)'s pseudo-terminal. */
+export function runOnTerminal(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const command = [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(" ");
+  return collect(spawn("script", ["-qec", command, "/dev/null"], { env: { ...process.env, HOOKD_ENV: "test", ...env } }));
 }
