@@ -149,6 +149,11 @@ describe.each(backends)("%s", (backend) => {
         const { placed } = await appDb.selectFrom("orders").select("placed").executeTakeFirstOrThrow();
         expect(placed).toBe(backend === "postgres" ? String(2 ** 40) : 2 ** 40);
         expect(typeof (await app.store.db.selectFrom("events").select("created_at").executeTakeFirstOrThrow()).created_at).toBe("number");
+        // The library keeps the idempotency rule too: the same key with another payload is a conflict.
+        const keyed = { customerId: app.customerId, topic: "orders:created", idempotencyKey: "order-3" };
+        const first = await hookd.publish({ ...keyed, payload: '{"id":3}' });
+        expect((await hookd.publish({ ...keyed, payload: '{"id":3}' })).id).toBe(first.id);
+        await expect(hookd.publish({ ...keyed, payload: '{"id":4}' })).rejects.toMatchObject({ code: "conflict" });
       } finally {
         await appDb.destroy();
         await hookd.close();

@@ -3,43 +3,34 @@
  * publish with idempotency, and two dispatchers claiming at once (FOR UPDATE SKIP
  * LOCKED) without sending anything twice. Each test gets its own schema.
  */
-import pg from "pg";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { openApp, type App } from "../../src/app.js";
 import { silentLogger } from "../../src/logger.js";
 import { createCustomer } from "../../src/store/customers.js";
 import { publish } from "../../src/publishing.js";
 import { createWebhook } from "../../src/store/webhooks.js";
+import { tempDatabase, type TempDatabase } from "../helpers/backends.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 
-const BASE = process.env.HOOKD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
-let admin: pg.Client;
-let schema: string;
+let database: TempDatabase;
 const apps: App[] = [];
 let receiver: Receiver;
 
-beforeAll(async () => {
-  admin = new pg.Client({ connectionString: BASE });
-  await admin.connect();
-});
-afterAll(async () => admin?.end());
 afterEach(async () => {
   for (const a of apps.splice(0)) await a.close();
   await receiver?.close();
-  await admin.query(`drop schema if exists ${schema} cascade`);
+  await database?.drop();
 });
 
 async function open(): Promise<App> {
-  const url = `${BASE}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  const app = await openApp({ env: { HOOKD_ENV: "test", HOOKD_DB: url }, logger: silentLogger, overrides: { dispatch: { batchSize: 50 } } });
+  const app = await openApp({ env: { HOOKD_ENV: "test", HOOKD_DB: database.url }, logger: silentLogger, overrides: { dispatch: { batchSize: 50 } } });
   apps.push(app);
   return app;
 }
 
 describe("PostgreSQL store", () => {
   it("migrates, publishes with idempotency, and two dispatchers deliver each delivery once", async () => {
-    schema = `hookd_test_${process.pid}_${Date.now()}`;
-    await admin.query(`create schema ${schema}`);
+    database = await tempDatabase("postgres");
     receiver = await startReceiver((_req, res) => setTimeout(() => res.writeHead(200).end(), 2));
     const a = await open();
     expect(a.store.dialect).toBe("postgres");
