@@ -51,7 +51,15 @@ export function consoleRoutes(server: FastifyInstance, app: App): void {
       .orderBy("name")
       .limit(1000)
       .execute();
-    return { admin, customer: session.customerId, customers, csrf_token: session.csrfToken, expires_at: new Date(session.expiresAt).toISOString() };
+    return {
+      admin,
+      customer: session.customerId,
+      customers,
+      // The topic catalog, so the console offers only topics a webhook can have.
+      topics: app.config.topics,
+      csrf_token: session.csrfToken,
+      expires_at: new Date(session.expiresAt).toISOString(),
+    };
   }
 
   function start(reply: FastifyReply, token: string, session: ConsoleSession) {
