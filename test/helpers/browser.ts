@@ -7,8 +7,10 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { expect } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
+import { apiHarness, type ApiHarness } from "./api.js";
 import { tempDir } from "./app.js";
+import { startReceiver, type Receiver } from "./receiver.js";
 
 export const CHROMIUM = process.env.HOOKD_CHROMIUM ?? "/usr/bin/chromium";
 const FLAGS = [
@@ -73,4 +75,49 @@ export async function seriousViolations(page: Page): Promise<string[]> {
 
 export async function expectAccessible(page: Page): Promise<void> {
   expect(await seriousViolations(page)).toEqual([]);
+}
+
+export interface ConsoleHarness {
+  browser: Browser;
+  /** a hookd server with two customers and an admin key (helpers/api) */
+  h: ApiHarness;
+  /** a receiver answering 200 unless told otherwise */
+  receiver: Receiver;
+  /** a page in a fresh browser context */
+  page: Page;
+}
+
+/**
+ * One browser per file; per test a fresh hookd, receiver and browser context. The
+ * returned object's fields are set before each test (when `run`).
+ */
+export function consoleHarness(run: boolean, overrides: Record<string, unknown> = {}): ConsoleHarness {
+  const t = {} as ConsoleHarness;
+  beforeAll(async () => {
+    if (run) t.browser = await launch();
+  }, 60_000);
+  afterAll(async () => {
+    await t.browser?.close();
+  });
+  beforeEach(async () => {
+    if (!run) return;
+    t.h = await apiHarness(overrides);
+    t.receiver = await startReceiver();
+    t.page = await newPage(t.browser);
+  });
+  afterEach(async () => {
+    if (!run) return;
+    await t.page.context().close();
+    await t.receiver.close();
+    await t.h.cleanup();
+  });
+  return t;
+}
+
+/** Sign in on the console's own form and wait for the overview. */
+export async function signIn(page: Page, baseUrl: string, key: string): Promise<void> {
+  await page.goto(`${baseUrl}/ui/`);
+  await page.getByLabel("API key").fill(key);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
 }

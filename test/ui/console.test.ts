@@ -4,36 +4,18 @@
  * the overview and its delivery retried from the console; accessibility checks and a
  * screenshot of each page.
  */
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { apiHarness, type ApiHarness } from "../helpers/api.js";
-import { browserAvailable, expectAccessible, launch, newPage, screenshot } from "../helpers/browser.js";
-import { startReceiver, type Receiver } from "../helpers/receiver.js";
+import type { Page } from "playwright-core";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { ApiHarness } from "../helpers/api.js";
+import { browserAvailable, consoleHarness, expectAccessible, screenshot, signIn as signInAs } from "../helpers/browser.js";
+import type { Receiver } from "../helpers/receiver.js";
 
 const run = browserAvailable();
-let browser: Browser;
+const t = consoleHarness(run, { retry: { maxAttempts: 1 } });
 let h: ApiHarness;
 let receiver: Receiver;
 let page: Page;
-
-beforeAll(async () => {
-  if (run) browser = await launch();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  if (!run) return;
-  h = await apiHarness({ retry: { maxAttempts: 1 } });
-  receiver = await startReceiver();
-  page = await newPage(browser);
-});
-afterEach(async () => {
-  if (!run) return;
-  await page.context().close();
-  await receiver.close();
-  await h.cleanup();
-});
+beforeEach(() => ({ h, receiver, page } = t));
 
 /** A page of the console's main navigation. */
 async function nav(name: string) {
@@ -41,10 +23,7 @@ async function nav(name: string) {
 }
 
 async function signIn(key: string) {
-  await page.goto(`${h.server.url}/ui/`);
-  await page.getByLabel("API key").fill(key);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+  await signInAs(page, h.server.url, key);
 }
 
 describe.skipIf(!run)("the console", () => {
