@@ -89,7 +89,9 @@ export async function retryFailed(db: Db, customerId: string | null, now = Date.
 
 /** How many failed deliveries a bulk replay with this filter would put back in line. */
 export async function countFailedMatching(db: Db, filter: ReplayFilter): Promise<number> {
-  const { n } = await failedMatching(db, filter)
+  const failed = await failedMatching(db, filter);
+  if (failed === null) return 0;
+  const { n } = await failed
     .select((eb) => eb.fn.countAll<number>().as("n"))
     .executeTakeFirstOrThrow();
   return Number(n);
@@ -98,10 +100,12 @@ export async function countFailedMatching(db: Db, filter: ReplayFilter): Promise
 /** The failed deliveries matching `filter` back to pending, due now; returns how many. */
 export async function retryMatching(db: Db, filter: ReplayFilter, now = Date.now()): Promise<number> {
   return writeTransaction(db, async (trx) => {
+    const failed = await failedMatching(trx, filter);
+    if (failed === null) return 0;
     const rows = await trx
       .updateTable("deliveries")
       .set({ status: "pending", next_attempt_at: now, wait_reason: "manual_retry", finished_at: null, updated_at: now })
-      .where("id", "in", failedMatching(trx, filter).select("id"))
+      .where("id", "in", failed.select("id"))
       .where("status", "=", "failed")
       .returning("webhook_id")
       .execute();

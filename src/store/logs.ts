@@ -45,14 +45,32 @@ export interface LogPage<T> {
 
 type From<T extends keyof Database> = SelectQueryBuilder<Database, T, object>;
 
-function deliveryQuery(db: Db, f: DeliveryLogFilter): From<"deliveries"> {
-  let q: From<"deliveries"> = db.selectFrom("deliveries");
+/** The filter's webhooks: the named one, narrowed by topic, or every webhook of the topic; undefined for any. */
+async function webhooksOf(db: Db, f: { customerId: string | null; webhookId?: string; topic?: string }): Promise<string[] | undefined> {
+  if (!f.topic && f.webhookId === undefined) return undefined;
+  // A delivery's topic is its webhook's (one topic per webhook; deleted ones keep theirs).
+  let q = db.selectFrom("webhooks").select("id");
+  if (f.topic) q = q.where("topic", "=", f.topic);
   if (f.customerId) q = q.where("customer_id", "=", f.customerId);
+  if (f.webhookId) q = q.where("id", "=", f.webhookId);
+  return (await q.execute()).map((r) => r.id);
+}
+
+/**
+ * A topic is resolved to the customer's webhooks first: usually one, so the log walks
+ * that webhook's (webhook_id, created_at, id) index in order instead of scanning the
+ * customer's history for matches; none answers at once. A delivery belongs to its
+ * webhook's customer, so with webhooks resolved the customer needs no second check.
+ */
+async function deliveryQuery(db: Db, f: DeliveryLogFilter): Promise<From<"deliveries"> | null> {
+  const webhooks = await webhooksOf(db, f);
+  if (webhooks !== undefined && webhooks.length === 0) return null;
+  let q: From<"deliveries"> = db.selectFrom("deliveries");
+  if (f.customerId && webhooks === undefined) q = q.where("customer_id", "=", f.customerId);
   if (f.status) q = q.where("status", "=", f.status);
-  if (f.webhookId) q = q.where("webhook_id", "=", f.webhookId);
+  if (webhooks?.length === 1) q = q.where("webhook_id", "=", webhooks[0]!);
+  else if (webhooks) q = q.where("webhook_id", "in", webhooks);
   if (f.eventId) q = q.where("event_id", "=", f.eventId);
-  // A delivery's topic is its webhook's: one topic per webhook.
-  if (f.topic) q = q.where("webhook_id", "in", db.selectFrom("webhooks").select("id").where("topic", "=", f.topic));
   return inRange(q, f);
 }
 
@@ -73,12 +91,15 @@ function inRange<T extends "deliveries" | "events">(q: From<T>, r: TimeRange): F
   return out as unknown as From<T>;
 }
 
+const NOTHING = { count: 0, countExact: true, rows: [], next: null, previous: null };
+
 async function page<T extends "deliveries" | "events">(
   db: Db,
-  base: From<T>,
+  base: From<T> | null,
   limit: number,
   cursor: Cursor | null,
 ): Promise<LogPage<Database[T]>> {
+  if (base === null) return NOTHING;
   const q = base as unknown as From<"deliveries">;
   let rowsQuery = q.selectAll();
   if (cursor) {
@@ -103,8 +124,8 @@ async function page<T extends "deliveries" | "events">(
   };
 }
 
-export function deliveryLog(db: Db, f: DeliveryLogFilter, limit: number, cursor: Cursor | null): Promise<LogPage<DeliveryTable>> {
-  return page(db, deliveryQuery(db, f), limit, cursor);
+export async function deliveryLog(db: Db, f: DeliveryLogFilter, limit: number, cursor: Cursor | null): Promise<LogPage<DeliveryTable>> {
+  return page(db, await deliveryQuery(db, f), limit, cursor);
 }
 
 export function eventLog(db: Db, f: EventLogFilter, limit: number, cursor: Cursor | null): Promise<LogPage<EventTable>> {
@@ -117,7 +138,7 @@ export interface ReplayFilter extends TimeRange {
   topic?: string;
 }
 
-/** The failed deliveries a bulk replay would put back in line. */
-export function failedMatching(db: Db, f: ReplayFilter): From<"deliveries"> {
+/** The failed deliveries a bulk replay would put back in line; null when none can match. */
+export function failedMatching(db: Db, f: ReplayFilter): Promise<From<"deliveries"> | null> {
   return deliveryQuery(db, { ...f, status: "failed" });
 }
