@@ -100,6 +100,17 @@ describe("signing in with a key", () => {
     expect((await h.call("GET", "/ui/session", { key: null, headers: { cookie } })).status).toBe(401);
   });
 
+  it("an expired session is refused, by the API and by the console", async () => {
+    const res = await h.call("POST", "/ui/session", { key: null, body: { key: h.key } });
+    const cookie = cookieOf(res.headers);
+    expect((await h.call("GET", "/webhooks/", { key: null, headers: { cookie } })).status).toBe(200);
+    await h.app.store.db.updateTable("console_sessions").set({ expires_at: Date.now() - 1 }).execute();
+    const after = await h.call("GET", "/webhooks/", { key: null, headers: { cookie } });
+    expect(after.status).toBe(401);
+    expect(after.body.error.message).toMatch(/expired/);
+    expect((await h.call("GET", "/ui/session", { key: null, headers: { cookie } })).status).toBe(401);
+  });
+
   it("from another site's page is refused", async () => {
     const res = await h.call("POST", "/ui/session", { key: null, headers: { origin: "http://evil.example" }, body: { key: h.key } });
     expect(res.status).toBe(403);
