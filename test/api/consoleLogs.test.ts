@@ -2,13 +2,9 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { openApp } from "../../src/app.js";
-import { silentLogger } from "../../src/logger.js";
-import { createApiKey } from "../../src/store/apiKeys.js";
-import { createCustomer } from "../../src/store/customers.js";
 import { tempDir } from "../helpers/app.js";
 import { collect, spawnCli, untilServing } from "../helpers/cli.js";
-import { closedPort } from "../helpers/receiver.js";
+import { serveSetup } from "../helpers/serve.js";
 
 let dir: ReturnType<typeof tempDir> | undefined;
 afterEach(() => dir?.cleanup());
@@ -18,15 +14,9 @@ describe("the console's secrets and hookd serve's log", () => {
     dir = tempDir("hookd-console-log-");
     const config = path.join(dir.dir, "debug.json");
     writeFileSync(config, JSON.stringify({ log: { level: "debug" } }));
-    const env = { HOOKD_DB: path.join(dir.dir, "hookd.sqlite"), HOOKD_PORT: String(await closedPort()), HOOKD_CONFIG: config };
-    const app = await openApp({ env: { HOOKD_ENV: "test", ...env }, logger: silentLogger });
-    const customer = await createCustomer(app.store.db, "acme");
-    const { key } = await createApiKey(app.store.db, customer.id);
-    await app.close();
-
+    const { env, url, key } = await serveSetup(dir.dir, { HOOKD_CONFIG: config });
     const child = spawnCli(["serve"], env);
     const done = collect(child);
-    const url = `http://127.0.0.1:${env.HOOKD_PORT}`;
     await untilServing(url);
     const json = { "content-type": "application/json" };
     const signIn = await fetch(`${url}/ui/session`, { method: "POST", headers: json, body: JSON.stringify({ key }) });

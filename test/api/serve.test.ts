@@ -1,13 +1,10 @@
 /** `hookd serve` as systemd runs it: a real process serving the API beside the scheduler. */
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { openApp } from "../../src/app.js";
-import { silentLogger } from "../../src/logger.js";
-import { createApiKey } from "../../src/store/apiKeys.js";
-import { createCustomer } from "../../src/store/customers.js";
 import { tempDir } from "../helpers/app.js";
 import { collect, spawnCli, untilServing } from "../helpers/cli.js";
 import { closedPort } from "../helpers/receiver.js";
+import { serveSetup } from "../helpers/serve.js";
 
 let dir: ReturnType<typeof tempDir> | undefined;
 afterEach(() => dir?.cleanup());
@@ -15,15 +12,9 @@ afterEach(() => dir?.cleanup());
 describe("hookd serve", () => {
   it("serves the HTTP API on server.host/server.port and exits 0 on SIGTERM", async () => {
     dir = tempDir("hookd-serve-");
-    const env = { HOOKD_DB: path.join(dir.dir, "hookd.sqlite"), HOOKD_PORT: String(await closedPort()) };
-    const app = await openApp({ env: { HOOKD_ENV: "test", ...env }, logger: silentLogger });
-    const customer = await createCustomer(app.store.db, "acme");
-    const { key } = await createApiKey(app.store.db, customer.id);
-    await app.close();
-
+    const { env, url, key, customerId } = await serveSetup(dir.dir);
     const child = spawnCli(["serve"], env);
     const done = collect(child);
-    const url = `http://127.0.0.1:${env.HOOKD_PORT}`;
     expect((await untilServing(url)).status).toBe(200);
     const created = await fetch(`${url}/webhooks/`, {
       method: "POST",
@@ -31,7 +22,7 @@ describe("hookd serve", () => {
       body: JSON.stringify({ url: "http://127.0.0.1:9/hook", group: "orders", action: "created" }),
     });
     expect(created.status).toBe(201);
-    expect(((await created.json()) as { customer: string }).customer).toBe(customer.id);
+    expect(((await created.json()) as { customer: string }).customer).toBe(customerId);
 
     child.kill("SIGTERM");
     const result = await done;
