@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { App } from "../../app.js";
-import { statusJson, lookahead } from "../../cli/status.js";
+import { lookahead, statusJson } from "../../dispatch/statusReport.js";
 import { upcomingTicks } from "../../dispatch/ticks.js";
 import { validationError } from "../../errors.js";
 import { attemptSamples } from "../../store/attemptStats.js";
