@@ -161,4 +161,24 @@ describe.skipIf(!run)("the console", () => {
     const hooks = await h.call("GET", "/webhooks/");
     expect(hooks.body.results).toEqual([expect.objectContaining({ url: `${receiver.url}/kb`, topic: "customers:updated" })]);
   });
+
+  it("an admin key opens every customer, one at a time, with a switcher", async () => {
+    await h.call("POST", "/webhooks/", { body: { url: `${receiver.url}/acme`, group: "orders", action: "created" } });
+    await h.call("POST", "/webhooks/", { key: h.other.key, body: { url: `${receiver.url}/globex`, group: "orders", action: "created" } });
+    await signIn(h.adminKey);
+    const customer = page.getByLabel("Customer");
+    await customer.selectOption(h.other.customerId);
+    await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+    await nav("Webhooks");
+    await page.getByRole("link", { name: `${receiver.url}/globex` }).waitFor();
+    expect(await page.locator("main").innerText()).not.toContain(`${receiver.url}/acme`);
+
+    // A webhook the admin creates belongs to the customer picked.
+    await page.getByRole("link", { name: "New webhook" }).click();
+    await page.getByLabel("Receiver URL").fill(`${receiver.url}/globex-2`);
+    await page.getByRole("button", { name: "Create webhook" }).click();
+    await page.getByRole("heading", { level: 1, name: `${receiver.url}/globex-2` }).waitFor();
+    const theirs = await h.call("GET", "/webhooks/", { key: h.other.key });
+    expect(theirs.body.results.map((w: { url: string }) => w.url).sort()).toEqual([`${receiver.url}/globex`, `${receiver.url}/globex-2`]);
+  });
 });
