@@ -50,7 +50,7 @@ describe.skipIf(!run)("the console", () => {
     const hooks = await h.call("GET", "/webhooks/");
     expect(hooks.body.results).toEqual([expect.objectContaining({ url: `${receiver.url}/hooks`, topic: "orders:created" })]);
 
-    const published = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: { order: 42, note: "from the test" } } });
+    const published = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: { order: 42, note: "from the test" }, idempotency_key: "order-42" } });
     await h.app.dispatcher.tick();
     expect(receiver.requests).toHaveLength(1);
 
@@ -67,6 +67,22 @@ describe.skipIf(!run)("the console", () => {
     expect(await page.getByRole("table", { name: "Headers sent" }).textContent()).toContain(published.body.id);
     await expectAccessible(page);
     await screenshot(page, "delivery");
+
+    // Search finds an event by its idempotency key, and a delivery by its id.
+    const deliveryId = page.url().split("/").pop()!;
+    await nav("Deliveries");
+    await page.getByLabel("Find").fill("order-42");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("heading", { level: 1, name: `Event ${published.body.id}` }).waitFor();
+    await nav("Deliveries");
+    await page.getByLabel("Find").fill(deliveryId);
+    await page.getByLabel("Find").press("Enter");
+    await page.getByRole("heading", { level: 1, name: `Delivery ${deliveryId}` }).waitFor();
+    await nav("Deliveries");
+    await page.getByLabel("Find").fill("no-such-thing");
+    await page.getByLabel("Find").press("Enter");
+    await page.getByRole("alert").filter({ hasText: "No delivery, event or idempotency key" }).waitFor();
+    await page.goto(`${h.server.url}/ui/#/deliveries/${deliveryId}`);
 
     await page.getByRole("link", { name: published.body.id }).click();
     await page.getByRole("heading", { level: 1, name: `Event ${published.body.id}` }).waitFor();
@@ -91,6 +107,9 @@ describe.skipIf(!run)("the console", () => {
     await page.getByRole("link", { name: /1 failed/ }).waitFor();
     await expectAccessible(page);
     await screenshot(page, "overview");
+    await page.getByRole("link", { name: "Last 7 days" }).click();
+    await page.getByRole("heading", { name: "Attempts by outcome — Last 7 days" }).waitFor();
+    expect(await page.getByRole("img", { name: /Attempts by outcome/ }).getAttribute("aria-label")).toContain("1 error status");
 
     await nav("Webhooks");
     await page.getByRole("link", { name: `${receiver.url}/down` }).click();
