@@ -1,5 +1,7 @@
 /** Console sessions: sign-in with a key, portal links, the cookie on API routes, CSRF, sign-out, expiry. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { cookieValue, sameOrigin } from "../../src/api/consoleAuth.js";
+import { sessionCookie } from "../../src/console/routes.js";
 import { apiHarness, type ApiHarness } from "../helpers/api.js";
 
 let h: ApiHarness;
@@ -115,4 +117,25 @@ describe("signing in with a key", () => {
     const res = await h.call("POST", "/ui/session", { key: null, headers: { origin: "http://evil.example" }, body: { key: h.key } });
     expect(res.status).toBe(403);
   });
+});
+
+describe("cookie and origin rules", () => {
+  it("the session cookie is HttpOnly and SameSite=Strict always, Secure in production", () => {
+    expect(sessionCookie("tok", 60, false)).toBe("hookd_session=tok; Path=/; HttpOnly; SameSite=Strict; Max-Age=60");
+    expect(sessionCookie("tok", 60, true)).toBe("hookd_session=tok; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure");
+  });
+
+  it.each([
+    ["a=1; hookd_session=abc; b=2", "abc"],
+    ["hookd_session=", null],
+    ["other=x", null],
+    [undefined, null],
+  ])("cookie header %s → %s", (header, value) => expect(cookieValue(header, "hookd_session")).toBe(value));
+
+  it.each([
+    [undefined, "h:1", true],
+    ["http://h:1", "h:1", true],
+    ["http://h:2", "h:1", false],
+    ["null", "h:1", false],
+  ])("origin %s on host %s may write: %s", (origin, host, ok) => expect(sameOrigin(origin, host)).toBe(ok));
 });
