@@ -1,30 +1,20 @@
 /**
- * GET /stats/ arithmetic, pure: attempts counted by outcome in time buckets, and per
- * webhook the success rate and latency percentiles. Takes rows, returns numbers.
+ * GET /stats/ arithmetic, pure: the database's counts laid out as time buckets, and
+ * per webhook the success rate and latency percentiles. Takes rows, returns numbers.
  */
-
-export type Outcome = "success" | "http_error" | "network_error";
-export const OUTCOMES: readonly Outcome[] = ["success", "http_error", "network_error"];
-
-import type { AttemptSample } from "../store/attemptStats.js";
-
-/** 2xx is success; any other answer an HTTP error; no answer (timeout, refused, tls, …) a network error. */
-export function outcomeOf(statusCode: number | null): Outcome {
-  if (statusCode === null) return "network_error";
-  return statusCode >= 200 && statusCode < 300 ? "success" : "http_error";
-}
+import type { DurationSample, Outcome, OutcomeCount } from "../store/attemptStats.js";
 
 export interface Bucket extends Record<Outcome, number> {
   start: number;
 }
 
 /** One bucket per `bucketMs` from `since` (the last may be shorter), each with a count per outcome. */
-export function bucketize(samples: readonly AttemptSample[], since: number, until: number, bucketMs: number): Bucket[] {
+export function bucketize(counts: readonly OutcomeCount[], since: number, until: number, bucketMs: number): Bucket[] {
   const buckets: Bucket[] = [];
   for (let start = since; start < until; start += bucketMs) buckets.push({ start, success: 0, http_error: 0, network_error: 0 });
-  for (const s of samples) {
-    if (s.started_at < since || s.started_at >= until) continue;
-    buckets[Math.floor((s.started_at - since) / bucketMs)]![outcomeOf(s.status_code)]++;
+  for (const c of counts) {
+    const bucket = buckets[Number(c.key)];
+    if (bucket) bucket[c.outcome] += c.n;
   }
   return buckets;
 }
@@ -41,28 +31,29 @@ export interface WebhookPerformance {
   succeeded: number;
   /** succeeded / attempts, or null without attempts */
   success_rate: number | null;
+  /** over the webhook's attempts among the range's most recent (LATENCY_SAMPLE) */
   p50_ms: number | null;
   p95_ms: number | null;
 }
 
-export function performanceByWebhook(samples: readonly AttemptSample[]): Map<string, WebhookPerformance> {
-  const grouped = new Map<string, AttemptSample[]>();
-  for (const s of samples) {
-    const list = grouped.get(s.webhook_id) ?? [];
-    list.push(s);
-    grouped.set(s.webhook_id, list);
-  }
+export function performanceByWebhook(counts: readonly OutcomeCount[], durations: readonly DurationSample[]): Map<string, WebhookPerformance> {
   const out = new Map<string, WebhookPerformance>();
-  for (const [id, list] of grouped) {
-    const durations = list.map((s) => s.duration_ms).sort((a, b) => a - b);
-    const succeeded = list.filter((s) => outcomeOf(s.status_code) === "success").length;
-    out.set(id, {
-      attempts: list.length,
-      succeeded,
-      success_rate: succeeded / list.length,
-      p50_ms: percentile(durations, 50),
-      p95_ms: percentile(durations, 95),
-    });
+  for (const c of counts) {
+    const id = String(c.key);
+    const p = out.get(id) ?? { attempts: 0, succeeded: 0, success_rate: null, p50_ms: null, p95_ms: null };
+    p.attempts += c.n;
+    if (c.outcome === "success") p.succeeded += c.n;
+    p.success_rate = p.attempts === 0 ? null : p.succeeded / p.attempts;
+    out.set(id, p);
+  }
+  const byWebhook = new Map<string, number[]>();
+  for (const d of durations) byWebhook.set(d.webhook_id, [...(byWebhook.get(d.webhook_id) ?? []), d.duration_ms]);
+  for (const [id, list] of byWebhook) {
+    const p = out.get(id);
+    if (!p) continue;
+    list.sort((a, b) => a - b);
+    p.p50_ms = percentile(list, 50);
+    p.p95_ms = percentile(list, 95);
   }
   return out;
 }

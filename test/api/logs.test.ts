@@ -1,7 +1,7 @@
 /** GET /events/, GET /deliveries/ (keyset pages, filters), POST /deliveries/retry/ and GET /stats/, per customer. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { apiHarness, type ApiHarness } from "../helpers/api.js";
-import { startReceiver, type Receiver } from "../helpers/receiver.js";
+import { closedPort, startReceiver, type Receiver } from "../helpers/receiver.js";
 
 let h: ApiHarness;
 let ok: Receiver;
@@ -146,23 +146,32 @@ describe("GET /stats/", () => {
   it("counts attempts by outcome in buckets and gives each webhook its success rate and latency", async () => {
     const good = await webhook(`${ok.url}/in`, "orders", "created");
     const bad = await webhook(`${down.url}/in`, "orders", "updated");
+    const gone = await webhook(`http://127.0.0.1:${await closedPort()}/in`, "orders", "deleted");
     await publish("orders:created", {});
     await publish("orders:created", {});
     await publish("orders:updated", {});
+    await publish("orders:deleted", {});
     await h.app.dispatcher.tick();
 
     const res = await h.call("GET", "/stats/?bucket=3600");
     expect(res.status).toBe(200);
     expect(res.body.attempts).toHaveLength(24);
     const totals = res.body.attempts.reduce(
-      (t: Record<string, number>, b: Record<string, number>) => ({ success: t.success! + b.success!, http_error: t.http_error! + b.http_error! }),
-      { success: 0, http_error: 0 },
+      (t: Record<string, number>, b: Record<string, number>) => ({
+        success: t.success! + b.success!,
+        http_error: t.http_error! + b.http_error!,
+        network_error: t.network_error! + b.network_error!,
+      }),
+      { success: 0, http_error: 0, network_error: 0 },
     );
-    expect(totals).toEqual({ success: 2, http_error: 1 });
+    expect(totals).toEqual({ success: 2, http_error: 1, network_error: 1 });
+    // The attempts fall in the last bucket: the one that ends now.
+    expect(res.body.attempts.at(-1)).toMatchObject({ success: 2, http_error: 1, network_error: 1 });
     const byId = Object.fromEntries(res.body.webhooks.map((w: { id: string }) => [w.id, w]));
     expect(byId[good]).toMatchObject({ attempts: 2, success_rate: 1, p50_ms: expect.any(Number), p95_ms: expect.any(Number) });
     expect(byId[bad]).toMatchObject({ attempts: 1, success_rate: 0, consecutive_failures: 1, last_error: expect.any(String) });
-    expect(res.body.backlog).toMatchObject({ delivered: 2, failed: 1 });
+    expect(byId[gone]).toMatchObject({ attempts: 1, success_rate: 0 });
+    expect(res.body.backlog).toMatchObject({ delivered: 2, failed: 2 });
     expect(res.body).toHaveProperty("next_tick_at");
     expect(res.body).not.toHaveProperty("database");
 

@@ -1,16 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { bucketize, outcomeOf, percentile, performanceByWebhook } from "../../src/api/statsSummary.js";
+import { bucketize, percentile, performanceByWebhook } from "../../src/api/statsSummary.js";
 import { decodeCursor, encodeCursor, keysetPage } from "../../src/store/keyset.js";
 
 describe("stats arithmetic", () => {
-  it.each([
-    [200, "success"],
-    [204, "success"],
-    [301, "http_error"],
-    [500, "http_error"],
-    [null, "network_error"],
-  ] as const)("status %s is %s", (code, outcome) => expect(outcomeOf(code)).toBe(outcome));
-
   it("nearest-rank percentiles", () => {
     expect(percentile([], 50)).toBeNull();
     expect(percentile([7], 95)).toBe(7);
@@ -18,18 +10,29 @@ describe("stats arithmetic", () => {
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95)).toBe(10);
   });
 
-  it("buckets from since, outside the range ignored", () => {
-    const s = (started_at: number, status_code: number | null) => ({ webhook_id: "w", started_at, duration_ms: 1, status_code });
-    expect(bucketize([s(0, 200), s(9, 500), s(10, null), s(25, 200), s(30, 200)], 0, 30, 10)).toEqual([
-      { start: 0, success: 1, http_error: 1, network_error: 0 },
-      { start: 10, success: 0, http_error: 0, network_error: 1 },
-      { start: 20, success: 1, http_error: 0, network_error: 0 },
+  it("lays counts out as buckets from since; empty buckets are zeros", () => {
+    const counts = [
+      { key: 0, outcome: "success", n: 1 },
+      { key: 0, outcome: "http_error", n: 2 },
+      { key: 2, outcome: "network_error", n: 3 },
+    ] as const;
+    expect(bucketize(counts, 0, 30, 10)).toEqual([
+      { start: 0, success: 1, http_error: 2, network_error: 0 },
+      { start: 10, success: 0, http_error: 0, network_error: 0 },
+      { start: 20, success: 0, http_error: 0, network_error: 3 },
     ]);
   });
 
-  it("per webhook: success rate and latency", () => {
-    const rows = [10, 20, 30, 40].map((d, i) => ({ webhook_id: "a", started_at: 0, duration_ms: d, status_code: i < 3 ? 200 : 503 }));
-    expect(performanceByWebhook(rows).get("a")).toEqual({ attempts: 4, succeeded: 3, success_rate: 0.75, p50_ms: 20, p95_ms: 40 });
+  it("per webhook: success rate from the counts, latency from the sample", () => {
+    const counts = [
+      { key: "a", outcome: "success", n: 3 },
+      { key: "a", outcome: "http_error", n: 1 },
+      { key: "b", outcome: "network_error", n: 2 },
+    ] as const;
+    const durations = [10, 20, 30, 40].map((d) => ({ webhook_id: "a", duration_ms: d }));
+    const p = performanceByWebhook(counts, durations);
+    expect(p.get("a")).toEqual({ attempts: 4, succeeded: 3, success_rate: 0.75, p50_ms: 20, p95_ms: 40 });
+    expect(p.get("b")).toEqual({ attempts: 2, succeeded: 0, success_rate: 0, p50_ms: null, p95_ms: null });
   });
 });
 

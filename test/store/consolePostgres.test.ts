@@ -6,7 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApp, type App } from "../../src/app.js";
 import { silentLogger } from "../../src/logger.js";
-import { attemptSamples } from "../../src/store/attemptStats.js";
+import { attemptCounts } from "../../src/store/attemptStats.js";
 import { createConsoleSession, findConsoleSession, openPortalLink } from "../../src/store/consoleSessions.js";
 import { createCustomer } from "../../src/store/customers.js";
 import { countFailedMatching, retryMatching } from "../../src/store/deliveries.js";
@@ -62,9 +62,12 @@ describe("console store on PostgreSQL", () => {
     expect(await countFailedMatching(db, { customerId: customer.id, webhookId: hook.id })).toBe(7);
     expect(await retryMatching(db, { customerId: customer.id, topic: "orders:created" })).toBe(7);
     expect((await readStatus(db, Date.now(), customer.id)).backlog.pending).toBe(7);
-    const samples = await attemptSamples(db, customer.id, 0, Date.now() + 1000);
-    expect(samples).toHaveLength(7);
-    expect(typeof samples[0]!.started_at).toBe("number");
+    const since = Date.now() - 3_600_000;
+    const counts = await attemptCounts(db, customer.id, since, Date.now() + 1000, 60_000);
+    expect(counts.byBucket.reduce((n, c) => n + c.n, 0)).toBe(7);
+    expect(counts.byBucket.every((c) => c.outcome === "http_error" && Number(c.key) >= 55 && Number(c.key) <= 60)).toBe(true);
+    expect(counts.byWebhook).toEqual([{ key: hook.id, outcome: "http_error", n: 7 }]);
+    expect(counts.durations).toHaveLength(7);
 
     const link = await createConsoleSession(db, "link", customer.id, Date.now() + 60_000);
     const opened = await openPortalLink(db, link.token, 3_600_000);

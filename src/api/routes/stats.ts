@@ -9,7 +9,7 @@ import type { App } from "../../app.js";
 import { lookahead, statusJson } from "../../dispatch/statusReport.js";
 import { upcomingTicks } from "../../dispatch/ticks.js";
 import { validationError } from "../../errors.js";
-import { attemptSamples } from "../../store/attemptStats.js";
+import { attemptCounts } from "../../store/attemptStats.js";
 import { readStatus } from "../../store/status.js";
 import { customerParam, principalOf, scopeOf } from "../auth.js";
 import { bucketize, performanceByWebhook } from "../statsSummary.js";
@@ -56,8 +56,8 @@ export function statsRoutes(server: FastifyInstance, app: App): void {
         throw validationError([{ field: "bucket", message: `is too small for this range: at most ${MAX_BUCKETS} buckets` }]);
       }
 
-      const samples = await attemptSamples(db, customerId, since, until);
-      const performance = performanceByWebhook(samples);
+      const counts = await attemptCounts(db, customerId, since, until, bucketMs);
+      const performance = performanceByWebhook(counts.byWebhook, counts.durations);
       let hooks = db.selectFrom("webhooks").selectAll().where("deleted_at", "is", null);
       if (customerId) hooks = hooks.where("customer_id", "=", customerId);
       const webhooks = await hooks.orderBy("created_at", "desc").limit(MAX_WEBHOOKS).execute();
@@ -76,7 +76,7 @@ export function statsRoutes(server: FastifyInstance, app: App): void {
         since: iso(since),
         until: iso(until),
         bucket: query.bucket,
-        attempts: bucketize(samples, since, until, bucketMs).map((b) => ({ ...b, start: iso(b.start) })),
+        attempts: bucketize(counts.byBucket, since, until, bucketMs).map((b) => ({ ...b, start: iso(b.start) })),
         webhooks: webhooks.map((w) => ({
           id: w.id,
           customer: w.customer_id,
