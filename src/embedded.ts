@@ -1,6 +1,6 @@
 /**
  * The single binary (Node's single executable application) has no node_modules or
- * config/ beside it: the SQLite addon and the shipped config files travel inside it as
+ * config/ beside it: the SQLite addon, the shipped config files and the console travel inside it as
  * SEA assets. `src/build/singleBinary.ts` puts them there; this reads them back.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { getAsset } from "node:sea";
 import { useEmbeddedConfig } from "./config/load.js";
+import { CONSOLE_FILES, consoleAsset, useEmbeddedConsole } from "./console/assets.js";
 import { ENVIRONMENTS } from "./config/schema.js";
 import { HookdError } from "./errors.js";
 import { useSqliteAddon } from "./store/connect.js";
@@ -25,6 +26,12 @@ export function installEmbedded(): void {
     if (text !== undefined) files.set(name, text);
   }
   useEmbeddedConfig(files);
+  const ui = new Map<string, string>();
+  for (const name of CONSOLE_FILES) {
+    const text = assetText(consoleAsset(name));
+    if (text !== undefined) ui.set(name, text);
+  }
+  useEmbeddedConsole(ui);
   useSqliteAddon(loadAddon);
 }
 

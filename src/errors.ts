@@ -7,6 +7,7 @@ export type ErrorCode =
   | "validation_failed"
   | "not_found"
   | "unauthorized"
+  | "forbidden"
   | "conflict"
   | "payload_too_large"
   | "unsupported_media_type"

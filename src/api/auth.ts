@@ -7,6 +7,7 @@ import type { FastifyRequest } from "fastify";
 import { HookdError, validationError } from "../errors.js";
 import { authenticate, type ApiKeyPrincipal } from "../store/apiKeys.js";
 import type { Db } from "../store/connect.js";
+import { consolePrincipal } from "./consoleAuth.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -20,10 +21,12 @@ export function bearerToken(header: string | undefined): string | null {
   return m ? m[1]! : null;
 }
 
-/** An onRequest hook: 401 unless the request carries a valid key. */
+/** An onRequest hook: 401 unless the request carries a valid key (or a console session cookie). */
 export function requireKey(db: Db) {
   return async (request: FastifyRequest): Promise<void> => {
     const token = bearerToken(request.headers.authorization);
+    if (token === null) request.principal = await consolePrincipal(db, request);
+    if (request.principal) return;
     if (token === null) throw new HookdError("unauthorized", "an API key is required: send Authorization: Bearer <key>");
     const principal = await authenticate(db, token);
     if (!principal) throw new HookdError("unauthorized", "the API key is not valid");

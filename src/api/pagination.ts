@@ -3,6 +3,7 @@
  * `next`/`previous` as full URLs (the request's own, with another `page`) or null.
  */
 import type { FastifyRequest } from "fastify";
+import { encodeCursor, type Cursor } from "../store/keyset.js";
 import type { Page } from "../store/model.js";
 
 export const DEFAULT_LIMIT = 50;
@@ -41,4 +42,31 @@ export function toPage<T>(request: FastifyRequest, query: PageQuery, count: numb
     previous: previous === null ? null : withPage(url, previous),
     results,
   };
+}
+
+/** Query-string schema properties of the keyset lists (GET /deliveries/, GET /events/). */
+export const keysetParams = {
+  limit: { type: "integer", minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
+  cursor: { type: "string", minLength: 1, maxLength: 400 },
+} as const;
+
+export interface KeysetQuery {
+  limit: number;
+  cursor?: string;
+}
+
+/** A keyset page in the list shape, `next`/`previous` being the request's own URL with another cursor. */
+export function toKeysetPage<T>(
+  request: FastifyRequest,
+  page: { count: number; countExact: boolean; next: Cursor | null; previous: Cursor | null },
+  results: T[],
+): Page<T> & { count_exact: boolean } {
+  const url = new URL(request.url, `${request.protocol}://${request.host}`);
+  const link = (c: Cursor | null) => {
+    if (c === null) return null;
+    const copy = new URL(url);
+    copy.searchParams.set("cursor", encodeCursor(c));
+    return copy.toString();
+  };
+  return { count: page.count, count_exact: page.countExact, next: link(page.next), previous: link(page.previous), results };
 }

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { App } from "../app.js";
 import { createAgents, destroyAgents } from "../dispatch/request.js";
+import { consoleRoutes } from "../console/routes.js";
 import { HookdError } from "../errors.js";
 import { requireKey } from "./auth.js";
 import { acceptJsonBodies } from "./body.js";
@@ -13,6 +14,8 @@ import { createMetrics } from "./metrics.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
 import { eventRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
+import { portalRoutes } from "./routes/portal.js";
+import { statsRoutes } from "./routes/stats.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 import { validatorCompiler } from "./validation.js";
 
@@ -54,12 +57,15 @@ export function buildServer(app: App): FastifyInstance {
   });
 
   healthRoutes(server, app, metrics);
+  consoleRoutes(server, app);
   void server.register(async (api) => {
     api.decorateRequest("principal", null);
     api.addHook("onRequest", requireKey(app.store.db));
     webhookRoutes(api, app, agents);
     eventRoutes(api, app);
     deliveryRoutes(api, app);
+    statsRoutes(api, app);
+    portalRoutes(api, app);
   });
   return server;
 }

@@ -4,8 +4,8 @@
  *
  * 1. esbuild bundles src/cli/binary.ts and every dependency into one CommonJS file
  *    (the only kind of main script a Node 20 SEA runs);
- * 2. `node --experimental-sea-config` turns it, the better-sqlite3 addon and the
- *    shipped config files into a blob (the addon and files as SEA assets);
+ * 2. `node --experimental-sea-config` turns it, the better-sqlite3 addon, the
+ *    shipped config files and the console's files into a blob (as SEA assets);
  * 3. postject injects the blob into a copy of the running `node` executable.
  *
  * The binary is for the platform and Node version that build it.
@@ -16,7 +16,9 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { CONSOLE_FILES, consoleAsset } from "../console/assets.js";
 import { ADDON_ASSET, CONFIG_FILES, configAsset } from "../embedded.js";
+import { buildConsole } from "./console.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const work = path.join(root, "dist", "sea");
@@ -54,6 +56,8 @@ function seaConfig(main: string, blob: string): object {
     const file = path.join(root, "config", name);
     if (existsSync(file)) assets[configAsset(name)] = file;
   }
+  // The console's page, script and stylesheet, as npm run build made them.
+  for (const name of CONSOLE_FILES) assets[consoleAsset(name)] = path.join(root, "dist", "ui", name);
   return { main, output: blob, disableExperimentalSEAWarning: true, assets };
 }
 
@@ -64,6 +68,7 @@ async function main(): Promise<void> {
   const blob = path.join(work, "hookd.blob");
   const configFile = path.join(work, "sea-config.json");
 
+  await buildConsole();
   await bundle(script);
   writeFileSync(configFile, JSON.stringify(seaConfig(script, blob), null, 2));
   execFileSync(process.execPath, ["--experimental-sea-config", configFile], { stdio: "inherit" });

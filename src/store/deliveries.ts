@@ -1,5 +1,6 @@
 import { HookdError, notFound } from "../errors.js";
 import { writeTransaction, type Db } from "./connect.js";
+import { failedMatching, type ReplayFilter } from "./logs.js";
 import type { AttemptTable, DeliveryStatus, DeliveryTable } from "./schema.js";
 
 export interface DeliveryFilter {
@@ -83,13 +84,31 @@ export async function retryDelivery(db: Db, id: string, customerId: string | nul
 
 /** Every failed delivery (of one customer, or all) back to pending; returns how many. */
 export async function retryFailed(db: Db, customerId: string | null, now = Date.now()): Promise<number> {
+  return retryMatching(db, { customerId }, now);
+}
+
+/** How many failed deliveries a bulk replay with this filter would put back in line. */
+export async function countFailedMatching(db: Db, filter: ReplayFilter): Promise<number> {
+  const failed = await failedMatching(db, filter);
+  if (failed === null) return 0;
+  const { n } = await failed
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}
+
+/** The failed deliveries matching `filter` back to pending, due now; returns how many. */
+export async function retryMatching(db: Db, filter: ReplayFilter, now = Date.now()): Promise<number> {
   return writeTransaction(db, async (trx) => {
-    let q = trx
+    const failed = await failedMatching(trx, filter);
+    if (failed === null) return 0;
+    const rows = await trx
       .updateTable("deliveries")
       .set({ status: "pending", next_attempt_at: now, wait_reason: "manual_retry", finished_at: null, updated_at: now })
-      .where("status", "=", "failed");
-    if (customerId) q = q.where("customer_id", "=", customerId);
-    const rows = await q.returning("webhook_id").execute();
+      .where("id", "in", failed.select("id"))
+      .where("status", "=", "failed")
+      .returning("webhook_id")
+      .execute();
     await probeSoon(trx, [...new Set(rows.map((r) => r.webhook_id))]);
     return rows.length;
   });

@@ -14,7 +14,10 @@ export const EXPORTED_TABLES: readonly string[] = ["customers", "api_keys", "web
  * Tables whose rows only mean something to the processes running when they were
  * written (e.g. claims in flight): neither exported nor checked for emptiness.
  */
-export const TRANSIENT_TABLES: readonly string[] = [];
+export const TRANSIENT_TABLES: readonly string[] = [
+  // Console cookies and portal links last minutes to hours; after a move users sign in again.
+  "console_sessions",
+];
 
 /** Bookkeeping of the migrator: the target migrates itself, the header names the schema. */
 export const MIGRATION_TABLES: readonly string[] = ["kysely_migration", "kysely_migration_lock"];

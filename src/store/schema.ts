@@ -93,6 +93,16 @@ export interface AttemptTable {
   response_body: string | null;
 }
 
+/** A console sign-in (a cookie) or a portal link not yet opened; `id` is the token's sha256. */
+export interface ConsoleSessionTable {
+  id: string;
+  kind: "session" | "link";
+  /** null for an admin session */
+  customer_id: string | null;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+}
 
 export interface Database {
   customers: CustomerTable;
@@ -101,4 +111,5 @@ export interface Database {
   events: EventTable;
   deliveries: DeliveryTable;
   attempts: AttemptTable;
+  console_sessions: ConsoleSessionTable;
 }

@@ -33,19 +33,22 @@ export interface StatusSnapshot {
   failing: FailingWebhook[];
 }
 
-export async function readStatus(db: Db, now: number): Promise<StatusSnapshot> {
-  const counts = await db
-    .selectFrom("deliveries")
+/** The whole store's status, or one customer's (the console's overview). */
+export async function readStatus(db: Db, now: number, customerId: string | null = null): Promise<StatusSnapshot> {
+  let deliveries = db.selectFrom("deliveries");
+  if (customerId) deliveries = deliveries.where("customer_id", "=", customerId);
+  const counts = await deliveries
     .select((eb) => ["status", eb.fn.countAll<number>().as("n")])
     .groupBy("status")
     .execute();
   const backlog = Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])) as Record<DeliveryStatus, number>;
   for (const c of counts) backlog[c.status] = Number(c.n);
 
-  const failingWebhooks = db
+  let failingWebhooks = db
     .selectFrom("webhooks as w")
     .where("w.deleted_at", "is", null)
     .where((eb) => eb.or([eb("w.failing_since", "is not", null), eb("w.disabled_reason", "is not", null)]));
+  if (customerId) failingWebhooks = failingWebhooks.where("w.customer_id", "=", customerId);
   const { n } = await failingWebhooks.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
   const rows = await failingWebhooks
     .select((eb) => {
@@ -77,7 +80,19 @@ export async function readStatus(db: Db, now: number): Promise<StatusSnapshot> {
     failed: Number(r.failed),
     next_due: r.next_due === null ? null : Number(r.next_due),
   }));
-  return { backlog, dueNow: await countDue(db, now), failingCount: Number(n), failing };
+  const dueNow = customerId ? await countDueFor(db, now, customerId) : await countDue(db, now);
+  return { backlog, dueNow, failingCount: Number(n), failing };
+}
+
+async function countDueFor(db: Db, cutoff: number, customerId: string): Promise<number> {
+  const { n } = await db
+    .selectFrom("deliveries")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("customer_id", "=", customerId)
+    .where("status", "=", "pending")
+    .where("next_attempt_at", "<=", cutoff)
+    .executeTakeFirstOrThrow();
+  return Number(n);
 }
 
 /**

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifySignature } from "../../src/verify.js";
 import { VERSION } from "../../src/version.js";
 import { tempDir } from "../helpers/app.js";
-import { collect } from "../helpers/cli.js";
-import { startReceiver, type Receiver } from "../helpers/receiver.js";
+import { collect, untilServing } from "../helpers/cli.js";
+import { closedPort, startReceiver, type Receiver } from "../helpers/receiver.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 let dir: ReturnType<typeof tempDir>;
@@ -68,5 +68,28 @@ describe("the single binary", () => {
     expect(verifySignature("binsecret", request!.body, request!.headers["x-signature"] as string)).toBe(true);
     // The addon was unpacked to a private folder and removed again.
     expect(readdirSync(dir.dir).filter((f) => f.startsWith("hookd-"))).toEqual([]);
+  });
+
+  it("serves the console at /ui/ from its embedded files", async () => {
+    const port = await closedPort();
+    const child = spawn(binary, ["serve"], {
+      cwd: dir.dir,
+      env: { HOOKD_ENV: "test", HOOKD_DB: path.join(dir.dir, "ui.sqlite"), HOOKD_PORT: String(port), TMPDIR: dir.dir },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const done = collect(child);
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await untilServing(url);
+      const page = await fetch(`${url}/ui/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<script src="/ui/app.js"');
+      const script = await fetch(`${url}/ui/app.js`);
+      expect(script.headers.get("content-type")).toMatch(/javascript/);
+      expect(await script.text()).toContain("/ui/session");
+    } finally {
+      child.kill("SIGTERM");
+      expect((await done).code).toBe(0);
+    }
   });
 });

@@ -10,7 +10,10 @@ import { getEvent } from "../../store/outbox.js";
 import type { DeliveryTable } from "../../store/schema.js";
 import { customerParam, ownerOf, principalOf, scopeOf } from "../auth.js";
 import { rawBodyOf, rawMember } from "../body.js";
-import { MAX_LIMIT } from "../pagination.js";
+import { decodeCursor } from "../../store/keyset.js";
+import { eventLog } from "../../store/logs.js";
+import { keysetParams, MAX_LIMIT, toKeysetPage, type KeysetQuery } from "../pagination.js";
+import { timeRange, timeRangeParams } from "../timeRange.js";
 
 interface EventBody {
   topic: string;
@@ -63,6 +66,31 @@ export function eventRoutes(server: FastifyInstance, app: App): void {
       const result = await publish(db, { customerId, topic: body.topic, payload, idempotencyKey: key }, app.publishRules);
       // publish() has committed (SQLite: synchronous=FULL), so the event is on disk before this 202.
       return reply.status(202).send({ id: result.id, topic: result.topic, deliveries: result.deliveries });
+    },
+  );
+
+  server.get<{ Querystring: KeysetQuery & { topic?: string; idempotency_key?: string; since?: string; until?: string; customer?: string } }>(
+    "/events/",
+    {
+      schema: {
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            ...keysetParams,
+            topic: { type: "string", minLength: 1, maxLength: 200 },
+            idempotency_key: { type: "string", minLength: 1, maxLength: 1000 },
+            ...timeRangeParams,
+            ...customerParam,
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { query } = request;
+      const filter = { customerId: scopeOf(principalOf(request), query.customer), topic: query.topic, idempotencyKey: query.idempotency_key, ...timeRange(query) };
+      const page = await eventLog(db, filter, query.limit, query.cursor ? decodeCursor(query.cursor) : null);
+      return toKeysetPage(request, page, page.rows.map((r) => eventJson(r)));
     },
   );
 

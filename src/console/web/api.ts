@@ -1,0 +1,80 @@
+/**
+ * The public API, from the browser: the session cookie goes along by itself, writes
+ * carry the session's CSRF token, and an admin's chosen customer is named on each call.
+ */
+export interface Session {
+  admin: boolean;
+  customer: string | null;
+  customers: { id: string; name: string }[];
+  topics: string[];
+  csrf_token: string;
+  expires_at: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const state: { session: Session | null; customer: string | null } = { session: null, customer: null };
+
+/** The error message the API gave (it names what is wrong), or a plain one for network trouble. */
+async function failure(res: Response): Promise<ApiError> {
+  try {
+    const body = (await res.json()) as { error?: { message?: string } };
+    return new ApiError(res.status, body.error?.message ?? `${res.status} ${res.statusText}`);
+  } catch {
+    return new ApiError(res.status, `${res.status} ${res.statusText}`);
+  }
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (method !== "GET" && state.session) headers["x-csrf-token"] = state.session.csrf_token;
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
+  } catch {
+    throw new ApiError(0, "hookd did not answer: is it running?");
+  }
+  if (!res.ok) throw await failure(res);
+  return (res.status === 204 ? null : await res.json()) as T;
+}
+
+/** An admin acts for the customer picked in the switcher; a customer session needs no name. */
+function scoped(path: string): string {
+  if (!state.session?.admin || !state.customer) return path;
+  return `${path}${path.includes("?") ? "&" : "?"}customer=${encodeURIComponent(state.customer)}`;
+}
+
+export const api = {
+  get: <T>(path: string) => request<T>("GET", scoped(path)),
+  post: <T>(path: string, body?: unknown) => request<T>("POST", scoped(path), body),
+  patch: <T>(path: string, body: unknown) => request<T>("PATCH", scoped(path), body),
+  del: (path: string) => request<null>("DELETE", scoped(path)),
+  /** An admin names the customer in the body of a create. */
+  create: <T>(path: string, body: Record<string, unknown>) =>
+    request<T>("POST", path, state.session?.admin ? { ...body, customer: state.customer } : body),
+  signIn: (key: string) => request<Session>("POST", "/ui/session", { key }),
+  openPortal: (token: string) => request<Session>("POST", "/ui/session/portal", { token }),
+  session: () => request<Session>("GET", "/ui/session"),
+  signOut: () => request<null>("DELETE", "/ui/session"),
+};
+
+export interface Page<T> {
+  count: number;
+  count_exact?: boolean;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+/** The cursor in a next/previous link, so pages move without leaving the console. */
+export function cursorOf(url: string | null): string | null {
+  return url === null ? null : new URL(url).searchParams.get("cursor");
+}
