@@ -12,7 +12,7 @@ import {
   type WebhookInput,
   type WebhookSort,
 } from "../store/webhooks.js";
-import { bool, cliPage, oneOf, positiveInt, withApp } from "./context.js";
+import { bool, cliPage, customerId, oneOf, positiveInt, requireCustomer, withApp } from "./context.js";
 import { describeObject, printJson, printLines, table } from "./output.js";
 
 export function registerWebhooks(program: Command): void {
@@ -21,7 +21,7 @@ export function registerWebhooks(program: Command): void {
   webhooks
     .command("list")
     .description("list webhooks")
-    .option("--customer <id>", "only this customer's")
+    .option("--customer <id>", "only this customer's", customerId)
     .option("--limit <n>", "page size (max 500)", positiveInt("--limit", 500), 50)
     .option("--page <n>", "page number", positiveInt("--page"), 1)
     .option("--sort <field>", `one of ${WEBHOOK_SORTS.join(", ")}`, oneOf("--sort", WEBHOOK_SORTS), "created_at")
@@ -29,6 +29,7 @@ export function registerWebhooks(program: Command): void {
     .action(
       (opts: { customer?: string; limit: number; page: number; sort: WebhookSort; direction: "asc" | "desc" }, cmd: Command) =>
         withApp(cmd, async (app, json) => {
+          if (opts.customer !== undefined) await requireCustomer(app.store.db, opts.customer);
           const { count, rows } = await listWebhooks(app.store.db, opts.customer ?? null, opts);
           const results = rows.map((r) => webhookJson(r));
           if (json) printJson(cliPage(results, count));
@@ -51,13 +52,14 @@ export function registerWebhooks(program: Command): void {
   webhooks
     .command("create")
     .description("subscribe a URL to a topic")
-    .requiredOption("--customer <id>", "the customer it belongs to")
+    .requiredOption("--customer <id>", "the customer it belongs to", customerId)
     .requiredOption("--url <url>", "where to POST")
     .requiredOption("--group <group>", "topic group, e.g. orders")
     .requiredOption("--action <action>", "topic action, e.g. created")
     .option("--secret <secret>", "signing secret (X-Signature); unsigned without one")
     .action((opts: { customer: string; url: string; group: string; action: string; secret?: string }, cmd: Command) =>
       withApp(cmd, async (app, json) => {
+        await requireCustomer(app.store.db, opts.customer);
         const input: WebhookInput = { url: opts.url, group: opts.group, action: opts.action, hash_secret: opts.secret ?? null };
         const row = await createWebhook(app.store.db, opts.customer, input, app.webhookRules);
         const out = webhookJson(row, { withSecret: true });

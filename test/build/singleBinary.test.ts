@@ -51,7 +51,7 @@ describe("the single binary", () => {
     expect(statSync(binary).mode & 0o111).not.toBe(0);
 
     const version = await collect(spawn(binary, ["--version"], { cwd: dir.dir, env: {} }));
-    expect(version).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
+    expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^hookd ${VERSION} \\(Node.js v\\d+\\.\\d+\\.\\d+\\)\\n$`)) });
 
     const migrated = await hookd("migrate");
     expect(migrated.applied).toContain("001_initial");
