@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { openApp, type App } from "../../src/app.js";
-import { silentLogger } from "../../src/logger.js";
+import { silentLogger, type Logger } from "../../src/logger.js";
 import { createCustomer } from "../../src/store/customers.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 
@@ -23,10 +23,10 @@ export function tempDir(prefix = "hookd-test-"): { dir: string; cleanup: () => v
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function testApp(overrides: Record<string, unknown> = {}): Promise<TestApp & { cleanup: () => Promise<void> }> {
+export async function testApp(overrides: Record<string, unknown> = {}, logger: Logger = silentLogger): Promise<TestApp & { cleanup: () => Promise<void> }> {
   const { dir, cleanup } = tempDir();
   const dbFile = path.join(dir, "hookd.sqlite");
-  const app = await openApp({ env: { HOOKD_ENV: "test", HOOKD_DB: dbFile }, overrides, logger: silentLogger });
+  const app = await openApp({ env: { HOOKD_ENV: "test", HOOKD_DB: dbFile }, overrides, logger });
   const customer = await createCustomer(app.store.db, "acme");
   return Object.assign(app, {
     dir,
