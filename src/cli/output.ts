@@ -18,6 +18,7 @@ export function printJson(value: unknown): void {
  * Control characters (C0, DEL, C1), bidirectional overrides and lone surrogates: what
  * could move the cursor, recolour, retitle or reorder a terminal's text.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|\p{Surrogate}/gu;
 
 /** `text` with every unprintable character written as an escape (\x1b, \u202e). Pure. */

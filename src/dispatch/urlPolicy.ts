@@ -89,6 +89,7 @@ export function isPublicAddress(ip: string): boolean {
  * parser would quietly drop tabs and newlines or percent-encode the rest, so what the
  * user sees stored would differ from what they sent; and raw, they reach terminals.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const UNSAFE_CHARACTER = /[\u0000-\u0020\u007f-\u009f\s]|\p{Surrogate}/u;
 
 export type UrlCheck = { ok: true; url: string; host: string; isAddress: boolean } | { ok: false; reason: string };

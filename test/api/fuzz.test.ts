@@ -137,7 +137,7 @@ function webhookBody(r: Random, f: Fixture): string {
   fields.push(`"url": ${bad === 0 || bad > 3 ? jsonString(r.pick(f.badUrls)) : bad === 1 ? String(r.int(9)) : JSON.stringify(f.hookUrl)}`);
   fields.push(`"group": ${bad === 2 ? jsonString(r.pick(hostileStrings)) : '"orders"'}`);
   fields.push(`"action": ${bad === 3 ? '"exploded"' : '"created"'}`);
-  if (r.int(2) === 0) fields.push(`"hash_secret": ${jsonString(r.pick(["\\ud800", "\\udc00x", f.secretCanary + "\\ud83d", "x".repeat(600)]))}`);
+  if (r.int(2) === 0) fields.push(`"hash_secret": ${jsonString(r.pick(["\\ud800", "\\udc00x", `${f.secretCanary}\\ud83d`, "x".repeat(600)]))}`);
   if (r.int(4) === 0) fields.push(`"active": ${r.pick(['"yes"', "1", "null"])}`);
   if (r.int(5) === 0) fields.push(`"surprise": 1`);
   // bad === 1..3 with the existing URL: a duplicate or an invalid field, refused either way.
