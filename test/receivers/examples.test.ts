@@ -2,9 +2,9 @@
  * The README's receivers (examples/receivers/), run as written against real deliveries
  * from hookd: each accepts a genuine delivery and rejects one whose body was changed
  * on the way (a tampering proxy in between). Node and Python always run; Ruby, Go and
- * PHP where their runtime is installed.
+ * PHP where their runtime is installed, and under CI always (.ci/run installs them).
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { publish } from "../../src/store/outbox.js";
 import { testApp } from "../helpers/app.js";
+import { commandProblem, prerequisite } from "../helpers/prerequisites.js";
 import { closedPort } from "../helpers/receiver.js";
 
 const examples = fileURLToPath(new URL("../../examples/receivers/", import.meta.url));
@@ -34,7 +35,6 @@ const EXAMPLES: Example[] = [
 ];
 const REQUIRED = new Set(["Node", "Python"]);
 
-const installed = (runtime: string) => spawnSync("which", [runtime], { stdio: "ignore" }).status === 0;
 
 let child: ChildProcess | undefined;
 let proxy: http.Server | undefined;
@@ -98,8 +98,9 @@ describe("receiver examples", () => {
   });
 
   for (const example of EXAMPLES) {
-    const available = REQUIRED.has(example.name) || installed(example.runtime);
-    it.skipIf(!available)(`${example.name}: accepts a real delivery and rejects a tampered body`, async () => {
+    const runtime = prerequisite(example.name, REQUIRED.has(example.name) ? null : commandProblem(example.runtime, "apt-get install ruby ruby-webrick php-cli golang-go"));
+    it.skipIf(runtime.skip)(`${example.name}: accepts a real delivery and rejects a tampered body`, async () => {
+      runtime.require();
       const port = await closedPort();
       await startExample(example, port);
       const tampered = await tamperingProxy(port);

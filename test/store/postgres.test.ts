@@ -10,15 +10,19 @@ import { silentLogger } from "../../src/logger.js";
 import { createCustomer } from "../../src/store/customers.js";
 import { publish } from "../../src/store/outbox.js";
 import { createWebhook } from "../../src/store/webhooks.js";
+import { postgresProblem, prerequisite } from "../helpers/prerequisites.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 
 const BASE = process.env.HOOKD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
+const postgres = prerequisite("PostgreSQL", await postgresProblem(BASE));
 let admin: pg.Client;
-let schema: string;
+let schema: string | undefined;
 const apps: App[] = [];
 let receiver: Receiver;
 
 beforeAll(async () => {
+  if (postgres.skip) return;
+  postgres.require();
   admin = new pg.Client({ connectionString: BASE });
   await admin.connect();
 });
@@ -26,7 +30,7 @@ afterAll(async () => admin?.end());
 afterEach(async () => {
   for (const a of apps.splice(0)) await a.close();
   await receiver?.close();
-  await admin.query(`drop schema if exists ${schema} cascade`);
+  if (schema) await admin.query(`drop schema if exists ${schema} cascade`);
 });
 
 async function open(): Promise<App> {
@@ -36,7 +40,7 @@ async function open(): Promise<App> {
   return app;
 }
 
-describe("PostgreSQL store", () => {
+describe.skipIf(postgres.skip)("PostgreSQL store", () => {
   it("migrates, publishes with idempotency, and two dispatchers deliver each delivery once", async () => {
     schema = `hookd_test_${process.pid}_${Date.now()}`;
     await admin.query(`create schema ${schema}`);
