@@ -86,6 +86,7 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     webhookRules: {
       topics: config.topics,
       url: { allowHttp: config.security.allowHttp, allowPrivateAddresses: config.security.allowPrivateAddresses },
+      maxPerCustomer: config.limits.maxWebhooksPerCustomer,
     },
     publishRules: { topics: config.topics, maxPayloadBytes: config.limits.maxPayloadBytes },
     async close() {

@@ -36,6 +36,34 @@ export interface PublishResult {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * The deepest nesting a payload may have. Deeper JSON parses, but it does not come back
+ * out: JSON.stringify overflows the stack at a few thousand levels, and receivers'
+ * parsers give up sooner (Ruby's JSON stops at 100 by default, the strictest of the
+ * README's five receivers).
+ */
+export const MAX_PAYLOAD_DEPTH = 100;
+
+/** How deeply `text` (valid JSON) nests arrays and objects. Pure; no recursion, so any depth is safe to measure. */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
+}
+
+/** A lone UTF-16 surrogate, which no database stores faithfully. */
+export const LONE_SURROGATE = /\p{Surrogate}/u;
+
 /** Validate and normalise the input; the payload must be UTF-8 JSON text within the size limit. Pure. */
 export function checkPublishInput(input: PublishInput, rules: PublishRules): CleanEvent {
   const details: ErrorDetail[] = [];
@@ -57,6 +85,7 @@ export function checkPublishInput(input: PublishInput, rules: PublishRules): Cle
   if (text !== null) {
     try {
       JSON.parse(text);
+      if (nestingDepth(text) > MAX_PAYLOAD_DEPTH) details.push({ field: "payload", message: `must not nest deeper than ${MAX_PAYLOAD_DEPTH} levels` });
     } catch (err) {
       details.push({ field: "payload", message: `must be valid JSON: ${(err as Error).message}` });
     }
@@ -64,6 +93,8 @@ export function checkPublishInput(input: PublishInput, rules: PublishRules): Cle
   const key = input.idempotencyKey ?? null;
   if (key !== null && (typeof key !== "string" || key.length === 0 || key.length > 255)) {
     details.push({ field: "idempotency_key", message: "must be 1 to 255 characters" });
+  } else if (key !== null && LONE_SURROGATE.test(key)) {
+    details.push({ field: "idempotency_key", message: "must be valid Unicode (it holds a lone surrogate)" });
   }
   if (details.length > 0) throw validationError(details);
   return { customerId: input.customerId, topic: input.topic, payload: text!, key };

@@ -4,7 +4,7 @@
  * the payload exactly as the client wrote it (SPEC: byte for byte).
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { validationError } from "../errors.js";
+import { HookdError, validationError } from "../errors.js";
 
 const rawBodies = new WeakMap<FastifyRequest, string>();
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -12,6 +12,11 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 export function acceptJsonBodies(server: FastifyInstance): void {
   server.removeAllContentTypeParsers();
   server.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    const charset = charsetOf(request.headers["content-type"]);
+    if (charset !== null && charset !== "utf-8" && charset !== "utf8") {
+      done(new HookdError("unsupported_media_type", `JSON bodies must be UTF-8; this one declares charset=${charset}`));
+      return;
+    }
     let text: string;
     try {
       text = utf8.decode(body as Buffer);
@@ -32,6 +37,12 @@ export function acceptJsonBodies(server: FastifyInstance): void {
       done(validationError([{ field: "(body)", message: `is not valid JSON: ${(err as Error).message}` }]));
     }
   });
+}
+
+/** The charset parameter of a Content-Type, lower case, or null without one. Pure. */
+export function charsetOf(contentType: string | undefined): string | null {
+  const match = /;\s*charset\s*=\s*("?)([^";\s]*)\1/i.exec(contentType ?? "");
+  return match ? match[2]!.toLowerCase() : null;
 }
 
 export function rawBodyOf(request: FastifyRequest): string | undefined {

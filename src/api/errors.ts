@@ -7,6 +7,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { HookdError, validationError, type ErrorCode } from "../errors.js";
 import { classifyPostgresError } from "../store/postgresFaults.js";
+import { redactUrl } from "./logging.js";
 import { validationDetails } from "./validation.js";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -55,14 +56,26 @@ export function explain(err: unknown, bodyLimit: number): HookdError | null {
 
 const SQLITE_FAULT = /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|CORRUPT|NOTADB)/;
 
+/** The client hung up before its request was complete: nothing is wrong on our side. */
+function clientWentAway(err: unknown, request: FastifyRequest): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return request.raw.destroyed && (code === "ECONNRESET" || code === "ECONNABORTED" || code === "ERR_STREAM_PREMATURE_CLOSE");
+}
+
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, bodyLimit: number): void {
+  if (clientWentAway(err, request)) {
+    request.log.info({ method: request.method, url: redactUrl(request.url) }, "client closed the connection before its request was complete");
+    // Nobody will read it; answering still lets fastify finish the request.
+    void reply.status(400).send(validationError([{ field: "(body)", message: "the request was cut off" }]).toJSON());
+    return;
+  }
   const known = explain(err, bodyLimit);
   if (known) {
-    if (known.code === "store_unavailable") request.log.warn({ err, method: request.method, url: request.url }, "the store is unavailable");
+    if (known.code === "store_unavailable") request.log.warn({ err, method: request.method, url: redactUrl(request.url) }, "the store is unavailable");
     if (known.code === "unauthorized") void reply.header("www-authenticate", 'Bearer realm="hookd"');
     void reply.status(statusOf(known)).send(known.toJSON());
     return;
   }
-  request.log.error({ err, method: request.method, url: request.url }, "unhandled error in the HTTP API");
+  request.log.error({ err, method: request.method, url: redactUrl(request.url) }, "unhandled error in the HTTP API");
   void reply.status(500).send({ error: { code: "internal", message: "internal server error", details: [] } });
 }

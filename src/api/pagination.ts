@@ -1,18 +1,23 @@
 /**
  * List pages as seed 002 shapes them: `{count, next, previous, results}`, with
- * `next`/`previous` as full URLs (the request's own, with another `page`) or null.
+ * `next`/`previous` as the request's own path and query with another `page`, or null.
+ * They are never built from the request's Host header, which the client chooses (a
+ * cache in front would hand a forged host to everyone): on `server.publicUrl` when it is
+ * configured, otherwise relative to the API's root (`/webhooks/?page=2`).
  */
-import type { FastifyRequest } from "fastify";
+import type { FastifyRequest, FastifyInstance } from "fastify";
 import { encodeCursor, type Cursor } from "../store/keyset.js";
 import type { Page } from "../store/model.js";
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
+export const MAX_PAGE = 1_000_000_000;
 
 /** Query-string schema properties shared by every list route. */
 export const pageParams = {
   limit: { type: "integer", minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
-  page: { type: "integer", minimum: 1, default: 1 },
+  // Bounded so that (page - 1) × limit stays a safe integer offset in either database.
+  page: { type: "integer", minimum: 1, maximum: MAX_PAGE, default: 1 },
 } as const;
 
 export interface PageQuery {
@@ -26,20 +31,38 @@ export function neighbours(page: number, limit: number, count: number): { next: 
   return { next: page < last ? page + 1 : null, previous: page > 1 ? Math.min(page - 1, last) : null };
 }
 
-/** `url` with its `page` parameter set to `page`. Pure. */
-export function withPage(url: URL, page: number): string {
-  const copy = new URL(url);
-  copy.searchParams.set("page", String(page));
-  return copy.toString();
+/**
+ * The link to `page` of the list at `requestUrl` (path and query as requested): on
+ * `publicUrl` when given, else relative to the root. Pure.
+ */
+export function withPage(requestUrl: string, page: number, publicUrl?: string | null): string {
+  const at = requestUrl.indexOf("?");
+  const query = new URLSearchParams(at === -1 ? "" : requestUrl.slice(at + 1));
+  query.set("page", String(page));
+  // One leading slash: "//host/…" would be read as another host.
+  const path = `/${(at === -1 ? requestUrl : requestUrl.slice(0, at)).replace(/^\/+/, "")}?${query}`;
+  return publicUrl ? `${publicUrl.replace(/\/+$/, "")}${path}` : path;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** server.publicUrl, the base of list links; null: links are relative */
+    listLinkBase: string | null;
+  }
+}
+
+/** Build this server's list links on `publicUrl` (server.publicUrl) instead of relative ones. Before any route. */
+export function usePublicUrl(server: FastifyInstance, publicUrl: string | undefined | null): void {
+  server.decorate("listLinkBase", publicUrl ?? null);
 }
 
 export function toPage<T>(request: FastifyRequest, query: PageQuery, count: number, results: T[]): Page<T> {
-  const url = new URL(request.url, `${request.protocol}://${request.host}`);
+  const publicUrl = request.server.listLinkBase;
   const { next, previous } = neighbours(query.page, query.limit, count);
   return {
     count,
-    next: next === null ? null : withPage(url, next),
-    previous: previous === null ? null : withPage(url, previous),
+    next: next === null ? null : withPage(request.url, next, publicUrl),
+    previous: previous === null ? null : withPage(request.url, previous, publicUrl),
     results,
   };
 }

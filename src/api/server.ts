@@ -10,7 +10,9 @@ import { HookdError } from "../errors.js";
 import { requireKey } from "./auth.js";
 import { acceptJsonBodies } from "./body.js";
 import { sendError } from "./errors.js";
+import { requestForLog } from "./logging.js";
 import { createMetrics } from "./metrics.js";
+import { usePublicUrl } from "./pagination.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
 import { eventRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
@@ -33,13 +35,21 @@ export interface ApiServer {
 export function buildServer(app: App): FastifyInstance {
   const bodyLimit = app.config.limits.maxPayloadBytes + ENVELOPE_BYTES;
   // Widened: fastify types its instance by logger, and routes are written against the base logger.
+  const limits = app.config.server;
   const server = Fastify({
-    loggerInstance: app.logger as FastifyBaseLogger,
+    // Our `req` serializer replaces fastify's, so no credential in a query string reaches the log.
+    loggerInstance: app.logger.child({}, { serializers: { req: requestForLog } }) as FastifyBaseLogger,
     bodyLimit,
+    // Slow clients: a stalled body is cut after bodyTimeoutMs of silence, any request after
+    // requestTimeoutMs, headers after headersTimeoutMs (checked every second, not Node's 30 s).
+    connectionTimeout: limits.bodyTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 },
     routerOptions: { ignoreTrailingSlash: true },
     // Errors the router raises before any route (bad percent-encoding, over-long ids) get our shape too.
     frameworkErrors: (err, request, reply) => sendError(err, request, reply, bodyLimit),
   });
+  usePublicUrl(server, app.config.server.publicUrl);
   server.setValidatorCompiler(validatorCompiler);
   acceptJsonBodies(server);
   server.setErrorHandler((err, request, reply) => sendError(err, request, reply, bodyLimit));
@@ -72,6 +82,8 @@ export function buildServer(app: App): FastifyInstance {
 
 export async function startServer(app: App): Promise<ApiServer> {
   const server = buildServer(app);
+  // Beyond this many open connections, new ones are closed at once instead of queueing work.
+  server.server.maxConnections = app.config.server.maxConnections;
   await server.listen({ host: app.config.server.host, port: app.config.server.port });
   const address = server.server.address();
   const port = typeof address === "object" && address ? address.port : app.config.server.port;

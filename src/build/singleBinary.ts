@@ -3,12 +3,13 @@
  * Node.js or node_modules beside it (Node's single executable applications).
  *
  * 1. esbuild bundles src/cli/binary.ts and every dependency into one CommonJS file
- *    (the only kind of main script a Node 20 SEA runs);
- * 2. `node --experimental-sea-config` turns it, the better-sqlite3 addon, the
- *    shipped config files and the console's files into a blob (as SEA assets);
- * 3. postject injects the blob into a copy of the running `node` executable.
+ *    (the kind of main script a SEA runs);
+ * 2. the pinned Node 24 LTS (src/build/nodeRuntime.ts) turns it, the better-sqlite3
+ *    addon compiled for that Node, the shipped config files and the console's files
+ *    into a blob with `--experimental-sea-config` (the addon and files as SEA assets);
+ * 3. postject injects the blob into a copy of that Node's executable.
  *
- * The binary is for the platform and Node version that build it.
+ * Whatever Node runs the build (20, 22 or 24), the binary embeds Node 24 for Linux x64.
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -19,20 +20,16 @@ import { build } from "esbuild";
 import { CONSOLE_FILES, consoleAsset } from "../console/assets.js";
 import { ADDON_ASSET, CONFIG_FILES, configAsset } from "../embedded.js";
 import { buildConsole } from "./console.js";
+import { nodeRuntime, sqliteAddon } from "./nodeRuntime.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const work = path.join(root, "dist", "sea");
 const output = path.join(root, "dist", "hookd");
+const cache = path.join(root, "node_modules", ".cache", "hookd-binary");
 const require = createRequire(import.meta.url);
 
 /** The fuse postject flips so that node runs the injected blob; fixed by Node.js. */
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
-
-function addonPath(): string {
-  const file = path.join(path.dirname(require.resolve("better-sqlite3/package.json")), "build", "Release", ADDON_ASSET);
-  if (!existsSync(file)) throw new Error(`${file} is missing: run npm ci first (better-sqlite3 builds it)`);
-  return file;
-}
 
 async function bundle(file: string): Promise<void> {
   await build({
@@ -40,7 +37,7 @@ async function bundle(file: string): Promise<void> {
     outfile: file,
     bundle: true,
     platform: "node",
-    target: "node20",
+    target: "node24",
     format: "cjs",
     logLevel: "warning",
     // CommonJS has no import.meta; the only use (config/load.ts) is a folder the
@@ -50,8 +47,8 @@ async function bundle(file: string): Promise<void> {
   });
 }
 
-function seaConfig(main: string, blob: string): object {
-  const assets: Record<string, string> = { [ADDON_ASSET]: addonPath() };
+function seaConfig(main: string, blob: string, addon: string): object {
+  const assets: Record<string, string> = { [ADDON_ASSET]: addon };
   for (const name of CONFIG_FILES) {
     const file = path.join(root, "config", name);
     if (existsSync(file)) assets[configAsset(name)] = file;
@@ -69,12 +66,15 @@ async function main(): Promise<void> {
   const configFile = path.join(work, "sea-config.json");
 
   await buildConsole();
+  const runtime = nodeRuntime(cache);
+  const addon = sqliteAddon(runtime, cache);
   await bundle(script);
-  writeFileSync(configFile, JSON.stringify(seaConfig(script, blob), null, 2));
-  execFileSync(process.execPath, ["--experimental-sea-config", configFile], { stdio: "inherit" });
+  writeFileSync(configFile, JSON.stringify(seaConfig(script, blob, addon), null, 2));
+  // The blob's format belongs to the Node that will run it: made by the embedded Node itself.
+  execFileSync(runtime.node, ["--experimental-sea-config", configFile], { stdio: "inherit" });
 
   rmSync(output, { force: true });
-  copyFileSync(process.execPath, output);
+  copyFileSync(runtime.node, output);
   chmodSync(output, 0o755);
   const postject = path.join(path.dirname(require.resolve("postject/package.json")), "dist", "cli.js");
   execFileSync(process.execPath, [postject, output, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE], { stdio: "inherit" });

@@ -2,9 +2,9 @@
 import type { Command } from "commander";
 import { validationError } from "../errors.js";
 import { createApiKey } from "../store/apiKeys.js";
-import { createCustomer, getCustomer } from "../store/customers.js";
+import { createCustomer } from "../store/customers.js";
 import { migrateToLatest } from "../store/migrate.js";
-import { withApp } from "./context.js";
+import { customerId, requireCustomer, withApp } from "./context.js";
 import { describeObject, printJson, printLines } from "./output.js";
 
 export function registerAdmin(program: Command): void {
@@ -39,17 +39,16 @@ export function registerAdmin(program: Command): void {
     .command("create")
     .description("create an API key: --admin, or --customer ID")
     .option("--admin", "an admin key (acts for any customer)")
-    .option("--customer <id>", "a key for this customer")
+    .option("--customer <id>", "a key for this customer", customerId)
     .action((opts: { admin?: boolean; customer?: string }, cmd: Command) =>
       withApp(cmd, async (app, json) => {
         if (Boolean(opts.admin) === Boolean(opts.customer)) {
           throw validationError([{ field: "--admin/--customer", message: "give exactly one of --admin or --customer ID" }]);
         }
-        if (opts.customer && !(await getCustomer(app.store.db, opts.customer))) {
-          throw validationError([{ field: "--customer", message: `customer ${opts.customer} does not exist` }]);
-        }
+        if (opts.customer) await requireCustomer(app.store.db, opts.customer);
         const key = await createApiKey(app.store.db, opts.customer ?? null);
-        const out = { id: key.id, customer: key.customerId, admin: key.customerId === null, key: key.key, created_at: new Date(key.createdAt).toISOString() };
+        // api_key, as `customers create` names it.
+        const out = { id: key.id, customer: key.customerId, admin: key.customerId === null, api_key: key.key, created_at: new Date(key.createdAt).toISOString() };
         if (json) printJson(out);
         else printLines([...describeObject(out), "(the key is shown only once: store it now)"]);
       }),

@@ -1,5 +1,8 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { openApp, type App, type SchemaAccess } from "../app.js";
+import { notFound } from "../errors.js";
+import type { Db } from "../store/connect.js";
+import { getCustomer } from "../store/customers.js";
 import { explainStoreError } from "../store/connect.js";
 import { exitCodeFor, reportError } from "./output.js";
 
@@ -47,6 +50,17 @@ export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
     }
     return Number(value);
   };
+}
+
+/** A --customer value: an empty one is a usage error (exit 2), as the API's 400. */
+export function customerId(value: string): string {
+  if (value.trim() === "") throw new InvalidArgumentError("--customer must be a customer id, not empty");
+  return value;
+}
+
+/** A --customer that names no customer is "not found" (exit 1), before anything else is looked at. */
+export async function requireCustomer(db: Db, id: string): Promise<void> {
+  if (!(await getCustomer(db, id))) throw notFound("customer", id);
 }
 
 export function bool(name: string) {

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { Pruner } from "../retention.js";
 import { oneOf, withApp } from "./context.js";
-import { printJson, printLines } from "./output.js";
+import { printJson, printLines, printError } from "./output.js";
 import { tickProgressBar } from "./progress.js";
 import { onTermination } from "./signals.js";
 
@@ -30,7 +30,7 @@ export function registerDispatch(program: Command): void {
               `delivered ${summary.delivered}, failed ${summary.failed}, rescheduled ${summary.rescheduled}, deferred ${summary.deferred} (${summary.claimed} claimed in ${summary.duration_ms} ms)${summary.interrupted ? " — interrupted" : ""}`,
             ]);
           if (summary.error) {
-            process.stderr.write(`hookd: ${summary.error}\n`);
+            printError(`hookd: ${summary.error}`);
             process.exitCode = 1;
           }
         } finally {

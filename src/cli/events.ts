@@ -1,33 +1,27 @@
 /** publish, deliveries list|retry */
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { HookdError, validationError } from "../errors.js";
+import { validationError } from "../errors.js";
 import { attemptsOf, getDelivery, listDeliveries, retryDelivery, retryFailed } from "../store/deliveries.js";
 import { deliveryJson } from "../store/model.js";
 import { publish } from "../publishing.js";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../store/schema.js";
-import { cliPage, oneOf, positiveInt, readOnly, withApp } from "./context.js";
+import { cliPage, oneOf, positiveInt, readOnly, withApp, customerId, requireCustomer } from "./context.js";
+import { readInput } from "./input.js";
 import { describeObject, printJson, printLines, table } from "./output.js";
 
-function readPayload(opts: { data?: string; file?: string }): string | Buffer {
+async function readPayload(opts: { data?: string; file?: string }, maxBytes: number): Promise<string | Buffer> {
   if ((opts.data === undefined) === (opts.file === undefined)) {
     throw validationError([{ field: "--data/--file", message: "give exactly one of --data JSON or --file FILE" }]);
   }
   if (opts.data !== undefined) return opts.data;
-  try {
-    return readFileSync(opts.file === "-" ? 0 : opts.file!);
-  } catch (err) {
-    throw new HookdError("validation_failed", `cannot read ${opts.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, [
-      { field: "--file", message: `cannot read ${opts.file}` },
-    ]);
-  }
+  return readInput(opts.file, maxBytes, "--file");
 }
 
 export function registerEvents(program: Command): void {
   program
     .command("publish")
     .description("publish an event: stored, then delivered by the next tick")
-    .requiredOption("--customer <id>", "the customer publishing")
+    .requiredOption("--customer <id>", "the customer publishing", customerId)
     .requiredOption("--topic <topic>", "group:action, e.g. orders:created")
     .option("--data <json>", "the payload, as JSON text")
     .option("--file <file>", "read the payload from a file ('-' for stdin); sent byte for byte")
@@ -35,7 +29,8 @@ export function registerEvents(program: Command): void {
     .action(
       (opts: { customer: string; topic: string; data?: string; file?: string; idempotencyKey?: string }, cmd: Command) =>
         withApp(cmd, async (app, json) => {
-          const payload = readPayload(opts);
+          await requireCustomer(app.store.db, opts.customer);
+          const payload = await readPayload(opts, app.publishRules.maxPayloadBytes);
           const result = await publish(
             app.store.db,
             { customerId: opts.customer, topic: opts.topic, payload, idempotencyKey: opts.idempotencyKey ?? null },
@@ -56,12 +51,13 @@ export function registerEvents(program: Command): void {
     .description("list deliveries, newest first, with their attempts")
     .option("--status <status>", DELIVERY_STATUSES.join(", "), oneOf("--status", DELIVERY_STATUSES))
     .option("--webhook <id>", "only this webhook's")
-    .option("--customer <id>", "only this customer's")
+    .option("--customer <id>", "only this customer's", customerId)
     .option("--limit <n>", "page size (max 500)", positiveInt("--limit", 500), 50)
     .option("--page <n>", "page number", positiveInt("--page"), 1)
     .action(
       (opts: { status?: DeliveryStatus; webhook?: string; customer?: string; limit: number; page: number }, cmd: Command) =>
         withApp(cmd, async (app, json) => {
+          if (opts.customer !== undefined) await requireCustomer(app.store.db, opts.customer);
           const { count, rows } = await listDeliveries(
             app.store.db,
             { status: opts.status, webhookId: opts.webhook, customerId: opts.customer },

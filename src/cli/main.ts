@@ -9,20 +9,28 @@ import { registerAdmin } from "./admin.js";
 import { registerDispatch } from "./dispatch.js";
 import { registerEvents } from "./events.js";
 import { registerMove } from "./move.js";
+import { printable, printError } from "./output.js";
 import { registerPrune } from "./prune.js";
 import { registerStatus } from "./status.js";
 import { registerVerify } from "./verify.js";
 import { registerWebhooks } from "./webhooks.js";
 
+/** What `hookd --version` prints, e.g. "hookd 0.1.0 (Node.js v24.11.1)". */
+export function versionLine(): string {
+  return `hookd ${VERSION} (Node.js ${process.version})`;
+}
+
 export function buildProgram(): Command {
   const program = new Command("hookd")
     .description("self-hosted webhook dispatcher")
-    .version(VERSION, "-V, --version")
+    // The runtime too: which Node a binary embeds is something an operator must be able to see.
+    .version(versionLine(), "-V, --version")
     .option("--config <file>", "a config file merged over config/<env>.json")
     .option("--json", "print JSON (the API's shapes)")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    // Usage errors quote the arguments given, so they are escaped like every other line.
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.split("\n").map(printable).join("\n")) });
   registerDispatch(program);
   registerAdmin(program);
   registerWebhooks(program);
@@ -49,7 +57,7 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    process.stderr.write(`hookd: ${(err as Error).message}\n`);
+    printError(`hookd: ${(err as Error).message}`);
     process.exitCode = 1;
   }
 }

@@ -1,6 +1,8 @@
 /**
  * How commands print: `--json` prints the API's JSON on stdout; otherwise short
- * human lines. Errors go to stderr as one line, never a stack trace.
+ * human lines. Errors go to stderr as one line, never a stack trace. Human lines carry
+ * what tenants wrote (URLs, names, receivers' error messages), so every control
+ * character in them is shown escaped: nobody writes into the operator's terminal.
  */
 import { HookdError } from "../errors.js";
 
@@ -12,8 +14,28 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/**
+ * Control characters (C0, DEL, C1), bidirectional overrides and lone surrogates: what
+ * could move the cursor, recolour, retitle or reorder a terminal's text.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|\p{Surrogate}/gu;
+
+/** `text` with every unprintable character written as an escape (\x1b, \u202e). Pure. */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
 export function printLines(lines: string[]): void {
-  process.stdout.write(lines.map((l) => `${l}\n`).join(""));
+  process.stdout.write(lines.map((l) => `${printable(l)}\n`).join(""));
+}
+
+/** One human line on stderr, escaped like printLines. */
+export function printError(line: string): void {
+  process.stderr.write(`${printable(line)}\n`);
 }
 
 /** key: value lines for one object, skipping nested arrays/objects. */
@@ -42,15 +64,15 @@ export function reportError(err: unknown, json: boolean): void {
   if (err instanceof HookdError) {
     if (json) printJson(err.toJSON());
     if (err.details.length === 0) {
-      process.stderr.write(`hookd: ${err.message}\n`);
+      printError(`hookd: ${err.message}`);
       return;
     }
     const title = err.code === "config_invalid" ? "invalid configuration" : err.code === "validation_failed" ? "invalid input" : err.message;
     const lines = err.details.map((d) => (err.code === "config_invalid" ? `  ${d.message}` : `  ${d.field}: ${d.message}`));
-    process.stderr.write(`hookd: ${title}\n${lines.join("\n")}\n`);
+    for (const line of [`hookd: ${title}`, ...lines]) printError(line);
     return;
   }
   const message = err instanceof Error ? err.message : String(err);
   if (json) printJson({ error: { code: "internal", message, details: [] } });
-  process.stderr.write(`hookd: ${message}\n`);
+  printError(`hookd: ${message}`);
 }

@@ -1,24 +1,18 @@
 /**
  * verify: the receiver's check from the command line. Needs no config or database:
- * a receiver can run it anywhere. Exit 0 valid, 1 invalid, 2 usage.
+ * a receiver can run it anywhere. Exit 0 valid; 1 invalid, or no body to check (a
+ * file that cannot be read, one too large); 2 usage (a missing option).
  */
-import { readFileSync } from "node:fs";
 import { InvalidArgumentError, type Command } from "commander";
-import { HookdError, validationError } from "../errors.js";
+import { validationError } from "../errors.js";
 import { standardProblem, verifySignature } from "../verify.js";
 import { globals } from "./context.js";
-import { exitCodeFor, printJson, printLines, reportError } from "./output.js";
+import { readInput } from "./input.js";
+import { exitCodeFor, printError, printJson, printLines, reportError } from "./output.js";
 
 const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
-
-function readBody(file: string | undefined): Buffer {
-  try {
-    return readFileSync(file ?? 0);
-  } catch (err) {
-    const message = `cannot read ${file ?? "stdin"}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
-    throw new HookdError("validation_failed", message, [{ field: "file", message }]);
-  }
-}
+/** Larger than any payload hookd sends (limits.maxPayloadBytes is at most 64 MiB). */
+export const VERIFY_MAX_BYTES = 64 * 1024 * 1024;
 
 /** Why an X-Signature is not valid under any of `secrets`, in words a receiver can act on; null when it is valid. */
 export function signatureProblem(secrets: readonly string[], body: Buffer, signature: string): string | null {
@@ -66,18 +60,26 @@ export function registerVerify(program: Command): void {
     .option("--id <id>", "with --standard: the webhook-id header")
     .option("--timestamp <seconds>", "with --standard: the webhook-timestamp header")
     .option("--tolerance <seconds>", "with --standard: how far the timestamp may be from now", seconds, 300)
-    .action((file: string | undefined, opts: VerifyOptions, cmd: Command) => {
+    .action(async (file: string | undefined, opts: VerifyOptions, cmd: Command) => {
       const { json = false } = globals(cmd);
       try {
         checkUsage(opts);
-        const problem = problemOf(opts, readBody(file));
-        if (json) printJson({ valid: problem === null, reason: problem });
-        else if (problem === null) printLines(["valid signature"]);
-        else process.stderr.write(`hookd: invalid signature: ${problem}\n`);
-        process.exitCode = problem === null ? 0 : 1;
       } catch (err) {
+        // A usage error (--standard without --id or --timestamp): 2, like a missing option.
         reportError(err, json);
         process.exitCode = exitCodeFor(err);
+        return;
+      }
+      try {
+        const problem = problemOf(opts, await readInput(file, VERIFY_MAX_BYTES, "file"));
+        if (json) printJson({ valid: problem === null, reason: problem });
+        else if (problem === null) printLines(["valid signature"]);
+        else printError(`hookd: invalid signature: ${problem}`);
+        process.exitCode = problem === null ? 0 : 1;
+      } catch (err) {
+        // Whatever stops the check, the signature was not shown valid: 1, as the README says.
+        reportError(err, json);
+        process.exitCode = 1;
       }
     });
 }

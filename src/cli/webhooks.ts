@@ -1,6 +1,5 @@
 /** webhooks list|show|create|update|delete|rotate-secret — the same rules as the API. */
 import { InvalidArgumentError, type Command } from "commander";
-import { refuseNonPublicHost } from "../addressGuard.js";
 import { validationError } from "../errors.js";
 import { webhookJson } from "../store/model.js";
 import { MAX_OVERLAP_SECONDS, rotateSecret } from "../store/rotation.js";
@@ -14,7 +13,7 @@ import {
   type WebhookInput,
   type WebhookSort,
 } from "../store/webhooks.js";
-import { bool, cliPage, oneOf, positiveInt, readOnly, withApp } from "./context.js";
+import { bool, cliPage, oneOf, positiveInt, readOnly, withApp, customerId, requireCustomer } from "./context.js";
 import { describeObject, printJson, printLines, table } from "./output.js";
 
 export function registerWebhooks(program: Command): void {
@@ -23,7 +22,7 @@ export function registerWebhooks(program: Command): void {
   webhooks
     .command("list")
     .description("list webhooks")
-    .option("--customer <id>", "only this customer's")
+    .option("--customer <id>", "only this customer's", customerId)
     .option("--limit <n>", "page size (max 500)", positiveInt("--limit", 500), 50)
     .option("--page <n>", "page number", positiveInt("--page"), 1)
     .option("--sort <field>", `one of ${WEBHOOK_SORTS.join(", ")}`, oneOf("--sort", WEBHOOK_SORTS), "created_at")
@@ -31,6 +30,7 @@ export function registerWebhooks(program: Command): void {
     .action(
       (opts: { customer?: string; limit: number; page: number; sort: WebhookSort; direction: "asc" | "desc" }, cmd: Command) =>
         withApp(cmd, async (app, json) => {
+          if (opts.customer !== undefined) await requireCustomer(app.store.db, opts.customer);
           const { count, rows } = await listWebhooks(app.store.db, opts.customer ?? null, opts);
           const results = rows.map((r) => webhookJson(r));
           if (json) printJson(cliPage(results, count));
@@ -53,15 +53,15 @@ export function registerWebhooks(program: Command): void {
   webhooks
     .command("create")
     .description("subscribe a URL to a topic")
-    .requiredOption("--customer <id>", "the customer it belongs to")
+    .requiredOption("--customer <id>", "the customer it belongs to", customerId)
     .requiredOption("--url <url>", "where to POST")
     .requiredOption("--group <group>", "topic group, e.g. orders")
     .requiredOption("--action <action>", "topic action, e.g. created")
     .option("--secret <secret>", "signing secret (X-Signature); unsigned without one")
     .action((opts: { customer: string; url: string; group: string; action: string; secret?: string }, cmd: Command) =>
       withApp(cmd, async (app, json) => {
+        await requireCustomer(app.store.db, opts.customer);
         const input: WebhookInput = { url: opts.url, group: opts.group, action: opts.action, hash_secret: opts.secret ?? null };
-        await refuseNonPublicHost(input, app.webhookRules, "create");
         const row = await createWebhook(app.store.db, opts.customer, input, app.webhookRules);
         const out = webhookJson(row, { withSecret: true });
         if (json) printJson(out);
@@ -85,7 +85,6 @@ export function registerWebhooks(program: Command): void {
           if (Object.values(input).every((v) => v === undefined)) {
             throw validationError([{ field: "options", message: "give at least one of --url, --group, --action, --secret, --active" }]);
           }
-          await refuseNonPublicHost(input, app.webhookRules, "update", await getWebhook(app.store.db, id));
           const out = webhookJson(await updateWebhook(app.store.db, id, null, input, app.webhookRules));
           if (json) printJson(out);
           else printLines(describeObject(out as unknown as Record<string, unknown>));

@@ -116,6 +116,13 @@ export function validateSettings(merged: MergedConfig): HookdSettings {
       message: `"dispatch.leaseSeconds" in ${originOf(merged.origins, "dispatch.leaseSeconds")} must be longer than dispatch.timeoutMs (${settings.dispatch.timeoutMs} ms) (got ${settings.dispatch.leaseSeconds})`,
     });
   }
+  // Node refuses to start a server whose headers may take longer than the whole request.
+  if (settings.server.headersTimeoutMs > settings.server.requestTimeoutMs) {
+    extra.push({
+      field: "server.headersTimeoutMs",
+      message: `"server.headersTimeoutMs" in ${originOf(merged.origins, "server.headersTimeoutMs")} must be at most server.requestTimeoutMs (${settings.server.requestTimeoutMs} ms) (got ${settings.server.headersTimeoutMs})`,
+    });
+  }
   if (extra.length > 0) throw new HookdError("config_invalid", extra.map((d) => d.message).join("\n"), extra);
   return settings;
 }

@@ -4,7 +4,18 @@ export type Environment = "production" | "sandbox" | "test";
 export const ENVIRONMENTS: readonly Environment[] = ["production", "sandbox", "test"];
 
 export interface HookdSettings {
-  server: { host: string; port: number };
+  server: {
+    host: string;
+    port: number;
+    /** the API's public base URL (e.g. https://hooks.example.com); list links are built on it, or relative without it */
+    publicUrl?: string;
+    /** slow clients: time to send the headers, time a body may stall between chunks, time for the whole request */
+    headersTimeoutMs: number;
+    bodyTimeoutMs: number;
+    requestTimeoutMs: number;
+    /** open connections at once; more are closed at once */
+    maxConnections: number;
+  };
   db: { url: string; busyTimeoutMs: number; poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number };
   dispatch: {
     schedule: string;
@@ -22,7 +33,7 @@ export interface HookdSettings {
     retryAfterMaxSeconds: number;
   };
   security: { allowHttp: boolean; allowPrivateAddresses: boolean; secretRotationOverlapSeconds: number };
-  limits: { maxPayloadBytes: number };
+  limits: { maxPayloadBytes: number; maxWebhooksPerCustomer: number };
   /** delivered (and cancelled) deliveries, their attempts and their events are pruned after `days` */
   retention: { days: number };
   topics: string[];
@@ -49,8 +60,16 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
     server: {
       type: "object",
       additionalProperties: false,
-      required: ["host", "port"],
-      properties: { host: { type: "string", minLength: 1 }, port: int(0, 65535) },
+      required: ["host", "port", "headersTimeoutMs", "bodyTimeoutMs", "requestTimeoutMs", "maxConnections"],
+      properties: {
+        host: { type: "string", minLength: 1 },
+        port: int(0, 65535),
+        publicUrl: { type: "string", nullable: true, pattern: "^https?://[^/?#\\s]+(/[^?#\\s]*)?$" },
+        headersTimeoutMs: int(1000, 600_000),
+        bodyTimeoutMs: int(1000, 600_000),
+        requestTimeoutMs: int(1000, 3_600_000),
+        maxConnections: int(1, 1_000_000),
+      },
     },
     db: {
       type: "object",
@@ -112,8 +131,8 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
     limits: {
       type: "object",
       additionalProperties: false,
-      required: ["maxPayloadBytes"],
-      properties: { maxPayloadBytes: int(2, 64 * 1024 * 1024) },
+      required: ["maxPayloadBytes", "maxWebhooksPerCustomer"],
+      properties: { maxPayloadBytes: int(2, 64 * 1024 * 1024), maxWebhooksPerCustomer: int(1, 1_000_000) },
     },
     retention: {
       type: "object",

@@ -3,15 +3,12 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { isIP } from "node:net";
-import type { Duplex } from "node:stream";
 import got, { type Agents } from "got";
-import { blockedAddressError, publicOnlyLookup } from "../addressGuard.js";
-import { isPublicAddress } from "../urlPolicy.js";
 import { VERSION } from "../version.js";
 import { classifyError, classifyStatus, type AttemptOutcome } from "./outcome.js";
 import { validSecrets } from "./secrets.js";
 import { sign, standardSignatureHeader } from "./signature.js";
+import { guardConnections } from "./urlPolicy.js";
 
 /** At most this much of a response is read; the rest is dropped with the socket. */
 export const MAX_RESPONSE_READ = 64 * 1024;
@@ -60,31 +57,16 @@ export interface AgentRules {
 
 /**
  * Keep-alive agents shared by every request of a process. Unless private addresses
- * are allowed, they refuse to dial a non-public address: names through the lookup,
- * IP literals (which Node connects to without a lookup) before the socket is made.
+ * are allowed, the URL policy guards every connection they open.
  */
 export function createAgents(rules: AgentRules = { allowPrivateAddresses: true }): Agents {
-  const guard = !rules.allowPrivateAddresses;
-  const options = { keepAlive: true, scheduling: "lifo" as const, ...(guard ? { lookup: publicOnlyLookup } : {}) };
+  const options = { keepAlive: true, scheduling: "lifo" as const };
   const agents = { http: new http.Agent(options), https: new https.Agent(options) };
-  if (guard) {
-    refuseNonPublicLiterals(agents.http);
-    refuseNonPublicLiterals(agents.https);
+  if (!rules.allowPrivateAddresses) {
+    guardConnections(agents.http);
+    guardConnections(agents.https);
   }
   return agents;
-}
-
-function refuseNonPublicLiterals(agent: http.Agent): void {
-  const connect = agent.createConnection.bind(agent);
-  agent.createConnection = (options, callback) => {
-    const host = options.host ?? "";
-    if (isIP(host.replace(/^\[|\]$/g, "")) !== 0 && !isPublicAddress(host)) {
-      // The agent takes an undefined return with an error in the callback as "could not connect".
-      callback?.(blockedAddressError(host, host), undefined as unknown as Duplex);
-      return undefined as unknown as Duplex;
-    }
-    return connect(options, callback);
-  };
 }
 
 export function destroyAgents(agents: Agents): void {

@@ -1,15 +1,20 @@
 import { randomUUID } from "node:crypto";
-import { notFound, validationError, type ErrorDetail } from "../errors.js";
 import { secretProblem } from "../dispatch/signature.js";
+import { checkUrl, resolvedUrlProblem, type UrlRules } from "../dispatch/urlPolicy.js";
+import { HookdError, notFound, validationError, type ErrorDetail } from "../errors.js";
 import { topicProblem } from "../topics.js";
-import { checkUrl, type UrlRules } from "../urlPolicy.js";
 import { writeTransaction, type Db } from "./connect.js";
 import type { WebhookTable } from "./schema.js";
 
 export interface WebhookRules {
   topics: readonly string[];
   url: UrlRules;
+  /** live webhooks one customer may have (limits.maxWebhooksPerCustomer) */
+  maxPerCustomer: number;
 }
+
+/** A lone UTF-16 surrogate: SQLite and PostgreSQL would silently store U+FFFD instead. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
 
 export interface WebhookInput {
   url?: unknown;
@@ -38,15 +43,15 @@ export interface ListOptions {
   direction?: "asc" | "desc";
 }
 
-/** Check a full (create) or partial (update) input; returns the clean fields or throws naming each bad one. */
-export function checkWebhookInput(
-  input: WebhookInput,
-  rules: WebhookRules,
-  mode: "create" | "update",
-  current?: WebhookTable,
-): Partial<Pick<WebhookTable, "url" | "group" | "action" | "topic" | "hash_secret" | "active">> {
+type WebhookFields = Partial<Pick<WebhookTable, "url" | "group" | "action" | "topic" | "hash_secret" | "active">>;
+
+/**
+ * Check a full (create) or partial (update) input, names resolved as the URL policy
+ * asks; returns the clean fields (the URL normalised) or throws naming each bad one.
+ */
+export async function checkWebhookInput(input: WebhookInput, rules: WebhookRules, mode: "create" | "update", current?: WebhookTable): Promise<WebhookFields> {
   const details: ErrorDetail[] = [];
-  const out: Partial<Pick<WebhookTable, "url" | "group" | "action" | "topic" | "hash_secret" | "active">> = {};
+  const out: WebhookFields = {};
   const need = (field: keyof WebhookInput) => mode === "create" && input[field] === undefined;
 
   for (const field of ["url", "group", "action"] as const) {
@@ -56,12 +61,15 @@ export function checkWebhookInput(
   }
   if (typeof input.url === "string" && input.url !== "") {
     const check = checkUrl(input.url, rules.url);
-    if (!check.ok) details.push({ field: "url", message: check.reason });
-    else out.url = input.url;
+    const problem = check.ok ? await resolvedUrlProblem(check, rules.url) : check.reason;
+    if (problem !== null) details.push({ field: "url", message: problem });
+    else if (check.ok) out.url = check.url;
   }
   if (input.hash_secret !== undefined) {
     if (input.hash_secret !== null && (typeof input.hash_secret !== "string" || input.hash_secret.length > 512)) {
       details.push({ field: "hash_secret", message: "must be a string of at most 512 characters, or null" });
+    } else if (typeof input.hash_secret === "string" && LONE_SURROGATE.test(input.hash_secret)) {
+      details.push({ field: "hash_secret", message: "must be valid Unicode (it holds a lone surrogate)" });
     } else if (typeof input.hash_secret === "string" && secretProblem(input.hash_secret)) {
       details.push({ field: "hash_secret", message: secretProblem(input.hash_secret)! });
     } else {
@@ -94,9 +102,7 @@ export async function createWebhook(
   rules: WebhookRules,
   now = Date.now(),
 ): Promise<WebhookTable> {
-  const fields = checkWebhookInput(input, rules, "create");
-  const customer = await db.selectFrom("customers").select("id").where("id", "=", customerId).executeTakeFirst();
-  if (!customer) throw validationError([{ field: "customer", message: `customer ${customerId} does not exist` }]);
+  const fields = await checkWebhookInput(input, rules, "create");
   const row: WebhookTable = {
     id: randomUUID(),
     customer_id: customerId,
@@ -112,8 +118,45 @@ export async function createWebhook(
     deleted_at: null,
     ...HEALTHY,
   };
-  await db.insertInto("webhooks").values(row).execute();
+  await writeTransaction(db, async (trx) => {
+    const customer = await trx.selectFrom("customers").select("id").where("id", "=", customerId).executeTakeFirst();
+    if (!customer) throw validationError([{ field: "customer", message: `customer ${customerId} does not exist` }]);
+    const { count } = await trx
+      .selectFrom("webhooks")
+      .select((eb) => eb.fn.countAll<number>().as("count"))
+      .where("customer_id", "=", customerId)
+      .where("deleted_at", "is", null)
+      .executeTakeFirstOrThrow();
+    if (Number(count) >= rules.maxPerCustomer) {
+      throw new HookdError("conflict", `customer ${customerId} already has ${rules.maxPerCustomer} webhooks, the most allowed (limits.maxWebhooksPerCustomer)`, [
+        { field: "customer", message: `has reached the limit of ${rules.maxPerCustomer} webhooks` },
+      ]);
+    }
+    await refuseDuplicate(trx, row);
+    await trx.insertInto("webhooks").values(row).execute();
+  });
   return row;
+}
+
+/**
+ * One publish should reach one URL once per topic: a second live webhook with the same
+ * customer, URL and topic is a 409, not another copy of every delivery.
+ */
+async function refuseDuplicate(db: Db, hook: Pick<WebhookTable, "id" | "customer_id" | "url" | "topic">): Promise<void> {
+  const twin = await db
+    .selectFrom("webhooks")
+    .select("id")
+    .where("customer_id", "=", hook.customer_id)
+    .where("url", "=", hook.url)
+    .where("topic", "=", hook.topic)
+    .where("deleted_at", "is", null)
+    .where("id", "!=", hook.id)
+    .executeTakeFirst();
+  if (twin) {
+    throw new HookdError("conflict", `webhook ${twin.id} already sends ${hook.topic} to this URL`, [
+      { field: "url", message: `webhook ${twin.id} already has this URL and topic` },
+    ]);
+  }
 }
 
 /** A live webhook; scoped to `customerId` when given, so another tenant's id is "not found". */
@@ -154,18 +197,21 @@ export async function updateWebhook(
   now = Date.now(),
 ): Promise<WebhookTable> {
   const current = await getWebhook(db, id, customerId);
-  const fields = checkWebhookInput(input, rules, "update", current);
+  const fields = await checkWebhookInput(input, rules, "update", current);
   if (Object.keys(fields).length === 0) return current;
   // A new URL, or switching it back on, deserves a fresh start: forget the failures.
   const fresh = (fields.url !== undefined && fields.url !== current.url) || (fields.active === 1 && current.active === 0);
   // Setting the secret outright replaces every valid one (a rotation is what keeps old ones for a while).
   const replacesSecret = fields.hash_secret !== undefined ? { previous_secrets: null } : {};
-  await db
-    .updateTable("webhooks")
-    .set({ ...fields, ...replacesSecret, ...(fresh ? HEALTHY : {}), updated_at: now })
-    .where("id", "=", id)
-    .where("deleted_at", "is", null)
-    .execute();
+  await writeTransaction(db, async (trx) => {
+    await refuseDuplicate(trx, { ...current, ...fields });
+    await trx
+      .updateTable("webhooks")
+      .set({ ...fields, ...replacesSecret, ...(fresh ? HEALTHY : {}), updated_at: now })
+      .where("id", "=", id)
+      .where("deleted_at", "is", null)
+      .execute();
+  });
   return getWebhook(db, id, customerId);
 }
 

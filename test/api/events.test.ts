@@ -64,7 +64,7 @@ describe.each(backends)("%s", (backend) => {
       const failed = await h.call("GET", `/webhooks/${bad.id}/deliveries/?status=failed&limit=2`);
       expect(failed.body.count).toBe(3);
       expect(failed.body.results).toHaveLength(2);
-      expect(failed.body.next).toBe(`${h.server.url}/webhooks/${bad.id}/deliveries/?status=failed&limit=2&page=2`);
+    expect(failed.body.next).toBe(`/webhooks/${bad.id}/deliveries/?status=failed&limit=2&page=2`);
       expect(failed.body.results[0].history[0]).toMatchObject({ status_code: 500, error: "http" });
       expect((await h.call("GET", `/webhooks/${bad.id}/deliveries/?status=delivered`)).body.count).toBe(0);
       expect((await h.call("GET", `/webhooks/${bad.id}/deliveries/?status=lost`)).status).toBe(400);

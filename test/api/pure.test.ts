@@ -18,8 +18,12 @@ describe("neighbours", () => {
     it(`page ${page} of ${count} by ${limit}`, () => expect(neighbours(page, limit, count)).toEqual(expected));
   }
   it("withPage replaces or adds page and keeps the rest", () => {
-    expect(withPage(new URL("http://h:1/webhooks/?page=3&limit=2"), 4)).toBe("http://h:1/webhooks/?page=4&limit=2");
-    expect(withPage(new URL("http://h:1/webhooks/?sort=url"), 2)).toBe("http://h:1/webhooks/?sort=url&page=2");
+    expect(withPage("/webhooks/?page=3&limit=2", 4)).toBe("/webhooks/?page=4&limit=2");
+    expect(withPage("/webhooks/?sort=url", 2)).toBe("/webhooks/?sort=url&page=2");
+  });
+  it("withPage builds on server.publicUrl when there is one, never on a second host", () => {
+    expect(withPage("/webhooks/?page=3", 2, "https://hooks.example.com/api/")).toBe("https://hooks.example.com/api/webhooks/?page=2");
+    expect(withPage("//evil.example/webhooks/", 2)).toBe("/evil.example/webhooks/?page=2");
   });
 });
 

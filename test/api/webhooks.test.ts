@@ -43,7 +43,7 @@ describe.each(backends)("%s", (backend) => {
     });
 
     it("refuses an unknown topic and a bad URL with messages naming them", async () => {
-      const res = await h.call("POST", "/webhooks/", { body: { url: "not a url", group: "orders", action: "exploded" } });
+    const res = await h.call("POST", "/webhooks/", { body: { url: "not-a-url", group: "orders", action: "exploded" } });
       expect(res.status).toBe(400);
       expect(res.body.error.details).toEqual([
         { field: "url", message: "is not a valid absolute URL" },
@@ -82,17 +82,17 @@ describe.each(backends)("%s", (backend) => {
       expect(res.body).toEqual({ count: 0, next: null, previous: null, results: [] });
     });
 
-    it("pages with full next/previous URLs that keep the other parameters, and ends with next null", async () => {
+  it("pages with relative next/previous links (never built from Host) that keep the other parameters, and ends with next null", async () => {
       for (let i = 0; i < 5; i++) expect((await h.call("POST", "/webhooks/", { body: hookBody(i) })).status).toBe(201);
       const first = await h.call("GET", "/webhooks/?limit=2&sort=url&direction=asc");
       expect(first.body.count).toBe(5);
       expect(first.body.results.map((w: { url: string }) => w.url)).toEqual(["http://127.0.0.1:9/hook0", "http://127.0.0.1:9/hook1"]);
       expect(first.body.previous).toBeNull();
-      expect(first.body.next).toBe(`${h.server.url}/webhooks/?limit=2&sort=url&direction=asc&page=2`);
+    expect(first.body.next).toBe("/webhooks/?limit=2&sort=url&direction=asc&page=2");
 
-      const second = await h.call("GET", new URL(first.body.next).pathname + new URL(first.body.next).search);
+    const second = await h.call("GET", first.body.next);
       expect(second.body.results.map((w: { url: string }) => w.url)).toEqual(["http://127.0.0.1:9/hook2", "http://127.0.0.1:9/hook3"]);
-      expect(second.body.previous).toBe(`${h.server.url}/webhooks/?limit=2&sort=url&direction=asc&page=1`);
+    expect(second.body.previous).toBe("/webhooks/?limit=2&sort=url&direction=asc&page=1");
 
       const last = await h.call("GET", "/webhooks/?limit=2&sort=url&direction=asc&page=3");
       expect(last.body.results.map((w: { url: string }) => w.url)).toEqual(["http://127.0.0.1:9/hook4"]);

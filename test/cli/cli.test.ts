@@ -3,7 +3,8 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { asAdmin, backends, migratedDatabase, tempDatabase, type Backend, type TempDatabase } from "../helpers/backends.js";
-import { runCli } from "../helpers/cli.js";
+import { VERSION } from "../../src/version.js";
+import { CLI, runCli, runShell } from "../helpers/cli.js";
 
 let database: TempDatabase | undefined;
 let dir: { dir: string };
@@ -51,6 +52,9 @@ describe.each(backends)("%s", (backend) => {
       expect(admin).toMatchObject({ admin: true, customer: null });
       const key = await json(["keys", "create", "--customer", customer.id]);
       expect(key).toMatchObject({ admin: false, customer: customer.id });
+    // The same field name as customers create.
+    expect(key.api_key).toMatch(/^hk_cus_/);
+    expect(admin.api_key).toMatch(/^hk_adm_/);
 
       const hook = await json([
         "webhooks", "create", "--customer", customer.id, "--url", `${receiver.url}/in`,
@@ -98,6 +102,36 @@ describe.each(backends)("%s", (backend) => {
       expect((await json(["webhooks", "list"])).count).toBe(1);
     });
 
+  it("publishes a large payload piped slowly to --file -, and says when stdin is too large", async () => {
+    await use(backend);
+    const big = JSON.stringify({ items: "x".repeat(70 * 1024) });
+    const file = path.join(dir.dir, "order.json");
+    writeFileSync(file, big);
+    const existing = JSON.parse((await runCli(["--json", "customers", "create", "Existing"], env)).stdout).id;
+    const cli = `"${process.execPath}" "${CLI}" --json publish --customer ${existing} --topic orders:created --file -`;
+    const piped = await runShell(`(sleep 0.2; cat ${file}) | ${cli}`, env);
+    expect(piped.stderr).toBe("");
+    expect(piped.code).toBe(0);
+    expect(JSON.parse(piped.stdout)).toMatchObject({ topic: "orders:created" });
+
+    writeFileSync(path.join(dir.dir, "small.json"), JSON.stringify({ limits: { maxPayloadBytes: 1024 } }));
+    const limited = await runShell(`cat ${file} | ${cli}`, { ...env, HOOKD_CONFIG: path.join(dir.dir, "small.json") });
+    expect(limited.code).toBe(2);
+    expect(limited.stderr).toContain("stdin is too large: more than 1024 bytes");
+  });
+
+  it("escapes control characters a tenant put in a URL before the operator's terminal sees them", async () => {
+    await use(backend);
+    const customer = JSON.parse((await runCli(["--json", "customers", "create", "Evil\u001b]0;owned\u0007"], env)).stdout);
+    const list = await runCli(["customers", "create", "Evil\u001b[2J"], env);
+    expect(list.stdout).toContain("Evil\\x1b[2J");
+    expect(list.stdout).not.toContain("\u001b");
+    const created = await runCli(["webhooks", "create", "--customer", customer.id, "--url", `${receiver.url}/a\u001b[2Jb`, "--group", "orders", "--action", "created"], env);
+    expect(created.code).toBe(2);
+    expect(created.stderr).toContain("must not contain whitespace, control characters");
+    expect(created.stderr).not.toContain("\u001b");
+  });
+
     it("replays failed deliveries", async () => {
       await use(backend);
       const failEnv = { ...env, HOOKD_CONFIG: path.join(dir.dir, "one-try.json") };
@@ -131,20 +165,29 @@ describe.each(backends)("%s", (backend) => {
 
     const cases: [string[], number, string][] = [
       [["webhooks", "create", "--url", "http://x.test/"], 2, "required option '--customer"],
+      [["webhooks", "list", "--customer", ""], 2, "--customer must be a customer id, not empty"],
+      [["webhooks", "list", "--customer", "missing"], 1, "customer missing not found"],
+      [["webhooks", "create", "--customer", "missing", "--url", "http://x.test/", "--group", "orders", "--action", "created"], 1, "customer missing not found"],
+      [["publish", "--customer", "missing", "--topic", "orders:created", "--data", "{}"], 1, "customer missing not found"],
+      [["keys", "create", "--customer", "missing"], 1, "customer missing not found"],
+      [["deliveries", "list", "--customer", "missing"], 1, "customer missing not found"],
+      [["nonsense\u001b[31m"], 2, "unknown command 'nonsense\\x1b[31m'"],
       [["nonsense"], 2, "unknown command"],
       [["webhooks", "update", "abc", "--active", "maybe"], 2, "--active must be true or false"],
       [["webhooks", "list", "--limit", "0"], 2, "--limit must be a whole number"],
-      [["webhooks", "create", "--customer", "c", "--url", "ftp://x", "--group", "orders", "--action", "created"], 2, "url:"],
-      [["publish", "--customer", "c", "--topic", "orders:created", "--data", "{oops"], 2, "payload: must be valid JSON"],
-      [["publish", "--customer", "c", "--topic", "orders:created"], 2, "give exactly one of --data JSON or --file FILE"],
-      [["publish", "--customer", "c", "--topic", "orders:created", "--file", "/nonexistent.json"], 2, "cannot read /nonexistent.json"],
+      [["webhooks", "create", "--customer", "CUSTOMER", "--url", "ftp://x", "--group", "orders", "--action", "created"], 2, "url:"],
+      [["publish", "--customer", "CUSTOMER", "--topic", "orders:created", "--data", "{oops"], 2, "payload: must be valid JSON"],
+      [["publish", "--customer", "CUSTOMER", "--topic", "orders:created"], 2, "give exactly one of --data JSON or --file FILE"],
+      [["publish", "--customer", "CUSTOMER", "--topic", "orders:created", "--file", "/nonexistent.json"], 2, "cannot read /nonexistent.json"],
       [["webhooks", "delete", "00000000-0000-0000-0000-000000000000"], 1, "webhook 00000000-0000-0000-0000-000000000000 not found"],
       [["deliveries", "retry", "nope"], 1, "delivery nope not found"],
     ];
     // Usage errors stop before the database is used: one backend is enough for them.
     it.each(cases.filter(([, code]) => code === 1 || backend === "sqlite"))("hookd %j exits %i with a clear message", async (args, code, message) => {
       await use(backend);
-      const r = await runCli(args, env);
+      // A customer that exists, for the cases that must fail on something else.
+      const existing = JSON.parse((await runCli(["--json", "customers", "create", "Existing"], env)).stdout).id;
+      const r = await runCli(args.map((a) => (a === "CUSTOMER" ? existing : a)), env);
       expect(r.code).toBe(code);
       expect(r.stderr).toContain(message);
       expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -177,7 +220,7 @@ describe.each(backends)("%s", (backend) => {
       await use(backend);
       const v = await runCli(["--version"], env);
       expect(v.code).toBe(0);
-      expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(v.stdout).toBe(`hookd ${VERSION} (Node.js ${process.version})\n`);
       expect((await runCli(["--help"], env)).code).toBe(0);
     });
   });

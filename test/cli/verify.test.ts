@@ -4,7 +4,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliveryHeaders } from "../../src/dispatch/request.js";
 import { tempDir } from "../helpers/app.js";
-import { runCli } from "../helpers/cli.js";
+import { VERIFY_MAX_BYTES } from "../../src/cli/verify.js";
+import { CLI, runCli, runShell } from "../helpers/cli.js";
 
 const body = Buffer.from('{ "order": 1, "note": "🚚" }\n');
 const secret = "whsec-test";
@@ -42,14 +43,28 @@ describe("hookd verify", () => {
     expect(r.stderr).not.toContain(change.secret ?? secret);
   });
 
-  it("exits 2 for usage errors", async () => {
+  it("exits 2 for usage errors, 1 when there is no body to check (as the README says: 1 otherwise)", async () => {
     const missing = await runCli(["verify", "--secret", secret, file], env);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("--signature");
     const unreadable = await runCli(["verify", "--secret", secret, "--signature", signature, path.join(dir.dir, "nope.json")], env);
-    expect(unreadable.code).toBe(2);
+    expect(unreadable.code).toBe(1);
     expect(unreadable.stderr).toContain("cannot read");
     expect(unreadable.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("reads a body piped slowly through a shell, and says when stdin is too large", async () => {
+    const big = Buffer.from(JSON.stringify({ items: "x".repeat(70 * 1024) }));
+    const bigFile = path.join(dir.dir, "big.json");
+    writeFileSync(bigFile, big);
+    const sig = createHmac("sha256", secret).update(big).digest("hex");
+    // The writer starts late: a synchronous read of a non-blocking pipe fails with EAGAIN.
+    const piped = await runShell(`(sleep 0.2; cat ${bigFile}) | "${process.execPath}" "${CLI}" verify --secret ${secret} --signature ${sig}`);
+    expect(piped).toMatchObject({ code: 0, stdout: "valid signature\n" });
+
+    const huge = await runShell(`head -c ${VERIFY_MAX_BYTES + 1} /dev/zero | "${process.execPath}" "${CLI}" verify --secret ${secret} --signature ${sig}`);
+    expect(huge.code).toBe(1);
+    expect(huge.stderr).toContain("stdin is too large");
   });
 
   it("accepts any of several --secret values (a receiver mid-rotation)", async () => {

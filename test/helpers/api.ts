@@ -3,6 +3,7 @@
  * with two customers and an admin key, and a small fetch wrapper.
  */
 import { startServer, type ApiServer } from "../../src/api/server.js";
+import type { Logger } from "../../src/logger.js";
 import { createApiKey } from "../../src/store/apiKeys.js";
 import { createCustomer } from "../../src/store/customers.js";
 import { testApp, type TestApp } from "./app.js";
@@ -38,8 +39,8 @@ export interface ApiHarness {
   cleanup(): Promise<void>;
 }
 
-export async function apiHarness(overrides: Record<string, unknown> = {}, backend: Backend = "sqlite"): Promise<ApiHarness> {
-  const app = await testApp(overrides, backend);
+export async function apiHarness(overrides: Record<string, unknown> = {}, backend: Backend = "sqlite", logger?: Logger): Promise<ApiHarness> {
+  const app = await testApp(overrides, backend, logger);
   const server = await startServer(app);
   const key = (await createApiKey(app.store.db, app.customerId)).key;
   const otherCustomer = await createCustomer(app.store.db, "globex");

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { openApp, type App } from "../../src/app.js";
-import { silentLogger } from "../../src/logger.js";
+import { silentLogger, type Logger } from "../../src/logger.js";
 import { createCustomer } from "../../src/store/customers.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 import { tempDatabase, type Backend } from "./backends.js";
@@ -32,10 +32,11 @@ export function tempDir(prefix = "hookd-test-"): { dir: string; cleanup: () => v
 export async function testApp(
   overrides: Record<string, unknown> = {},
   backend: Backend = "sqlite",
+  logger: Logger = silentLogger,
 ): Promise<TestApp & { cleanup: () => Promise<void> }> {
   const database = await tempDatabase(backend);
   const dbFile = database.url;
-  const app = await openApp({ env: { HOOKD_ENV: "test", HOOKD_DB: dbFile }, overrides, logger: silentLogger }).catch(async (err) => {
+  const app = await openApp({ env: { HOOKD_ENV: "test", HOOKD_DB: dbFile }, overrides, logger }).catch(async (err) => {
     await database.drop();
     throw err;
   });

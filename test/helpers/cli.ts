@@ -33,6 +33,11 @@ export function runCli(args: string[], env: Record<string, string> = {}, options
   return collect(spawnCli(args, env, options.cwd), options.stdin);
 }
 
+/** A shell pipeline, for what only a real pipe shows (e.g. a slow writer on stdin). */
+export function runShell(script: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return collect(spawn("sh", ["-c", script], { env: { ...process.env, HOOKD_ENV: "test", ...env }, stdio: ["pipe", "pipe", "pipe"] }));
+}
+
 /** Wait until a `hookd serve` at `url` accepts connections; resolves with its /healthz answer. */
 export async function untilServing(url: string): Promise<Response> {
   for (let i = 0; ; i++) {

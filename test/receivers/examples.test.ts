@@ -5,13 +5,14 @@
  * refuses a request replayed after the 5-minute tolerance. Node and Python always run;
  * Ruby, Go and PHP where their runtime is installed.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { deliveryHeaders } from "../../src/dispatch/request.js";
+import { commandProblem, prerequisite } from "../helpers/prerequisites.js";
 import { publish } from "../../src/publishing.js";
 import { tempDir, testApp } from "../helpers/app.js";
 import { closedPort } from "../helpers/receiver.js";
@@ -37,7 +38,6 @@ const EXAMPLES: Example[] = [
 ];
 const REQUIRED = new Set(["Node", "Python"]);
 
-const installed = (runtime: string) => spawnSync("which", [runtime], { stdio: "ignore" }).status === 0;
 
 let child: ChildProcess | undefined;
 let proxy: http.Server | undefined;
@@ -119,8 +119,9 @@ describe("receiver examples", () => {
   });
 
   for (const example of EXAMPLES) {
-    const available = REQUIRED.has(example.name) || installed(example.runtime);
-    it.skipIf(!available)(`${example.name}: accepts a real delivery and rejects a tampered body`, async () => {
+    const runtime = prerequisite(example.name, REQUIRED.has(example.name) ? null : commandProblem(example.runtime, "apt-get install ruby ruby-webrick php-cli golang-go"));
+    it.skipIf(runtime.skip)(`${example.name}: accepts a real delivery and rejects a tampered body`, async () => {
+      runtime.require();
       const port = await closedPort();
       await startExample(example, port);
       const tampered = await tamperingProxy(port);
@@ -138,8 +139,9 @@ describe("receiver examples", () => {
   }
 
   for (const example of EXAMPLES) {
-    const available = REQUIRED.has(example.name) || installed(example.runtime);
-    it.skipIf(!available)(`${example.name}: handles a repeated webhook-id once and refuses a replay after 5 minutes (plain secret)`, async () => {
+    const runtime = prerequisite(example.name, REQUIRED.has(example.name) ? null : commandProblem(example.runtime, "apt-get install ruby ruby-webrick php-cli golang-go"));
+    it.skipIf(runtime.skip)(`${example.name}: handles a repeated webhook-id once and refuses a replay after 5 minutes (plain secret)`, async () => {
+      runtime.require();
       const port = await closedPort();
       const output = await startExample(example, port, PLAIN);
       expect(await post(port, "evt_once")).toBe(200);

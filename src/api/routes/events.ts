@@ -30,6 +30,17 @@ export function idempotencyKeyOf(header: string | undefined, field: string | und
   return header ?? field ?? null;
 }
 
+/**
+ * The one value of header `name`, from the raw header list: Node joins repeats with
+ * ", ", which would turn two keys into a third that neither client meant. Pure.
+ */
+export function singleHeader(rawHeaders: readonly string[], name: string): string | undefined {
+  const values: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === name) values.push(rawHeaders[i + 1]!);
+  if (values.length > 1) throw validationError([{ field: name, message: `must be sent once (got ${values.length} ${name} headers)` }]);
+  return values[0];
+}
+
 /** Every delivery matching `filter`, a page at a time (an event has one per subscribed webhook). */
 async function everyDelivery(db: Db, filter: DeliveryFilter): Promise<DeliveryTable[]> {
   const all: DeliveryTable[] = [];
@@ -58,8 +69,7 @@ export function eventRoutes(server: FastifyInstance, app: App): void {
     async (request, reply) => {
       const { body } = request;
       const customerId = ownerOf(principalOf(request), body.customer);
-      // Node joins a repeated header into one string, so this is never an array.
-      const key = idempotencyKeyOf(request.headers["idempotency-key"] as string | undefined, body.idempotency_key);
+      const key = idempotencyKeyOf(singleHeader(request.raw.rawHeaders, "idempotency-key"), body.idempotency_key);
       // The payload's own text from the request, so it is stored and delivered byte for byte.
       const payload = rawMember(rawBodyOf(request) ?? "", "payload") ?? JSON.stringify(body.payload);
       // A repeated key with another topic or payload is a 409 (publishing.ts, as for the CLI and the library).

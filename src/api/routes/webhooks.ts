@@ -2,7 +2,6 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { Agents } from "got";
-import { refuseNonPublicHost } from "../../addressGuard.js";
 import type { App } from "../../app.js";
 import { send } from "../../dispatch/request.js";
 import { attemptRow } from "../../dispatch/result.js";
@@ -85,7 +84,6 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
     async (request, reply) => {
       const { customer, ...input } = request.body;
       const customerId = ownerOf(principalOf(request), customer);
-      await refuseNonPublicHost(input, rules, "create");
       const row = await createWebhook(db, customerId, input, rules);
       // The only response that carries the secret: the caller just chose it.
       return reply.status(201).send(webhookJson(row, { withSecret: true }));
@@ -104,7 +102,6 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
     handler: async (request) => {
       const scope = scopeOf(principalOf(request), request.query.customer);
       const current = await getWebhook(db, request.params.id, scope);
-      await refuseNonPublicHost(request.body, rules, "update", current);
       return webhookJson(await updateWebhook(db, current.id, scope, request.body, rules));
     },
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkUrl, isPublicAddress } from "../src/urlPolicy.js";
+import { checkUrl, isPublicAddress } from "../../src/dispatch/urlPolicy.js";
 
 const production = { allowHttp: false, allowPrivateAddresses: false };
 const sandbox = { allowHttp: true, allowPrivateAddresses: true };
@@ -24,6 +24,8 @@ describe("isPublicAddress", () => {
     ["::ffff:7f00:1", false],
     ["::ffff:93.184.216.34", true],
     ["64:ff9b::7f00:1", false],
+    ["::ffff:0:7f00:1", false], // IPv4-translated 127.0.0.1
+    ["::ffff:0:5db8:d822", false], // IPv4-translated, whatever it embeds
     ["not an ip", false],
   ])("%s → %s", (ip, expected) => expect(isPublicAddress(ip)).toBe(expected));
 });
@@ -46,5 +48,21 @@ describe("checkUrl", () => {
     ["not a url", production, false],
     ["http://127.0.0.1:8080/hook", sandbox, true],
     ["http://localhost:3000/", sandbox, true],
+    ["http://localhost:3000/a\r\nb", sandbox, false],
+    ["http://localhost:3000/\u001b[2J", sandbox, false],
+    ["http://localhost:3000/\tx", sandbox, false],
+    ["http://localhost:3000/a b", sandbox, false],
+    ["http://localhost:3000/\u0085", sandbox, false],
+    ["http://localhost:3000/\u00a0", sandbox, false],
+    ["http://localhost:3000/\ud800", sandbox, false],
+    ["http://localhost:3000/\ud83d\ude9a", sandbox, true],
   ])("%s → %s", (url, rules, ok) => expect(checkUrl(url, rules).ok).toBe(ok));
+});
+
+describe("checkUrl normalises", () => {
+  it.each([
+    ["HTTPS://Hooks.Example.COM:443/in", "https://hooks.example.com/in"],
+    ["https://hooks.example.com", "https://hooks.example.com/"],
+    ["https://hooks.example.com/a/../b?x=é", "https://hooks.example.com/b?x=%C3%A9"],
+  ])("%s → %s", (raw, normalised) => expect(checkUrl(raw, production)).toMatchObject({ ok: true, url: normalised }));
 });
