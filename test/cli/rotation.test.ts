@@ -20,6 +20,8 @@ beforeAll(async () => {
   writeFileSync(config, JSON.stringify({ log: { level: "trace" } }));
   env = { HOOKD_DB: path.join(dir.dir, "hookd.sqlite"), HOOKD_CONFIG: config };
   receiver = await startReceiver();
+  // As an operator starts: only migrate (or serve) creates the database.
+  expect((await runCli(["migrate"], env)).code).toBe(0);
 });
 afterAll(async () => {
   await receiver.close();
