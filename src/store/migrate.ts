@@ -3,12 +3,14 @@ import { dialectOf, writeTransaction } from "./connect.js";
 import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_endpoint_health.js";
 import * as m003 from "./migrations/003_retention.js";
+import * as m005 from "./migrations/005_leased_deliveries.js";
 
 /** Migrations are imported, not read from disk, so a bundled single binary carries them. */
 const migrations: Record<string, Migration> = {
   "001_initial": m001,
   "002_endpoint_health": m002,
   "003_retention": m003,
+  "005_leased_deliveries": m005,
 };
 
 class StaticProvider implements MigrationProvider {

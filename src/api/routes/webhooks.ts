@@ -5,7 +5,7 @@ import type { Agents } from "got";
 import { refuseNonPublicHost } from "../../addressGuard.js";
 import type { App } from "../../app.js";
 import { send } from "../../dispatch/request.js";
-import { attemptRow } from "../../dispatch/result.js";
+import { attemptRow } from "../../store/attempts.js";
 import { attemptsOf, listDeliveries } from "../../store/deliveries.js";
 import { attemptJson, deliveryJson, webhookJson } from "../../store/model.js";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../store/schema.js";
