@@ -13,6 +13,7 @@ import { publish } from "../../src/store/outbox.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 import { tempDir } from "../helpers/app.js";
 import { collect, spawnCli } from "../helpers/cli.js";
+import { countByStatus } from "../helpers/deliveries.js";
 import { startReceiver, type Receiver, type Responder } from "../helpers/receiver.js";
 
 let receiver: Receiver;
@@ -62,14 +63,7 @@ async function tickUntil(args: string[], requests: number, signal: NodeJS.Signal
   return done;
 }
 
-async function statusCounts() {
-  const rows = await app.store.db
-    .selectFrom("deliveries")
-    .select(["status", (eb) => eb.fn.countAll<number>().as("n")])
-    .groupBy("status")
-    .execute();
-  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-}
+const statusCounts = () => countByStatus(app.store.db);
 
 async function leased() {
   const r = await app.store.db
