@@ -165,7 +165,11 @@ function serialisedClaim<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
   });
 }
 
-/** Per webhook, deliveries held right now by other dispatchers. */
+/**
+ * Per webhook, deliveries held right now by other dispatchers. Only pending rows
+ * carry a lease (recording clears it), so no status test: with one, SQLite walks
+ * every pending row by status instead of the few leased ones.
+ */
 async function leasedElsewhere(trx: Db, owner: string, now: number): Promise<Map<string, number>> {
   const rows = await trx
     .selectFrom("deliveries")
@@ -173,7 +177,6 @@ async function leasedElsewhere(trx: Db, owner: string, now: number): Promise<Map
     .where("lease_owner", "is not", null)
     .where("lease_owner", "<>", owner)
     .where("lease_expires_at", ">", now)
-    .where("status", "=", "pending")
     .groupBy("webhook_id")
     .execute();
   return new Map(rows.map((r) => [r.webhook_id, Number(r.n)]));

@@ -9,6 +9,6 @@ export function scaleFor(size: Size) {
     backlog: { due: pick(1_000_000, 50_000, 2_000), history: pick(1_000_000, 50_000, 2_000), tickSeconds: pick(20, 5, 2), claimReps: pick(15, 9, 3) },
     isolation: { healthy: pick(10_000, 2_000, 1_000), dead: pick(10_000, 2_000, 1_000), rounds: 1, capSeconds: pick(30, 10, 5) },
     latency: { rate: 100, seconds: pick(15, 5, 2) },
-    scaleOut: { fast: pick(20_000, 5_000, 500), slow: pick(12_000, 4_000, 400), slowWebhooks: 200, drain: pick(20_000, 20_000, 2_000) },
+    scaleOut: { fast: pick(20_000, 5_000, 500), slow: pick(6_000, 2_000, 400), slowWebhooks: 200, drain: pick(20_000, 20_000, 2_000) },
   };
 }
