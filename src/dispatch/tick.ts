@@ -335,9 +335,23 @@ export class Tick {
           this.summary.error = `could not ${what}, will try again next tick: ${explained}`;
           return null;
         }
-        await new Promise((r) => setTimeout(r, STORE_RETRY_MS));
+        if (this.stopped) return null;
+        await this.pause(STORE_RETRY_MS);
       }
     }
+  }
+
+  /** Wait `ms`, or less if a stop arrives. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.options.signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.options.signal?.addEventListener("abort", done, { once: true });
+    });
   }
 
   /** The claim loop sleeps until a delivery finishes or a stop arrives. */
