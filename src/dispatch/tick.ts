@@ -5,10 +5,13 @@
  * its fields, each step a small method, and its clock is injected.
  *
  * Cluster-wide rules, with any number of dispatchers on one store:
- * - Per-webhook cap: a claim takes a webhook's deliveries only while the ones this
- *   tick holds plus those other dispatchers hold (counted in the claim, which is
- *   serialised) stay within `perWebhookConcurrency`. What a tick holds is all it may
- *   send, so requests in flight to a webhook never exceed the cap in all.
+ * - Per-webhook cap: every claim (claims are serialised) counts the deliveries other
+ *   dispatchers hold of each webhook, E. With E = 0 a tick may queue many of that
+ *   webhook's deliveries and sends up to the cap at once; with E > 0 it holds at most
+ *   cap − E of them and sends at most cap − E at once. What a dispatcher holds
+ *   (queued, in flight, or sent and not yet recorded) is never less than what it
+ *   sends, so requests in flight to a webhook stay within the cap in all, and a
+ *   single dispatcher drains a long queue without a claim per request.
  * - Endpoint backoff: the first failure marks the webhook failing for every
  *   dispatcher (it is left out of claims); this tick hands back what it holds of it
  *   unsent. Later ticks send one probe per backoff step (claimProbes).
@@ -105,6 +108,8 @@ export class Tick {
   private readonly global: LimitFunction;
   /** deliveries of each webhook this tick holds: claimed and not yet finished */
   private readonly load = new Map<string, number>();
+  /** per webhook: at most this many requests at once (the cap less what others held at the last claim) */
+  private readonly lanes = new Map<string, LimitFunction>();
   /** webhooks whose endpoint failed during this tick: nothing more is sent to them */
   private readonly down = new Set<string>();
   /** webhooks that had more due than room; claimed again once half drained */
@@ -185,17 +190,21 @@ export class Tick {
         await this.nap();
         continue;
       }
+      const queueCap = this.queueCap();
       const claim = await this.store("claim deliveries", async () => {
         await clock.sync();
         return claimDue(db, {
           ...this.claimBasis(),
           limit: Math.max(1, Math.min(settings.batchSize, 2 * settings.concurrency - held)),
-          exclude: [...this.down, ...this.full, ...[...this.load].filter(([, n]) => n >= cap).map(([id]) => id)],
-          room: (webhookId, elsewhere) => cap - elsewhere - (this.load.get(webhookId) ?? 0),
+          exclude: [...this.down, ...this.full, ...[...this.load].filter(([, n]) => n >= queueCap).map(([id]) => id)],
+          room: (webhookId, elsewhere) => (elsewhere === 0 ? queueCap : cap - elsewhere) - (this.load.get(webhookId) ?? 0),
         });
       });
       if (!claim) return;
       this.schedule(claim.deliveries);
+      // What others hold now bounds what this tick may send at once, for every webhook
+      // it holds (never below one: holding a webhook's rows means others left room).
+      for (const [id, lane] of this.lanes) lane.concurrency = Math.max(1, cap - (claim.elsewhere.get(id) ?? 0));
       for (const id of claim.full) this.full.add(id);
       if (claim.full.length > 0 || claim.crowded.length > 0) this.recorder.hurry();
       if (claim.exhausted) this.exhausted = true;
@@ -206,10 +215,20 @@ export class Tick {
     return { owner: this.owner, cutoff: this.cutoff, now: this.deps.clock.now(), leaseMs: this.deps.settings.leaseSeconds * 1000 };
   }
 
+  /**
+   * Deliveries of one webhook a tick may hold: a webhook with a long queue (slow or
+   * dead receiver) is left out of claims, so it cannot fill the tick with work that
+   * waits while healthy receivers could be served.
+   */
+  private queueCap(): number {
+    const { batchSize, concurrency, perWebhookConcurrency } = this.deps.settings;
+    return Math.max(Math.min(batchSize, concurrency), perWebhookConcurrency * 4);
+  }
+
   /** A full webhook half drained can take more. */
   private reopenDrained(): void {
     for (const id of this.full) {
-      if ((this.load.get(id) ?? 0) <= this.deps.settings.perWebhookConcurrency / 2) {
+      if ((this.load.get(id) ?? 0) <= this.queueCap() / 2) {
         this.full.delete(id);
         this.exhausted = false;
       }
@@ -221,7 +240,7 @@ export class Tick {
       this.summary.claimed++;
       if (d.probe) this.summary.probes++;
       this.load.set(d.webhook_id, (this.load.get(d.webhook_id) ?? 0) + 1);
-      const task: Promise<void> = this.global(() => this.deliver(d))
+      const task: Promise<void> = this.laneOf(d.webhook_id)(() => this.global(() => this.deliver(d)))
         .catch((err: unknown) => {
           // deliver() handles every request outcome; this is a bug guard, and the lease brings the row back.
           this.deps.logger.error({ err: (err as Error).message, delivery: d.id }, "unexpected error while delivering");
@@ -229,12 +248,24 @@ export class Tick {
         .finally(() => {
           const left = (this.load.get(d.webhook_id) ?? 1) - 1;
           if (left > 0) this.load.set(d.webhook_id, left);
-          else this.load.delete(d.webhook_id);
+          else {
+            this.load.delete(d.webhook_id);
+            this.lanes.delete(d.webhook_id);
+          }
           this.outstanding.delete(task);
           this.wake();
         });
       this.outstanding.add(task);
     }
+  }
+
+  private laneOf(webhookId: string): LimitFunction {
+    let lane = this.lanes.get(webhookId);
+    if (!lane) {
+      lane = pLimit(this.deps.settings.perWebhookConcurrency);
+      this.lanes.set(webhookId, lane);
+    }
+    return lane;
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {

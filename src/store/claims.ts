@@ -55,6 +55,8 @@ export interface Claim {
   full: string[];
   /** webhooks left out because other dispatchers hold all their room */
   crowded: string[];
+  /** per webhook, the deliveries other dispatchers held when this claim ran (only with `room`) */
+  elsewhere: ReadonlyMap<string, number>;
 }
 
 /**
@@ -64,7 +66,7 @@ export interface Claim {
  */
 export async function claimDue(db: Db, o: ClaimRequest): Promise<Claim> {
   const expires = o.now + o.leaseMs;
-  const { ids, exhausted, full, crowded } = await serialisedClaim(db, async (trx) => {
+  const { ids, exhausted, full, crowded, elsewhere } = await serialisedClaim(db, async (trx) => {
     const elsewhere = o.room ? await leasedElsewhere(trx, o.owner, o.now) : new Map<string, number>();
     const room = (webhookId: string) => o.room?.(webhookId, elsewhere.get(webhookId) ?? 0) ?? Infinity;
     const crowded = [...elsewhere.keys()].filter((id) => room(id) <= 0);
@@ -85,9 +87,9 @@ export async function claimDue(db: Db, o: ClaimRequest): Promise<Claim> {
     const candidates = await due.execute();
     const plan = takeWithinRoom(candidates, room);
     const taken = await lease(trx, plan.ids, o.owner, o.now, expires);
-    return { ids: taken, exhausted: candidates.length < o.limit, full: plan.full, crowded };
+    return { ids: taken, exhausted: candidates.length < o.limit, full: plan.full, crowded, elsewhere };
   });
-  return { deliveries: await loadClaimed(db, o.owner, ids, expires, new Set()), exhausted, full, crowded };
+  return { deliveries: await loadClaimed(db, o.owner, ids, expires, new Set()), exhausted, full, crowded, elsewhere };
 }
 
 /**
