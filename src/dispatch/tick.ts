@@ -119,6 +119,12 @@ export class Tick {
   private readonly inFlight = new Set<AbortController>();
   /** the last claim found nothing more it could take */
   private exhausted = false;
+  /**
+   * No other dispatcher held anything at the last claim. Then claims are whole
+   * batches; with others about, a tick holds about two rounds of work, so that what
+   * it holds does not take room the others could be sending with.
+   */
+  private alone = false;
   private cutoff = 0;
   private total = 0;
   private sleeper: (() => void) | null = null;
@@ -176,16 +182,17 @@ export class Tick {
     return this.options.signal?.aborted ?? false;
   }
 
-  /** Claims until nothing this tick may take is left, keeping about two rounds of work at hand. */
+  /** Claims until nothing this tick may take is left, keeping work at hand (see `alone`). */
   private async claimUntilDone(): Promise<void> {
     const { db, clock, settings } = this.deps;
     const cap = settings.perWebhookConcurrency;
     while (!this.stopped) {
       this.reopenDrained();
       const held = this.outstanding.size;
+      const hold = this.alone ? Math.max(settings.batchSize, 2 * settings.concurrency) : 2 * settings.concurrency;
       // After an empty claim, claim again only when something could have changed (a
       // full webhook drained, a failing one recovered), not on every finished request.
-      if (this.exhausted || held > settings.concurrency) {
+      if (this.exhausted || held > hold / 2) {
         if (this.exhausted && held === 0) return;
         await this.nap();
         continue;
@@ -195,12 +202,13 @@ export class Tick {
         await clock.sync();
         return claimDue(db, {
           ...this.claimBasis(),
-          limit: Math.max(1, Math.min(settings.batchSize, 2 * settings.concurrency - held)),
+          limit: Math.max(1, Math.min(settings.batchSize, hold - held)),
           exclude: [...this.down, ...this.full, ...[...this.load].filter(([, n]) => n >= queueCap).map(([id]) => id)],
           room: (webhookId, elsewhere) => (elsewhere === 0 ? queueCap : cap - elsewhere) - (this.load.get(webhookId) ?? 0),
         });
       });
       if (!claim) return;
+      this.alone = claim.elsewhere.size === 0;
       this.schedule(claim.deliveries);
       // What others hold now bounds what this tick may send at once, for every webhook
       // it holds (never below one: holding a webhook's rows means others left room).
