@@ -214,7 +214,8 @@ export class Tick {
       // it holds (never below one: holding a webhook's rows means others left room).
       for (const [id, lane] of this.lanes) lane.concurrency = Math.max(1, cap - (claim.elsewhere.get(id) ?? 0));
       for (const id of claim.full) this.full.add(id);
-      if (claim.full.length > 0 || claim.crowded.length > 0) this.recorder.hurry();
+      // Others wait on what this tick holds: records end leases, so write them sooner.
+      if (claim.crowded.length > 0 || (claim.full.length > 0 && !this.alone)) this.recorder.hurry();
       if (claim.exhausted) this.exhausted = true;
     }
   }
