@@ -4,6 +4,7 @@
  */
 import { loadConfig, type LoadOptions } from "./config/load.js";
 import type { Config } from "./config/schema.js";
+import { localClock } from "./dispatch/clock.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { createLogger, type Logger } from "./logger.js";
 import { HookdError } from "./errors.js";
@@ -74,8 +75,10 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     await store.close();
     throw explainStoreError(err, store.location) ?? err;
   }
-  const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger, store.location, {
-    allowPrivateAddresses: config.security.allowPrivateAddresses,
+  const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger, {
+    storeLocation: store.location,
+    agentRules: { allowPrivateAddresses: config.security.allowPrivateAddresses },
+    localClock: localClock(options.env ?? process.env, config.env),
   });
   let closed = false;
   return {

@@ -34,18 +34,31 @@ export interface FailureInput {
 }
 
 /**
+ * How long to wait after the `failures`-th failure in a row: the retry schedule, or
+ * the receiver's Retry-After when it asks for longer (capped). The one place this
+ * rule lives: a delivery's retry and a failing endpoint's backoff both use it.
+ */
+export function waitAfter(
+  policy: RetryPolicy,
+  failures: number,
+  retryAfterSeconds: number | null | undefined,
+): { seconds: number; reason: "backoff" | "retry_after" } {
+  const backoff = delayAfter(policy, failures);
+  const asked = retryAfterSeconds == null ? null : Math.min(retryAfterSeconds, policy.retryAfterMaxSeconds);
+  return asked !== null && asked > backoff ? { seconds: asked, reason: "retry_after" } : { seconds: backoff, reason: "backoff" };
+}
+
+/**
  * The next step after a failure: retry at a time, or give up. A retry that would
  * land past maxAge gives up now rather than waiting only to fail later.
  */
 export function nextStep(input: FailureInput): NextStep {
   const { policy, attempts, createdAt, now } = input;
   if (attempts >= policy.maxAttempts) return { kind: "failed", reason: "max_attempts" };
-  const backoff = delayAfter(policy, attempts);
-  const asked = input.retryAfterSeconds == null ? null : Math.min(input.retryAfterSeconds, policy.retryAfterMaxSeconds);
-  const useRetryAfter = asked !== null && asked > backoff;
-  const at = now + (useRetryAfter ? asked : backoff) * 1000;
+  const wait = waitAfter(policy, attempts, input.retryAfterSeconds);
+  const at = now + wait.seconds * 1000;
   if (at > createdAt + policy.maxAgeSeconds * 1000) return { kind: "failed", reason: "max_age" };
-  return { kind: "retry", at, reason: useRetryAfter ? "retry_after" : "backoff" };
+  return { kind: "retry", at, reason: wait.reason };
 }
 
 /** Retry-After is delay-seconds or an HTTP date; anything else is ignored (null). */

@@ -4,7 +4,7 @@
  */
 import type { TickSummary } from "./dispatcher.js";
 import type { AttemptOutcome } from "./outcome.js";
-import type { Verdict } from "./result.js";
+import type { Verdict } from "./verdict.js";
 
 export interface DispatchObserver {
   /** An attempt was made (a request cut off by shutdown is not one), and what it decided. */

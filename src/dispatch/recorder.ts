@@ -1,15 +1,20 @@
 /**
- * Buffers attempt records and claim releases and writes them in small batches: one
+ * Buffers attempt records and claim releases and writes them in batches: one
  * transaction (one fsync) per batch instead of per attempt. A crash loses at most the
- * unwritten buffer, and those deliveries are simply sent again after their lease:
- * duplicates, never losses.
+ * unwritten records, and those deliveries are simply sent again after their lease:
+ * duplicates, never losses. `room()` bounds that: sending waits while a whole batch
+ * is unrecorded, so a crash duplicates at most what was in flight plus one batch.
  */
 import type { Logger } from "pino";
-import { recordAttempts, releaseClaims, type AttemptRecord, type HealthChange } from "../store/claims.js";
+import { recordAttempts, type AttemptRecord } from "../store/attempts.js";
+import { releaseClaims } from "../store/claims.js";
 import type { Db } from "../store/connect.js";
+import type { HealthChange } from "../store/endpointHealth.js";
+import type { Clock } from "./clock.js";
 
-const FLUSH_SIZE = 500;
 const FLUSH_DELAY_MS = 100;
+/** When the per-webhook cap binds, leases that records end are room for every dispatcher. */
+const HURRIED_FLUSH_DELAY_MS = 10;
 const WRITE_TRIES = 5;
 
 export class AttemptRecorder {
@@ -18,11 +23,18 @@ export class AttemptRecorder {
   private releases = new Map<string, string | undefined>();
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
+  /** records handed to a write that has not committed yet */
+  private writing = 0;
+  private waiters: (() => void)[] = [];
+  private delayMs = FLUSH_DELAY_MS;
 
   constructor(
     private readonly db: Db,
     private readonly owner: string,
     private readonly logger: Logger,
+    private readonly clock: Clock,
+    /** records per transaction, and the most that may wait unrecorded */
+    private readonly batchSize: number,
   ) {}
 
   add(record: AttemptRecord): void {
@@ -41,11 +53,32 @@ export class AttemptRecorder {
     this.schedule();
   }
 
+  /**
+   * Write sooner from now on: a webhook's room is what its leases leave, and a
+   * finished delivery holds its lease until its record is written.
+   */
+  hurry(): void {
+    this.delayMs = HURRIED_FLUSH_DELAY_MS;
+  }
+
+  /** Sent but not yet recorded. */
+  get unrecorded(): number {
+    return this.writing + this.records.length;
+  }
+
+  /** Resolves once fewer than a batch of records wait to be written. */
+  async room(): Promise<void> {
+    while (this.unrecorded >= this.batchSize) {
+      void this.flush();
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
   private schedule(): void {
-    if (this.records.length + this.health.length + this.releases.size >= FLUSH_SIZE) {
+    if (this.records.length + this.health.length + this.releases.size >= this.batchSize) {
       void this.flush();
     } else if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+      this.timer = setTimeout(() => void this.flush(), this.delayMs);
     }
   }
 
@@ -62,14 +95,20 @@ export class AttemptRecorder {
     this.health = [];
     this.releases = new Map();
     if (records.length === 0 && health.length === 0 && releases.size === 0) return this.chain;
-    this.chain = this.chain.then(() => this.write(records, health, releases));
+    this.writing += records.length;
+    this.chain = this.chain
+      .then(() => this.write(records, health, releases))
+      .finally(() => {
+        this.writing -= records.length;
+        for (const wake of this.waiters.splice(0)) wake();
+      });
     return this.chain;
   }
 
   private async write(records: AttemptRecord[], health: HealthChange[], releases: Map<string, string | undefined>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await recordAttempts(this.db, this.owner, records, health);
+        await recordAttempts(this.db, this.owner, records, health, this.clock.now());
         const byReason = new Map<string | undefined, string[]>();
         for (const [id, reason] of releases) byReason.set(reason, [...(byReason.get(reason) ?? []), id]);
         for (const [reason, ids] of byReason) await releaseClaims(this.db, this.owner, ids, reason);

@@ -1,11 +1,14 @@
 /**
- * The dispatcher's side of the store: claim due deliveries under a lease, hand back
- * unsent ones, and record attempts and endpoint health. Claims are one atomic
- * statement, so two dispatchers (processes) never hold the same row at once.
+ * Claims: a dispatcher takes due deliveries under a lease (owner, expiry), and hands
+ * back the ones it did not send. Claims are serialised across dispatchers (SQLite's
+ * write lock; on PostgreSQL a transaction-scoped advisory lock per schema), so what
+ * a claim counts of the other dispatchers' leases is exact: two processes never hold
+ * the same row, and together never hold more of one webhook than it may take.
+ *
+ * Every time here is the database's clock, passed in as `now` by the caller.
  */
 import { sql } from "kysely";
 import { dialectOf, writeTransaction, type Db } from "./connect.js";
-import type { AttemptTable, DeliveryStatus } from "./schema.js";
 
 /** Rows per statement: SQLite caps the bound parameters of one statement (32,766). */
 const CHUNK = 500;
@@ -28,60 +31,96 @@ export interface ClaimedDelivery {
   probe: boolean;
 }
 
-export interface ClaimOptions {
+export interface ClaimRequest {
   owner: string;
   /** only deliveries due at or before this time */
   cutoff: number;
+  /** the database's time now */
   now: number;
   limit: number;
   leaseMs: number;
-  /** webhooks to leave alone in this claim (busy or down in this tick) */
-  excludeWebhooks?: readonly string[];
+  /** webhooks to leave alone in this claim (failing in this tick, or already holding all they may) */
+  exclude?: readonly string[];
+  /**
+   * How many more deliveries of a webhook this dispatcher may take, given how many
+   * other dispatchers hold right now. Without it there is no per-webhook limit.
+   */
+  room?: (webhookId: string, heldElsewhere: number) => number;
 }
 
-/** Due deliveries of healthy, active webhooks, oldest first. */
-export async function claimDue(db: Db, o: ClaimOptions): Promise<ClaimedDelivery[]> {
-  let due = db
-    .selectFrom("deliveries as d")
-    .innerJoin("webhooks as w", "w.id", "d.webhook_id")
-    .select("d.id")
-    .where("d.status", "=", "pending")
-    .where("d.next_attempt_at", "<=", o.cutoff)
-    .where((eb) => eb.or([eb("d.lease_expires_at", "is", null), eb("d.lease_expires_at", "<=", o.now)]))
-    .where("w.active", "=", 1)
-    .where("w.deleted_at", "is", null)
-    .where("w.failing_since", "is", null)
-    .orderBy("d.next_attempt_at")
-    .limit(o.limit);
-  if (o.excludeWebhooks && o.excludeWebhooks.length > 0) due = due.where("d.webhook_id", "not in", o.excludeWebhooks);
-  // PostgreSQL: skip rows another dispatcher is claiming right now. SQLite
-  // serialises writers, so the single UPDATE below is already atomic there.
-  if (dialectOf(db) === "postgres") due = due.forUpdate(["d"]).skipLocked();
+export interface Claim {
+  deliveries: ClaimedDelivery[];
+  /** no due delivery was left that this claim could have taken */
+  exhausted: boolean;
+  /** webhooks that had more due deliveries than room */
+  full: string[];
+  /** webhooks left out because other dispatchers hold all their room */
+  crowded: string[];
+  /** per webhook, the deliveries other dispatchers held when this claim ran (only with `room`) */
+  elsewhere: ReadonlyMap<string, number>;
+}
 
+/**
+ * Due deliveries of healthy, active webhooks, oldest first, within each webhook's room.
+ * The walk over due rows is the one the `deliveries_due` index serves; the count of
+ * other dispatchers' leases reads only leased rows (`deliveries_leased`).
+ */
+export async function claimDue(db: Db, o: ClaimRequest): Promise<Claim> {
   const expires = o.now + o.leaseMs;
-  const claimed = await db
-    .updateTable("deliveries")
-    .set({ lease_owner: o.owner, lease_expires_at: expires })
-    .where("id", "in", due)
-    .returning("id")
-    .execute();
-  return loadClaimed(
-    db,
-    o.owner,
-    claimed.map((c) => c.id),
-    expires,
-    new Set(),
-  );
+  const { ids, exhausted, full, crowded, elsewhere } = await serialisedClaim(db, async (trx) => {
+    const elsewhere = o.room ? await leasedElsewhere(trx, o.owner, o.now) : new Map<string, number>();
+    const room = (webhookId: string) => o.room?.(webhookId, elsewhere.get(webhookId) ?? 0) ?? Infinity;
+    const crowded = [...elsewhere.keys()].filter((id) => room(id) <= 0);
+    const exclude = [...(o.exclude ?? []), ...crowded];
+    let due = trx
+      .selectFrom("deliveries as d")
+      .innerJoin("webhooks as w", "w.id", "d.webhook_id")
+      .select(["d.id", "d.webhook_id"])
+      .where("d.status", "=", "pending")
+      .where("d.next_attempt_at", "<=", o.cutoff)
+      .where((eb) => eb.or([eb("d.lease_expires_at", "is", null), eb("d.lease_expires_at", "<=", o.now)]))
+      .where("w.active", "=", 1)
+      .where("w.deleted_at", "is", null)
+      .where("w.failing_since", "is", null)
+      .orderBy("d.next_attempt_at")
+      .limit(o.limit);
+    if (exclude.length > 0) due = due.where("d.webhook_id", "not in", exclude);
+    const candidates = await due.execute();
+    const plan = takeWithinRoom(candidates, room);
+    const taken = await lease(trx, plan.ids, o.owner, o.now, expires);
+    return { ids: taken, exhausted: candidates.length < o.limit, full: plan.full, crowded, elsewhere };
+  });
+  return { deliveries: await loadClaimed(db, o.owner, ids, expires, new Set()), exhausted, full, crowded, elsewhere };
+}
+
+/**
+ * Pure: candidates in due order → the ones to take, at most `room(webhook)` of each
+ * webhook, and the webhooks that had more than that.
+ */
+export function takeWithinRoom(
+  candidates: readonly { id: string; webhook_id: string }[],
+  room: (webhookId: string) => number,
+): { ids: string[]; full: string[] } {
+  const left = new Map<string, number>();
+  const ids: string[] = [];
+  const full = new Set<string>();
+  for (const c of candidates) {
+    const n = left.get(c.webhook_id) ?? room(c.webhook_id);
+    if (n > 0) ids.push(c.id);
+    else full.add(c.webhook_id);
+    left.set(c.webhook_id, n - 1);
+  }
+  return { ids, full: [...full] };
 }
 
 /**
  * One probe per failing webhook whose backoff has passed: its oldest due delivery.
- * The webhook's backoff is pushed to the lease's end in the same transaction, so no
- * other dispatcher probes it at the same time.
+ * Taking the probe pushes the webhook's backoff to the lease's end with a
+ * conditional update, so however many dispatchers try at once, one wins each step.
  */
-export async function claimProbes(db: Db, o: Omit<ClaimOptions, "limit" | "excludeWebhooks">): Promise<ClaimedDelivery[]> {
+export async function claimProbes(db: Db, o: Omit<ClaimRequest, "limit" | "exclude" | "room">): Promise<ClaimedDelivery[]> {
   const expires = o.now + o.leaseMs;
-  const ids = await writeTransaction(db, async (trx) => {
+  const ids = await serialisedClaim(db, async (trx) => {
     const failing = await trx
       .selectFrom("webhooks")
       .select("id")
@@ -103,13 +142,64 @@ export async function claimProbes(db: Db, o: Omit<ClaimOptions, "limit" | "exclu
         .limit(1)
         .executeTakeFirst();
       if (!oldest) continue;
-      await trx.updateTable("webhooks").set({ backoff_until: expires }).where("id", "=", hook.id).execute();
-      await trx.updateTable("deliveries").set({ lease_owner: o.owner, lease_expires_at: expires }).where("id", "=", oldest.id).execute();
-      probes.push(oldest.id);
+      const won = await trx
+        .updateTable("webhooks")
+        .set({ backoff_until: expires })
+        .where("id", "=", hook.id)
+        .where((eb) => eb.or([eb("backoff_until", "is", null), eb("backoff_until", "<=", o.now)]))
+        .executeTakeFirst();
+      if (won.numUpdatedRows === 0n) continue;
+      probes.push(...(await lease(trx, [oldest.id], o.owner, o.now, expires)));
     }
     return probes;
   });
   return loadClaimed(db, o.owner, ids, expires, new Set(ids));
+}
+
+/**
+ * Run a claim so that no other claim runs at the same time. SQLite: BEGIN IMMEDIATE.
+ * PostgreSQL: an advisory lock scoped to this transaction and this schema; each
+ * statement after it sees every claim committed before (READ COMMITTED).
+ */
+function serialisedClaim<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
+  return writeTransaction(db, async (trx) => {
+    if (dialectOf(trx) === "postgres") await sql`select pg_advisory_xact_lock(hashtext(current_schema() || '.hookd.claim'))`.execute(trx);
+    return fn(trx);
+  });
+}
+
+/**
+ * Per webhook, deliveries held right now by other dispatchers. Only pending rows
+ * carry a lease (recording clears it), so no status test: with one, SQLite walks
+ * every pending row by status instead of the few leased ones.
+ */
+async function leasedElsewhere(trx: Db, owner: string, now: number): Promise<Map<string, number>> {
+  const rows = await trx
+    .selectFrom("deliveries")
+    .select(["webhook_id", (eb) => eb.fn.countAll<number>().as("n")])
+    .where("lease_owner", "is not", null)
+    .where("lease_owner", "<>", owner)
+    .where("lease_expires_at", ">", now)
+    .groupBy("webhook_id")
+    .execute();
+  return new Map(rows.map((r) => [r.webhook_id, Number(r.n)]));
+}
+
+/** Stamp the lease on rows still free; returns the ones taken. */
+async function lease(trx: Db, ids: readonly string[], owner: string, now: number, expires: number): Promise<string[]> {
+  const taken: string[] = [];
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const rows = await trx
+      .updateTable("deliveries")
+      .set({ lease_owner: owner, lease_expires_at: expires })
+      .where("id", "in", ids.slice(i, i + CHUNK))
+      .where("status", "=", "pending")
+      .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", now)]))
+      .returning("id")
+      .execute();
+    for (const r of rows) taken.push(r.id);
+  }
+  return taken;
 }
 
 async function loadClaimed(db: Db, owner: string, ids: string[], expires: number, probes: Set<string>): Promise<ClaimedDelivery[]> {
@@ -151,120 +241,6 @@ export async function releaseClaims(db: Db, owner: string, ids: readonly string[
   }
 }
 
-export interface AttemptRecord {
-  attempt: AttemptTable;
-  /** the delivery's new state */
-  status: DeliveryStatus;
-  nextAttemptAt: number | null;
-  waitReason: string | null;
-  lastError: string | null;
-}
-
-/** What an attempt taught us about its webhook as a whole. */
-export type HealthChange =
-  | { kind: "up"; webhookId: string }
-  | { kind: "down"; webhookId: string; backoffUntil: number; error: string }
-  | { kind: "gone"; webhookId: string; error: string };
-
-/**
- * Record many attempts, and the health changes they imply, in one transaction (one
- * commit, one fsync). A success marks the delivery delivered even if our lease
- * lapsed meanwhile (it was delivered); a failure only reschedules a row we still
- * hold, so a late writer never overwrites another dispatcher's newer state.
- *
- * Set-based: one multi-row insert for the attempts, and one update per distinct new
- * state (usually a single one, "delivered on attempt 1 with 200") instead of two
- * statements per record: building and preparing those was most of a tick's store time.
- */
-export async function recordAttempts(
-  db: Db,
-  owner: string,
-  records: readonly AttemptRecord[],
-  health: readonly HealthChange[] = [],
-  now = Date.now(),
-): Promise<void> {
-  if (records.length === 0 && health.length === 0) return;
-  const groups = new Map<string, { r: AttemptRecord; ids: string[] }>();
-  for (const r of records) {
-    const a = r.attempt;
-    const key = JSON.stringify([r.status, a.number, r.nextAttemptAt, a.status_code, r.lastError, r.waitReason]);
-    const group = groups.get(key);
-    if (group) group.ids.push(a.delivery_id);
-    else groups.set(key, { r, ids: [a.delivery_id] });
-  }
-  await writeTransaction(db, async (trx) => {
-    for (let i = 0; i < records.length; i += CHUNK) {
-      await trx
-        .insertInto("attempts")
-        .values(records.slice(i, i + CHUNK).map((r) => r.attempt))
-        .onConflict((oc) => oc.columns(["delivery_id", "number"]).doNothing())
-        .execute();
-    }
-    for (const { r, ids } of groups.values()) {
-      for (let i = 0; i < ids.length; i += CHUNK) {
-        let q = trx
-          .updateTable("deliveries")
-          .set({
-            status: r.status,
-            attempts: r.attempt.number,
-            next_attempt_at: r.nextAttemptAt ?? sql<number>`next_attempt_at`,
-            last_status_code: r.attempt.status_code,
-            last_error: r.lastError,
-            wait_reason: r.waitReason,
-            lease_owner: null,
-            lease_expires_at: null,
-            finished_at: r.status === "pending" ? null : now,
-            updated_at: now,
-          })
-          .where("id", "in", ids.slice(i, i + CHUNK))
-          .where("status", "=", "pending");
-        if (r.status !== "delivered") q = q.where("lease_owner", "=", owner);
-        await q.execute();
-      }
-    }
-    for (const h of health) await applyHealth(trx, h, now);
-  });
-}
-
-async function applyHealth(trx: Db, h: HealthChange, now: number): Promise<void> {
-  const waiting = trx
-    .updateTable("deliveries")
-    .where("webhook_id", "=", h.webhookId)
-    .where("status", "=", "pending")
-    .where("lease_owner", "is", null);
-  if (h.kind === "up") {
-    await trx
-      .updateTable("webhooks")
-      .set({ failing_since: null, consecutive_failures: 0, backoff_until: null })
-      .where("id", "=", h.webhookId)
-      .execute();
-    await waiting.set({ wait_reason: null }).where("wait_reason", "=", "endpoint_backoff").execute();
-    return;
-  }
-  if (h.kind === "down") {
-    await trx
-      .updateTable("webhooks")
-      .set((eb) => ({
-        failing_since: eb.fn.coalesce("failing_since", eb.val(now)),
-        consecutive_failures: eb("consecutive_failures", "+", 1),
-        backoff_until: h.backoffUntil,
-        last_failure: h.error,
-      }))
-      .where("id", "=", h.webhookId)
-      .execute();
-    // Deliveries due now wait on the endpoint; one that just failed keeps its own reason.
-    await waiting.set({ wait_reason: "endpoint_backoff" }).where("next_attempt_at", "<=", now).execute();
-    return;
-  }
-  await trx
-    .updateTable("webhooks")
-    .set({ active: 0, disabled_reason: h.error, last_failure: h.error, updated_at: now })
-    .where("id", "=", h.webhookId)
-    .execute();
-  await waiting.set({ wait_reason: "webhook_disabled" }).execute();
-}
-
-
 export async function countDue(db: Db, cutoff: number): Promise<number> {
   const { n } = await db
     .selectFrom("deliveries")
@@ -273,20 +249,4 @@ export async function countDue(db: Db, cutoff: number): Promise<number> {
     .where("next_attempt_at", "<=", cutoff)
     .executeTakeFirstOrThrow();
   return Number(n);
-}
-
-/**
- * Deliveries that aged past maxAge while their webhook was backing off never got an
- * attempt of their own; they are failed like any other delivery out of budget.
- */
-export async function expireWaiting(db: Db, now: number, maxAgeMs: number): Promise<number> {
-  const res = await db
-    .updateTable("deliveries")
-    .set({ status: "failed", last_error: "endpoint_backoff (max_age)", wait_reason: null, finished_at: now, updated_at: now })
-    .where("status", "=", "pending")
-    .where("lease_owner", "is", null)
-    .where("created_at", "<", now - maxAgeMs)
-    .where("webhook_id", "in", (eb) => eb.selectFrom("webhooks").select("id").where("failing_since", "is not", null))
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows);
 }

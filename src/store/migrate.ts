@@ -4,6 +4,7 @@ import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_endpoint_health.js";
 import * as m003 from "./migrations/003_retention.js";
 import * as m004 from "./migrations/004_secret_rotation.js";
+import * as m005 from "./migrations/005_leased_deliveries.js";
 import * as m006 from "./migrations/006_console.js";
 
 /** Migrations are imported, not read from disk, so a bundled single binary carries them. */
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   "002_endpoint_health": m002,
   "003_retention": m003,
   "004_secret_rotation": m004,
+  "005_leased_deliveries": m005,
   "006_console": m006,
 };
 

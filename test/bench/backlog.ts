@@ -34,7 +34,9 @@ async function timeClaim(db: Db): Promise<number> {
   const owner = "bench-claim";
   const now = Date.now();
   const started = performance.now();
-  const rows = await claimDue(db, { owner, cutoff: now, now, limit: DISPATCH.batchSize, leaseMs: 60_000 });
+  // As a tick claims: counting other dispatchers' leases for the per-webhook cap.
+  const room = (_webhookId: string, elsewhere: number) => DISPATCH.perWebhookConcurrency - elsewhere;
+  const { deliveries: rows } = await claimDue(db, { owner, cutoff: now, now, limit: DISPATCH.batchSize, leaseMs: 60_000, room });
   const ms = performance.now() - started;
   await releaseClaims(db, owner, rows.map((r) => r.id));
   if (rows.length === 0) throw new Error("nothing to claim");

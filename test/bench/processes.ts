@@ -103,6 +103,15 @@ export interface ReceiverStats {
   hung: number;
   /** when the last 200 was sent, ms since the epoch */
   lastOkAt: number;
+  /** when the first 200 was sent, ms since the epoch */
+  firstOkAt: number;
+  /** answered 500 (paths under /fail/) */
+  failed: number;
+  /** the most requests in flight at once to one path (one webhook) */
+  maxInFlight: number;
+  requests: number;
+  /** distinct X-Delivery-Ids: requests − distinct is what arrived twice */
+  distinct: number;
 }
 
 export interface Receiver {

@@ -2,7 +2,10 @@
  * The bench's receiver, run as its own process (see startReceiver in processes.ts) so
  * it never shares a core's event loop with the dispatcher it measures. A minimal
  * node:http server: reads the body, answers 200 "ok". Paths under /hang/ are read
- * and never answered (a dead receiver). The parent asks for counts over IPC.
+ * and never answered (a dead receiver); under /slow/ answered after 100 ms (a
+ * receiver across a network); under /fail/ answered 500. It counts requests in flight
+ * per path (the most at once), and distinct X-Delivery-Ids (duplicates). The parent
+ * asks for counts over IPC.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,29 +14,59 @@ const record = process.argv.includes("--record");
 let ok = 0;
 let hung = 0;
 let lastOkAt = 0;
+let firstOkAt = 0;
+let failed = 0;
+const SLOW_MS = 100;
+/** requests in flight per path, and the most seen at once on any path */
+const inFlight = new Map<string, number>();
+let maxInFlight = 0;
+let requests = 0;
+let deliveryIds = new Set<string>();
 /** x-event-id → receipt time (ms since the epoch, sub-ms precision), only with --record */
 let receipts = new Map<string, number>();
 const held = new Set<http.ServerResponse>();
 
 const server = http.createServer((req, res) => {
   req.resume();
+  const path = req.url ?? "/";
+  const n = (inFlight.get(path) ?? 0) + 1;
+  inFlight.set(path, n);
+  maxInFlight = Math.max(maxInFlight, n);
+  res.on("close", () => inFlight.set(path, (inFlight.get(path) ?? 1) - 1));
+  requests++;
+  const id = req.headers["x-delivery-id"];
+  if (typeof id === "string") deliveryIds.add(id);
   req.on("end", () => {
-    if (req.url?.startsWith("/hang/")) {
-      hung++;
-      held.add(res);
-      res.on("close", () => held.delete(res));
+    if (path.startsWith("/fail/")) {
+      failed++;
+      res.writeHead(500).end();
       return;
     }
-    ok++;
-    lastOkAt = performance.timeOrigin + performance.now();
-    if (record) {
-      const id = req.headers["x-event-id"];
-      if (typeof id === "string" && !receipts.has(id)) receipts.set(id, lastOkAt);
+    if (path.startsWith("/slow/")) {
+      setTimeout(() => answer(req, res), SLOW_MS);
+      return;
     }
-    res.writeHead(200, { "content-type": "text/plain", "content-length": "2" });
-    res.end("ok");
+    answer(req, res);
   });
 });
+
+function answer(req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (req.url?.startsWith("/hang/")) {
+    hung++;
+    held.add(res);
+    res.on("close", () => held.delete(res));
+    return;
+  }
+  ok++;
+  lastOkAt = performance.timeOrigin + performance.now();
+  if (ok === 1) firstOkAt = lastOkAt;
+  if (record) {
+    const id = req.headers["x-event-id"];
+    if (typeof id === "string" && !receipts.has(id)) receipts.set(id, lastOkAt);
+  }
+  res.writeHead(200, { "content-type": "text/plain", "content-length": "2" });
+  res.end("ok");
+}
 server.keepAliveTimeout = 60_000;
 
 export type ReceiverMessage = { id: number; type: "stats" | "reset" | "receipts" };
@@ -43,11 +76,16 @@ process.on("message", (msg: ReceiverMessage) => {
     ok = 0;
     hung = 0;
     lastOkAt = 0;
+    firstOkAt = 0;
+    failed = 0;
+    maxInFlight = 0;
+    requests = 0;
+    deliveryIds = new Set();
     receipts = new Map();
     for (const res of held) res.destroy();
     process.send!({ id: msg.id });
   } else if (msg.type === "stats") {
-    process.send!({ id: msg.id, ok, hung, lastOkAt });
+    process.send!({ id: msg.id, ok, hung, lastOkAt, firstOkAt, failed, maxInFlight, requests, distinct: deliveryIds.size });
   } else if (msg.type === "receipts") {
     process.send!({ id: msg.id, receipts: [...receipts] });
   }

@@ -11,5 +11,6 @@ export function scaleFor(size: Size) {
     latency: { rate: 100, seconds: pick(15, 5, 2) },
     move: { deliveries: pick(1_000_000, 50_000, 2_000) },
     consoleLog: { deliveries: pick(1_000_000, 50_000, 2_000), reps: pick(20, 10, 3) },
+    scaleOut: { fast: pick(20_000, 5_000, 500), slow: pick(6_000, 2_000, 400), slowWebhooks: 200, drain: pick(20_000, 20_000, 2_000) },
   };
 }

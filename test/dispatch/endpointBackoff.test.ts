@@ -1,9 +1,12 @@
 /**
  * A dead receiver with a big backlog costs a handful of requests, does not hold up
  * healthy receivers, is probed once per tick after its backoff, and drains at once
- * when the probe succeeds.
+ * when the probe succeeds. Time is moved with a manual clock, not slept through.
  */
 import { afterEach, expect, it } from "vitest";
+import { ManualClock } from "../../src/dispatch/clock.js";
+import { Dispatcher } from "../../src/dispatch/dispatcher.js";
+import { silentLogger } from "../../src/logger.js";
 import { writeTransaction } from "../../src/store/connect.js";
 import { publish } from "../../src/publishing.js";
 import { updateWebhook } from "../../src/store/webhooks.js";
@@ -29,8 +32,10 @@ const count = async (webhookId: string, where: { status?: string; attempts?: num
   return Number((await q.executeTakeFirstOrThrow()).n);
 };
 
-const lapse = (webhookId: string) =>
-  app.store.db.updateTable("webhooks").set({ backoff_until: Date.now() - 1 }).where("id", "=", webhookId).execute();
+/** A dispatcher on the test's clock instead of the database's. */
+function onClock(clock: ManualClock): Dispatcher {
+  return new Dispatcher(app.store.db, app.config.dispatch, app.config.retry, silentLogger, { clock });
+}
 
 it("backs a dead webhook off as a whole, probes it, and drains it once it answers", async () => {
   dead = await startReceiver(() => {}); // accepts, never answers
@@ -45,7 +50,9 @@ it("backs a dead webhook off as a whole, probes it, and drains it once it answer
     }
   });
  
-  const first = await app.dispatcher.tick();
+  const clock = new ManualClock();
+  const dispatcher = onClock(clock);
+  const first = await dispatcher.tick();
   // A handful of requests, not 600 timeouts: at most the per-webhook cap was in flight.
   expect(dead.requests.length).toBeGreaterThan(0);
   expect(dead.requests.length).toBeLessThanOrEqual(4);
@@ -57,26 +64,32 @@ it("backs a dead webhook off as a whole, probes it, and drains it once it answer
   expect(await count(deadHook, { status: "pending", attempts: 0 })).toBe(600 - dead.requests.length);
   expect(await count(deadHook, { wait_reason: "endpoint_backoff" })).toBe(600 - dead.requests.length);
 
-  // Before the backoff passes: nothing at all.
-  expect(await app.dispatcher.tick()).toMatchObject({ claimed: 0 });
+  // Before the backoff (30 s after one failure) passes: nothing at all.
+  clock.advance(29_000);
+  expect(await dispatcher.tick()).toMatchObject({ claimed: 0 });
   expect(dead.requests.length).toBeLessThanOrEqual(4);
 
   // After it: exactly one probe, which fails again.
   const sentBefore = dead.requests.length;
-  await lapse(deadHook);
-  expect(await app.dispatcher.tick()).toMatchObject({ probes: 1, claimed: 1, rescheduled: 1 });
+  clock.advance(2_000);
+  expect(await dispatcher.tick()).toMatchObject({ probes: 1, claimed: 1, rescheduled: 1 });
   expect(dead.requests.length).toBe(sentBefore + 1);
   const hook = await app.store.db.selectFrom("webhooks").selectAll().where("id", "=", deadHook).executeTakeFirstOrThrow();
   expect(hook.consecutive_failures).toBe(2);
   expect(hook.last_failure).toBe("timeout");
 
-  // The receiver comes back: the probe succeeds and the backlog drains in the same tick.
+  // Two failures in a row: the next probe waits 2 minutes.
+  clock.advance(119_000);
+  expect(await dispatcher.tick()).toMatchObject({ claimed: 0 });
+
+  // The receiver comes back: the probe succeeds and the backlog drains in the same
+  // tick, the deliveries that failed earlier too (their own retries are due by now).
   dead.respond(ok);
-  await lapse(deadHook);
-  const recovery = await app.dispatcher.tick();
+  clock.advance(2_000);
+  const recovery = await dispatcher.tick();
+  dispatcher.close();
   expect(recovery.probes).toBe(1);
-  // All but the deliveries that failed earlier (their own retry is not due yet).
-  expect(await count(deadHook, { status: "delivered" })).toBe(600 - (sentBefore + 1));
+  expect(await count(deadHook, { status: "delivered" })).toBe(600);
   const healed = await app.store.db.selectFrom("webhooks").selectAll().where("id", "=", deadHook).executeTakeFirstOrThrow();
   expect(healed).toMatchObject({ failing_since: null, consecutive_failures: 0, backoff_until: null });
   expect(await count(deadHook, { wait_reason: "endpoint_backoff" })).toBe(0);

@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import type { Agents } from "got";
 import type { App } from "../../app.js";
 import { send } from "../../dispatch/request.js";
-import { attemptRow } from "../../dispatch/result.js";
+import { attemptRow } from "../../store/attempts.js";
 import { attemptsOf, listDeliveries } from "../../store/deliveries.js";
 import { attemptJson, deliveryJson, webhookJson } from "../../store/model.js";
 import { rotateSecret, type RotateInput } from "../../store/rotation.js";
