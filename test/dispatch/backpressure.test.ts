@@ -10,7 +10,7 @@ import { openApp, type App } from "../../src/app.js";
 import { silentLogger } from "../../src/logger.js";
 import { writeTransaction } from "../../src/store/connect.js";
 import { createCustomer } from "../../src/store/customers.js";
-import { publish } from "../../src/store/outbox.js";
+import { publish } from "../../src/publishing.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 import { countByStatus } from "../helpers/deliveries.js";
 import { ok, startReceiver, type Receiver } from "../helpers/receiver.js";

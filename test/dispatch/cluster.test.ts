@@ -15,7 +15,7 @@ import { openApp, type App } from "../../src/app.js";
 import { silentLogger } from "../../src/logger.js";
 import { writeTransaction } from "../../src/store/connect.js";
 import { createCustomer } from "../../src/store/customers.js";
-import { publish } from "../../src/store/outbox.js";
+import { publish } from "../../src/publishing.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 import { tempDir } from "../helpers/app.js";
 import { collect, spawnCli, type CliResult } from "../helpers/cli.js";
