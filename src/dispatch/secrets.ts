@@ -17,7 +17,6 @@
  *   a seed-003 receiver that has done nothing yet keeps verifying for the whole
  *   overlap, and has until `previous_secret_expires_at` to accept the new secret too.
  */
-import { randomBytes } from "node:crypto";
 import { HookdError } from "../errors.js";
 
 export const MAX_VALID_SECRETS = 3;
@@ -26,11 +25,6 @@ export interface PreviousSecret {
   secret: string;
   /** Unix ms; the secret no longer signs from this moment on */
   expires_at: number;
-}
-
-/** `whsec_` + 32 random bytes in base64, as Standard Webhooks libraries expect. */
-export function generateSecret(): string {
-  return `whsec_${randomBytes(32).toString("base64")}`;
 }
 
 /** The `webhooks.previous_secrets` column (JSON, newest first) → the entries still valid at `now`. */

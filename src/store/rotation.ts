@@ -3,11 +3,17 @@
  * stay valid for an overlap (the rule is in dispatch/secrets.ts), and delete previous
  * secrets once they have expired.
  */
+import { randomBytes } from "node:crypto";
 import { validationError, type ErrorDetail } from "../errors.js";
-import { generateSecret, livePrevious, previousColumn, rotate } from "../dispatch/secrets.js";
+import { livePrevious, previousColumn, rotate } from "../dispatch/secrets.js";
 import { secretProblem } from "../dispatch/signature.js";
 import { dialectOf, writeTransaction, type Db } from "./connect.js";
 import type { WebhookTable } from "./schema.js";
+
+/** `whsec_` + 32 random bytes in base64, as Standard Webhooks libraries expect. */
+export function generateSecret(): string {
+  return `whsec_${randomBytes(32).toString("base64")}`;
+}
 import { getWebhook } from "./webhooks.js";
 
 /** The longest overlap accepted: a month is plenty to update every receiver. */

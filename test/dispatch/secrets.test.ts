@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HookdError } from "../../src/errors.js";
-import { generateSecret, livePrevious, previousExpiresAt, rotate, validSecrets } from "../../src/dispatch/secrets.js";
+import { livePrevious, previousExpiresAt, rotate, validSecrets } from "../../src/dispatch/secrets.js";
+import { generateSecret } from "../../src/store/rotation.js";
 import { secretProblem, standardKey } from "../../src/dispatch/signature.js";
 
 const H = 3_600_000;

@@ -55,7 +55,7 @@ export function createRouter(
     const [name = "", ...params] = path.split("/").filter(Boolean).map(decodeURIComponent);
     const key = params.length ? `${name}/:id` : name;
     const page = pages[name === "webhooks" && params[0] === "new" ? "webhooks/new" : key] ?? pages["404"]!;
-    document.querySelectorAll("nav.main a").forEach((a) => a.toggleAttribute("aria-current", a.getAttribute("href") === `#/${name}`));
+    for (const a of document.querySelectorAll("nav.main a")) a.toggleAttribute("aria-current", a.getAttribute("href") === `#/${name}`);
     replace(main, h("p", { "aria-busy": "true" }, "Loading…"));
     try {
       const r = await page(ctxFor(params, new URLSearchParams(search)));

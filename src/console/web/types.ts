@@ -3,10 +3,8 @@ import type { AttemptJson, DeliveryJson, EventJson as ServerEvent, WebhookJson }
 
 export type Attempt = AttemptJson;
 
-export interface Webhook extends WebhookJson {
-  /** on a rotation's answer */
-  previous_secret_expires_at?: string | null;
-}
+/** `previous_secret_expires_at` is on every webhook: when the previous secrets stop signing. */
+export type Webhook = WebhookJson;
 
 export interface Delivery extends DeliveryJson {
   topic?: string | null;
