@@ -4,6 +4,7 @@ import type { App } from "../../app.js";
 import { HookdError, notFound, validationError } from "../../errors.js";
 import type { Db } from "../../store/connect.js";
 import { attemptsOf, listDeliveries, type DeliveryFilter } from "../../store/deliveries.js";
+import { groupCommit } from "../../store/groupCommit.js";
 import { deliveryJson, eventJson } from "../../store/model.js";
 import { getEvent, publish } from "../../store/outbox.js";
 import type { DeliveryTable } from "../../store/schema.js";
@@ -38,6 +39,8 @@ async function everyDelivery(db: Db, filter: DeliveryFilter): Promise<DeliveryTa
 
 export function eventRoutes(server: FastifyInstance, app: App): void {
   const { db } = app.store;
+  // Concurrent POST /events/ share one transaction and one fsync (SQLite); each 202 still waits for its commit.
+  const ingest = groupCommit(db);
 
   server.post<{ Body: EventBody }>(
     "/events/",
@@ -58,13 +61,14 @@ export function eventRoutes(server: FastifyInstance, app: App): void {
       const key = idempotencyKeyOf(request.headers["idempotency-key"] as string | undefined, body.idempotency_key);
       // The payload's own text from the request, so it is stored and delivered byte for byte.
       const payload = rawMember(rawBodyOf(request) ?? "", "payload") ?? JSON.stringify(body.payload);
-      const result = await publish(db, { customerId, topic: body.topic, payload, idempotencyKey: key }, app.publishRules);
+      const input = { customerId, topic: body.topic, payload, idempotencyKey: key };
+      const result = await ingest.run((trx) => publish(trx, input, app.publishRules));
       if (result.duplicate && (result.event.topic !== body.topic || result.event.payload !== payload)) {
         throw new HookdError("conflict", `idempotency key ${JSON.stringify(key)} was already used for a different event (${result.id})`, [
           { field: "idempotency_key", message: "was already used with another topic or payload" },
         ]);
       }
-      // publish() has committed (SQLite: synchronous=FULL), so the event is on disk before this 202.
+      // The batch holding this event has committed (SQLite: synchronous=FULL), so it is on disk before this 202.
       return reply.status(202).send({ id: result.id, topic: result.topic, deliveries: result.deliveries });
     },
   );
