@@ -2,9 +2,11 @@
  * The assembled product: config, store, dispatcher. The CLI, the server and the
  * library all start here.
  */
+import { readFileSync } from "node:fs";
 import { loadConfig, type LoadOptions } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
+import type { AgentRules } from "./dispatch/request.js";
 import { createLogger, type Logger } from "./logger.js";
 import { openStore, type Store } from "./store/connect.js";
 import { migrateToLatest } from "./store/migrate.js";
@@ -18,6 +20,8 @@ export interface App {
   readonly dispatcher: Dispatcher;
   readonly webhookRules: WebhookRules;
   readonly publishRules: PublishRules;
+  /** how delivery and test requests connect: address guard, extra trusted CAs */
+  readonly agentRules: AgentRules;
   close(): Promise<void>;
 }
 
@@ -39,9 +43,12 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     await store.close();
     throw err;
   }
-  const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger, store.location, {
+  const agentRules: AgentRules = {
     allowPrivateAddresses: config.security.allowPrivateAddresses,
-  });
+    // Checked when the config was loaded.
+    extraCa: config.dispatch.caFile ? readFileSync(config.dispatch.caFile, "utf8") : null,
+  };
+  const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger, store.location, agentRules);
   let closed = false;
   return {
     config,
@@ -53,6 +60,7 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
       url: { allowHttp: config.security.allowHttp, allowPrivateAddresses: config.security.allowPrivateAddresses },
     },
     publishRules: { topics: config.topics, maxPayloadBytes: config.limits.maxPayloadBytes },
+    agentRules,
     async close() {
       if (closed) return;
       closed = true;

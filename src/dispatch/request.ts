@@ -5,6 +5,7 @@ import http from "node:http";
 import https from "node:https";
 import { isIP } from "node:net";
 import type { Duplex } from "node:stream";
+import { rootCertificates } from "node:tls";
 import got, { type Agents } from "got";
 import { blockedAddressError, publicOnlyLookup } from "../addressGuard.js";
 import { isPublicAddress } from "../urlPolicy.js";
@@ -45,6 +46,8 @@ export function deliveryHeaders(req: DeliveryRequest, nowMs: number): Record<str
 
 export interface AgentRules {
   allowPrivateAddresses: boolean;
+  /** PEM certificates of extra authorities to trust for https (dispatch.caFile), besides the public ones */
+  extraCa?: string | null;
 }
 
 /**
@@ -55,7 +58,9 @@ export interface AgentRules {
 export function createAgents(rules: AgentRules = { allowPrivateAddresses: true }): Agents {
   const guard = !rules.allowPrivateAddresses;
   const options = { keepAlive: true, scheduling: "lifo" as const, ...(guard ? { lookup: publicOnlyLookup } : {}) };
-  const agents = { http: new http.Agent(options), https: new https.Agent(options) };
+  // Node's `ca` replaces the public roots rather than adding to them, so they are listed too.
+  const ca = rules.extraCa ? { ca: [...rootCertificates, rules.extraCa] } : {};
+  const agents = { http: new http.Agent(options), https: new https.Agent({ ...options, ...ca }) };
   if (guard) {
     refuseNonPublicLiterals(agents.http);
     refuseNonPublicLiterals(agents.https);
