@@ -3,7 +3,7 @@
  * and with peers. Prints a table and writes test/bench/results/<time>.json (and
  * latest.json). Options:
  *   --quick         smaller sizes, under 2 minutes
- *   --only 1,2,4    run only these sections (1 dispatch, 2 peers, 3 ingest, 4 backlog, 5 isolation, 6 latency)
+ *   --only 1,2,4    run only these sections (1 dispatch, 2 peers, 3 ingest, 4 backlog, 5 isolation, 6 latency, 7 https)
  *   --out FILE      write the JSON there instead
  *   --tiny          a few seconds, for the smoke test: checks the harness, not speed
  */
@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { backlogSection } from "./backlog.js";
 import { dispatchSection, type Contender } from "./dispatch.js";
 import { scratch } from "./fixtures.js";
+import { httpsSection } from "./https.js";
 import { ingestSection } from "./ingest.js";
 import { isolationSection } from "./isolation.js";
 import { latencySection } from "./latency.js";
@@ -30,7 +31,7 @@ const { values } = parseArgs({
 });
 const size: Size = values.tiny ? "tiny" : values.quick ? "quick" : "full";
 const scale = scaleFor(size);
-const only = new Set((values.only ?? "1,2,3,4,5,6").split(",").map((s) => s.trim()));
+const only = new Set((values.only ?? "1,2,3,4,5,6,7").split(",").map((s) => s.trim()));
 const started = Date.now();
 const work = scratch();
 const log = (m: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${m}\n`);
@@ -62,6 +63,7 @@ try {
   if (only.has("4")) await section("backlog", () => backlogSection(ctx, scale.backlog));
   if (only.has("5")) await section("isolation", () => isolationSection(ctx, scale.isolation));
   if (only.has("6")) await section("latency", () => latencySection(ctx, scale.latency));
+  if (only.has("7")) await section("https", () => httpsSection(ctx, scale.https));
 } finally {
   work.cleanup();
 }

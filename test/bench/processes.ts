@@ -115,11 +115,24 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(options: { record?: boolean } = {}): Promise<Receiver> {
-  const script = new Script("./receiver.ts", options.record ? ["--record"] : []);
+export interface ReceiverOptions {
+  record?: boolean;
+  /** serve HTTPS with this key and certificate (PEM files) */
+  tls?: { keyFile: string; certFile: string };
+  /** answer each request this long after it arrived */
+  delayMs?: number;
+}
+
+export async function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> {
+  const args = [
+    ...(options.record ? ["--record"] : []),
+    ...(options.tls ? ["--key", options.tls.keyFile, "--cert", options.tls.certFile] : []),
+    ...(options.delayMs ? ["--delay", String(options.delayMs)] : []),
+  ];
+  const script = new Script("./receiver.ts", args);
   const { port } = await script.ready;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
     pid: script.child.pid!,
     stats: () => script.ask<ReceiverStats>({ type: "stats" }),
     reset: async () => {

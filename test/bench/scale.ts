@@ -9,5 +9,12 @@ export function scaleFor(size: Size) {
     backlog: { due: pick(1_000_000, 50_000, 2_000), history: pick(1_000_000, 50_000, 2_000), tickSeconds: pick(20, 5, 2), claimReps: pick(15, 9, 3) },
     isolation: { healthy: pick(10_000, 2_000, 1_000), dead: pick(10_000, 2_000, 1_000), rounds: 1, capSeconds: pick(30, 10, 5) },
     latency: { rate: 100, seconds: pick(15, 5, 2) },
+    https: {
+      concurrencies: pick([64, 256, 1024], [64, 256, 1024], [64]),
+      deliveriesPer: pick(50, 15, 3),
+      maxDeliveries: pick(20_000, 5_000, 200),
+      webhooks: 256,
+      latencyMs: 100,
+    },
   };
 }
