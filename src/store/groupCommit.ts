@@ -14,7 +14,7 @@
  * server already flushes the WAL of concurrent commits together, so there each piece
  * of work is its own transaction.
  */
-import { sql } from "kysely";
+import { CompiledQuery } from "kysely";
 import { dialectOf, writeTransaction, type Db } from "./connect.js";
 
 export type Work<T> = (trx: Db) => Promise<T>;
@@ -34,6 +34,11 @@ type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
 
 /** Enough to amortise the fsync; bounded so one batch cannot hold the write lock for long. */
 const MAX_BATCH = 256;
+
+// Compiled once: they run twice per piece of work.
+const SAVEPOINT = CompiledQuery.raw("savepoint grouped");
+const RELEASE = CompiledQuery.raw("release grouped");
+const ROLLBACK_TO = CompiledQuery.raw("rollback to grouped");
 
 export function groupCommit(db: Db): GroupCommit {
   if (dialectOf(db) === "postgres") return { run: (work) => writeTransaction(db, work) };
@@ -87,15 +92,15 @@ async function commitTogether(db: Db, jobs: readonly Job[]): Promise<Outcome[]> 
   return writeTransaction(db, async (trx) => {
     const outcomes: Outcome[] = [];
     for (const job of jobs) {
-      await sql`savepoint grouped`.execute(trx);
+      await trx.executeQuery(SAVEPOINT);
       try {
         const value = await job.work(trx);
-        await sql`release grouped`.execute(trx);
+        await trx.executeQuery(RELEASE);
         outcomes.push({ ok: true, value });
       } catch (err) {
         // If even this fails, the transaction is unusable: the batch fails as a whole.
-        await sql`rollback to grouped`.execute(trx);
-        await sql`release grouped`.execute(trx);
+        await trx.executeQuery(ROLLBACK_TO);
+        await trx.executeQuery(RELEASE);
         outcomes.push({ ok: false, err });
       }
     }

@@ -74,8 +74,17 @@ export function checkPublishInput(input: PublishInput, rules: PublishRules): { t
 export async function publish(db: Db, input: PublishInput, rules: PublishRules, now = Date.now()): Promise<PublishResult> {
   const clean = checkPublishInput(input, rules);
   return writeTransaction(db, async (trx) => {
-    const customer = await trx.selectFrom("customers").select("id").where("id", "=", input.customerId).executeTakeFirst();
-    if (!customer) throw validationError([{ field: "customer", message: `customer ${input.customerId} does not exist` }]);
+    // One statement for both: the customer (a row only if it exists) and its live webhooks on the topic.
+    const subscribed = await trx
+      .selectFrom("customers as c")
+      .leftJoin("webhooks as w", (join) =>
+        join.onRef("w.customer_id", "=", "c.id").on("w.topic", "=", clean.topic).on("w.active", "=", 1).on("w.deleted_at", "is", null),
+      )
+      .select("w.id")
+      .where("c.id", "=", input.customerId)
+      .execute();
+    if (subscribed.length === 0) throw validationError([{ field: "customer", message: `customer ${input.customerId} does not exist` }]);
+    const hooks = subscribed.filter((h): h is { id: string } => h.id !== null);
 
     if (clean.key !== null) {
       const first = await trx
@@ -103,14 +112,6 @@ export async function publish(db: Db, input: PublishInput, rules: PublishRules, 
       created_at: now,
     };
     await trx.insertInto("events").values(event).execute();
-    const hooks = await trx
-      .selectFrom("webhooks")
-      .select("id")
-      .where("customer_id", "=", input.customerId)
-      .where("topic", "=", clean.topic)
-      .where("active", "=", 1)
-      .where("deleted_at", "is", null)
-      .execute();
     if (hooks.length > 0) {
       const rows: DeliveryTable[] = hooks.map((h) => ({
         id: randomUUID(),

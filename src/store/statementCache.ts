@@ -3,7 +3,7 @@
  * query it runs, and parsing and planning the SQL again costs as much as running a
  * small insert. The hot statements (publish, claims, attempt records) repeat the same
  * text with other parameters, so the prepared statement is kept and reused, keyed by
- * its text, least recently used first out.
+ * its text; past the limit the oldest goes (hookd's own shapes never get there).
  */
 import type SQLite from "better-sqlite3";
 import type { SqliteDatabase } from "kysely";
@@ -17,13 +17,10 @@ export function reusingStatements(sqlite: SQLite.Database, max = MAX_STATEMENTS)
     close: () => sqlite.close(),
     prepare(text: string) {
       let stmt = kept.get(text);
-      if (stmt) {
-        // A Map iterates in insertion order: re-inserting marks it as recently used.
-        kept.delete(text);
-      } else {
-        stmt = sqlite.prepare(text);
-        if (kept.size >= max) kept.delete(kept.keys().next().value!);
-      }
+      if (stmt) return stmt;
+      stmt = sqlite.prepare(text);
+      // A Map iterates in insertion order: the first key is the oldest.
+      if (kept.size >= max) kept.delete(kept.keys().next().value!);
       kept.set(text, stmt);
       return stmt;
     },
