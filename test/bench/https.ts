@@ -47,8 +47,8 @@ export async function httpsSection(ctx: BenchContext, o: HttpsOptions): Promise<
       await receiver.reset();
 
       const env: Record<string, string> = { HOOKD_ENV: "sandbox", HOOKD_DB: b.file, HOOKD_CONFIG: config };
-      if (profileDir) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${profileDir} --cpu-prof-name=https-${concurrency}.cpuprofile`;
-      const script = new Script("./tick.ts", [], env);
+      const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=https-${concurrency}.cpuprofile`] : [];
+      const script = new Script("./tick.ts", [], env, profile);
       const result = await script.result;
       const rssBytes = peakRss(script.child.pid!);
       await script.exited;

@@ -39,9 +39,10 @@ export class Script {
   readonly started: Promise<any>;
   readonly exited: Promise<number | null>;
 
-  constructor(file: string, args: string[] = [], env: Record<string, string> = {}) {
+  /** `nodeArgs`: flags for node itself, e.g. --cpu-prof (which NODE_OPTIONS does not allow) */
+  constructor(file: string, args: string[] = [], env: Record<string, string> = {}, nodeArgs: string[] = []) {
     this.child = track(
-      spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL(file, import.meta.url)), ...args], {
+      spawn(process.execPath, [...nodeArgs, "--import", "tsx", fileURLToPath(new URL(file, import.meta.url)), ...args], {
         cwd: ROOT,
         env: { ...process.env, ...env },
         stdio: ["ignore", "inherit", "pipe", "ipc"],
