@@ -5,7 +5,7 @@ import http from "node:http";
 import https from "node:https";
 import { isIP } from "node:net";
 import type { Duplex } from "node:stream";
-import { rootCertificates } from "node:tls";
+import { createSecureContext, rootCertificates } from "node:tls";
 import got, { type Agents } from "got";
 import { blockedAddressError, publicOnlyLookup } from "../addressGuard.js";
 import { isPublicAddress } from "../urlPolicy.js";
@@ -59,8 +59,10 @@ export function createAgents(rules: AgentRules = { allowPrivateAddresses: true }
   const guard = !rules.allowPrivateAddresses;
   const options = { keepAlive: true, scheduling: "lifo" as const, ...(guard ? { lookup: publicOnlyLookup } : {}) };
   // Node's `ca` replaces the public roots rather than adding to them, so they are listed too.
-  const ca = rules.extraCa ? { ca: [...rootCertificates, rules.extraCa] } : {};
-  const agents = { http: new http.Agent(options), https: new https.Agent({ ...options, ...ca }) };
+  // One secure context for every connection: given as `ca`, the agent would parse the
+  // ~140 PEM roots again for each new connection and key its socket pool by their text.
+  const trust = rules.extraCa ? { secureContext: createSecureContext({ ca: [...rootCertificates, rules.extraCa] }) } : {};
+  const agents = { http: new http.Agent(options), https: new https.Agent({ ...options, ...trust }) };
   if (guard) {
     refuseNonPublicLiterals(agents.http);
     refuseNonPublicLiterals(agents.https);
