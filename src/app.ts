@@ -47,6 +47,7 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     allowPrivateAddresses: config.security.allowPrivateAddresses,
     // Checked when the config was loaded.
     extraCa: config.dispatch.caFile ? readFileSync(config.dispatch.caFile, "utf8") : null,
+    maxIdleSockets: config.dispatch.concurrency,
   };
   const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger, store.location, agentRules);
   let closed = false;

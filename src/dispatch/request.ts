@@ -48,6 +48,8 @@ export interface AgentRules {
   allowPrivateAddresses: boolean;
   /** PEM certificates of extra authorities to trust for https (dispatch.caFile), besides the public ones */
   extraCa?: string | null;
+  /** idle keep-alive sockets kept per host (dispatch.concurrency); Node's default is 256 */
+  maxIdleSockets?: number;
 }
 
 /**
@@ -57,7 +59,10 @@ export interface AgentRules {
  */
 export function createAgents(rules: AgentRules = { allowPrivateAddresses: true }): Agents {
   const guard = !rules.allowPrivateAddresses;
-  const options = { keepAlive: true, scheduling: "lifo" as const, ...(guard ? { lookup: publicOnlyLookup } : {}) };
+  // Idle sockets past maxFreeSockets are closed, so above 256 in flight every lull cost
+  // new TLS handshakes; keep as many as may be in flight.
+  const idle = rules.maxIdleSockets ? { maxFreeSockets: Math.max(256, rules.maxIdleSockets) } : {};
+  const options = { keepAlive: true, scheduling: "lifo" as const, ...idle, ...(guard ? { lookup: publicOnlyLookup } : {}) };
   // Node's `ca` replaces the public roots rather than adding to them, so they are listed too.
   // One secure context for every connection: given as `ca`, the agent would parse the
   // ~140 PEM roots again for each new connection and key its socket pool by their text.
