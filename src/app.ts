@@ -2,10 +2,12 @@
  * The assembled product: config, store, dispatcher. The CLI, the server and the
  * library all start here.
  */
+import { readFileSync } from "node:fs";
 import { loadConfig, type LoadOptions } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { localClock } from "./dispatch/clock.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
+import type { AgentRules } from "./dispatch/request.js";
 import { createLogger, type Logger } from "./logger.js";
 import { HookdError } from "./errors.js";
 import { explainStoreError, openStore, type Store } from "./store/connect.js";
@@ -20,6 +22,8 @@ export interface App {
   readonly dispatcher: Dispatcher;
   readonly webhookRules: WebhookRules;
   readonly publishRules: PublishRules;
+  /** how delivery and test requests connect: address guard, extra trusted CAs */
+  readonly agentRules: AgentRules;
   close(): Promise<void>;
 }
 
@@ -75,9 +79,15 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     await store.close();
     throw explainStoreError(err, store.location) ?? err;
   }
+  const agentRules: AgentRules = {
+    allowPrivateAddresses: config.security.allowPrivateAddresses,
+    // Checked when the config was loaded.
+    extraCa: config.dispatch.caFile ? readFileSync(config.dispatch.caFile, "utf8") : null,
+    maxIdleSockets: config.dispatch.concurrency,
+  };
   const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger, {
     storeLocation: store.location,
-    agentRules: { allowPrivateAddresses: config.security.allowPrivateAddresses },
+    agentRules,
     localClock: localClock(options.env ?? process.env, config.env),
   });
   let closed = false;
@@ -92,6 +102,7 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
       maxPerCustomer: config.limits.maxWebhooksPerCustomer,
     },
     publishRules: { topics: config.topics, maxPayloadBytes: config.limits.maxPayloadBytes },
+    agentRules,
     async close() {
       if (closed) return;
       closed = true;

@@ -60,7 +60,7 @@ export function buildServer(app: App): FastifyInstance {
   const metrics = createMetrics(app.store.db, app.logger);
   const unobserve = app.dispatcher.observe(metrics.observer);
   // Test sends dial like the dispatcher does: non-public addresses refused unless allowed.
-  const agents = createAgents({ allowPrivateAddresses: app.config.security.allowPrivateAddresses });
+  const agents = createAgents(app.agentRules);
   server.addHook("onClose", async () => {
     unobserve();
     destroyAgents(agents);

@@ -1,9 +1,10 @@
+import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { HookdError } from "../errors.js";
-import { mergeLayers, validateSettings, type ConfigLayer } from "./merge.js";
-import { ENVIRONMENTS, type Config, type Environment } from "./schema.js";
+import { mergeLayers, originOf, validateSettings, type ConfigLayer } from "./merge.js";
+import { ENVIRONMENTS, type Config, type Environment, type HookdSettings } from "./schema.js";
 
 /** The shipped config/ folder, beside dist/ (or src/ when run from source). */
 export const CONFIG_DIR = fileURLToPath(new URL("../../config/", import.meta.url));
@@ -99,8 +100,41 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
   if (options.overrides !== undefined) add("(overrides)", options.overrides);
 
-  const settings = validateSettings(mergeLayers(layers));
+  const merged = mergeLayers(layers);
+  const settings = validateSettings(merged);
+  settings.dispatch.caFile = checkedCaFile(settings, merged.origins);
   return deepFreeze({ env: environment, ...settings });
+}
+
+/**
+ * `dispatch.caFile` must be a readable file of PEM certificates, checked at start so a
+ * typo stops hookd instead of failing every https delivery. Returns its absolute path
+ * (relative paths are from the working directory, like db.url).
+ */
+function checkedCaFile(settings: HookdSettings, origins: Map<string, string>): string | null {
+  const given = settings.dispatch.caFile ?? null;
+  if (given === null) return null;
+  const file = path.resolve(given);
+  const fail = (problem: string): never => {
+    const message = `"dispatch.caFile" in ${originOf(origins, "dispatch.caFile")} ${problem} (got ${JSON.stringify(given)})`;
+    throw new HookdError("config_invalid", message, [{ field: "dispatch.caFile", message }]);
+  };
+  let text = "";
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    fail(`must be a readable file of PEM certificates: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} for ${file}`);
+  }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) fail(`must hold PEM certificates ("-----BEGIN CERTIFICATE-----"); ${file} holds none`);
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      fail(`holds a certificate that cannot be parsed: ${(err as Error).message}`);
+    }
+  }
+  return file;
 }
 
 function deepFreeze<T>(o: T): T {

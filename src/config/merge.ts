@@ -56,7 +56,7 @@ export function mergeLayers(layers: readonly ConfigLayer[]): MergedConfig {
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 const validateSchema = ajv.compile(settingsSchema);
 
-function originOf(origins: Map<string, string>, key: string): string {
+export function originOf(origins: Map<string, string>, key: string): string {
   // The nearest recorded ancestor names the file (a whole object may come from one file).
   for (let k = key; k; k = k.includes(".") ? k.slice(0, k.lastIndexOf(".")) : "") {
     const o = origins.get(k);

@@ -25,6 +25,8 @@ export interface HookdSettings {
     timeoutMs: number;
     leaseSeconds: number;
     shutdownGraceMs: number;
+    /** PEM file of extra certificate authorities trusted for https webhooks (besides the public ones), or null */
+    caFile?: string | null;
   };
   retry: {
     maxAttempts: number;
@@ -104,6 +106,7 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
         timeoutMs: int(100, 600_000),
         leaseSeconds: int(1, 86_400),
         shutdownGraceMs: int(0, 600_000),
+        caFile: { type: "string", minLength: 1, nullable: true },
       },
     },
     retry: {

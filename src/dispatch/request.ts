@@ -3,6 +3,7 @@
  */
 import http from "node:http";
 import https from "node:https";
+import { createSecureContext, rootCertificates } from "node:tls";
 import got, { type Agents } from "got";
 import { VERSION } from "../version.js";
 import { classifyError, classifyStatus, type AttemptOutcome } from "./outcome.js";
@@ -53,6 +54,10 @@ export function deliveryHeaders(req: DeliveryRequest, nowMs: number): Record<str
 
 export interface AgentRules {
   allowPrivateAddresses: boolean;
+  /** PEM certificates of extra authorities to trust for https (dispatch.caFile), besides the public ones */
+  extraCa?: string | null;
+  /** idle keep-alive sockets kept per host (dispatch.concurrency); Node's default is 256 */
+  maxIdleSockets?: number;
 }
 
 /**
@@ -60,8 +65,15 @@ export interface AgentRules {
  * are allowed, the URL policy guards every connection they open.
  */
 export function createAgents(rules: AgentRules = { allowPrivateAddresses: true }): Agents {
-  const options = { keepAlive: true, scheduling: "lifo" as const };
-  const agents = { http: new http.Agent(options), https: new https.Agent(options) };
+  // Idle sockets past maxFreeSockets are closed, so above 256 in flight every lull cost
+  // new TLS handshakes; keep as many as may be in flight.
+  const idle = rules.maxIdleSockets ? { maxFreeSockets: Math.max(256, rules.maxIdleSockets) } : {};
+  const options = { keepAlive: true, scheduling: "lifo" as const, ...idle };
+  // Node's `ca` replaces the public roots rather than adding to them, so they are listed too.
+  // One secure context for every connection: given as `ca`, the agent would parse the
+  // ~140 PEM roots again for each new connection and key its socket pool by their text.
+  const trust = rules.extraCa ? { secureContext: createSecureContext({ ca: [...rootCertificates, rules.extraCa] }) } : {};
+  const agents = { http: new http.Agent(options), https: new https.Agent({ ...options, ...trust }) };
   if (!rules.allowPrivateAddresses) {
     guardConnections(agents.http);
     guardConnections(agents.https);

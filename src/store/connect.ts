@@ -9,6 +9,7 @@ import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Tran
 import { HookdError } from "../errors.js";
 import { classifyPostgresError, describePostgresFault } from "./postgresFaults.js";
 import type { Database } from "./schema.js";
+import { reusingStatements } from "./statementCache.js";
 
 export type Dialect = "sqlite" | "postgres";
 export type Db = Kysely<Database>;
@@ -85,7 +86,7 @@ function openSqlite(options: StoreOptions): Store {
   } catch (err) {
     throw explainStoreError(err, file) ?? new HookdError("store_unavailable", `cannot open the SQLite database ${file}: ${(err as Error).message}`);
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
   let closed = false;
   return {
     db,

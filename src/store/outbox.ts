@@ -32,8 +32,17 @@ export interface StoredEvent {
  */
 export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): Promise<StoredEvent> {
   return writeTransaction(db, async (trx) => {
-    const customer = await trx.selectFrom("customers").select("id").where("id", "=", clean.customerId).executeTakeFirst();
-    if (!customer) throw validationError([{ field: "customer", message: `customer ${clean.customerId} does not exist` }]);
+    // One statement for both: the customer (a row only if it exists) and its live webhooks on the topic.
+    const subscribed = await trx
+      .selectFrom("customers as c")
+      .leftJoin("webhooks as w", (join) =>
+        join.onRef("w.customer_id", "=", "c.id").on("w.topic", "=", clean.topic).on("w.active", "=", 1).on("w.deleted_at", "is", null),
+      )
+      .select("w.id")
+      .where("c.id", "=", clean.customerId)
+      .execute();
+    if (subscribed.length === 0) throw validationError([{ field: "customer", message: `customer ${clean.customerId} does not exist` }]);
+    const hooks = subscribed.filter((h): h is { id: string } => h.id !== null);
 
     const event: EventTable = {
       id: randomUUID(),
@@ -62,15 +71,6 @@ export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): 
         .executeTakeFirstOrThrow();
       return { event: first, deliveries: Number(n), duplicate: true };
     }
-
-    const hooks = await trx
-      .selectFrom("webhooks")
-      .select("id")
-      .where("customer_id", "=", clean.customerId)
-      .where("topic", "=", clean.topic)
-      .where("active", "=", 1)
-      .where("deleted_at", "is", null)
-      .execute();
     if (hooks.length > 0) {
       const rows: DeliveryTable[] = hooks.map((h) => ({
         id: randomUUID(),

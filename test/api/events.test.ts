@@ -100,6 +100,23 @@ describe.each(backends)("%s", (backend) => {
       expect((await h.call("GET", `/events/${first.body.id}/`)).body.idempotency_key).toBe("order-1");
     });
 
+  it("answers each of many concurrent publishes on its own: a conflicting key is a 409, the rest are stored", async () => {
+    await createHook("/ok");
+    const first = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: { id: 1 } }, headers: { "idempotency-key": "k" } });
+    // Sent at once, so they share group-committed transactions; the conflict must not take the others down.
+    const replies = await Promise.all([
+      ...Array.from({ length: 10 }, (_, i) => h.call("POST", "/events/", { body: { topic: "orders:created", payload: { i } } })),
+      h.call("POST", "/events/", { body: { topic: "orders:created", payload: { id: 2 } }, headers: { "idempotency-key": "k" } }),
+      h.call("POST", "/events/", { body: { topic: "nope:created", payload: {} } }),
+      h.call("POST", "/events/", { body: { topic: "orders:created", payload: { id: 1 } }, headers: { "idempotency-key": "k" } }),
+    ]);
+    expect(replies.map((r) => r.status)).toEqual([...Array(10).fill(202), 409, 400, 202]);
+    expect(replies[12]!.body.id).toBe(first.body.id);
+    const stored = new Set((await h.app.store.db.selectFrom("events").select("id").execute()).map((e) => e.id));
+    expect(replies.slice(0, 10).every((r) => stored.has(r.body.id))).toBe(true);
+    expect(stored.size).toBe(11);
+  });
+
     it("takes the key from the idempotency_key field too, and refuses a field that contradicts the header", async () => {
       const first = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: [1], idempotency_key: "k" } });
       const viaHeader = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: [1] }, headers: { "idempotency-key": "k" } });

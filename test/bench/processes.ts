@@ -39,9 +39,10 @@ export class Script {
   readonly started: Promise<any>;
   readonly exited: Promise<number | null>;
 
-  constructor(file: string, args: string[] = [], env: Record<string, string> = {}) {
+  /** `nodeArgs`: flags for node itself, e.g. --cpu-prof (which NODE_OPTIONS does not allow) */
+  constructor(file: string, args: string[] = [], env: Record<string, string> = {}, nodeArgs: string[] = []) {
     this.child = track(
-      spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL(file, import.meta.url)), ...args], {
+      spawn(process.execPath, [...nodeArgs, "--import", "tsx", fileURLToPath(new URL(file, import.meta.url)), ...args], {
         cwd: ROOT,
         env: { ...process.env, ...env },
         stdio: ["ignore", "inherit", "pipe", "ipc"],
@@ -124,11 +125,24 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(options: { record?: boolean } = {}): Promise<Receiver> {
-  const script = new Script("./receiver.ts", options.record ? ["--record"] : []);
+export interface ReceiverOptions {
+  record?: boolean;
+  /** serve HTTPS with this key and certificate (PEM files) */
+  tls?: { keyFile: string; certFile: string };
+  /** answer each request this long after it arrived */
+  delayMs?: number;
+}
+
+export async function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> {
+  const args = [
+    ...(options.record ? ["--record"] : []),
+    ...(options.tls ? ["--key", options.tls.keyFile, "--cert", options.tls.certFile] : []),
+    ...(options.delayMs ? ["--delay", String(options.delayMs)] : []),
+  ];
+  const script = new Script("./receiver.ts", args);
   const { port } = await script.ready;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
     pid: script.child.pid!,
     stats: () => script.ask<ReceiverStats>({ type: "stats" }),
     reset: async () => {

@@ -6,11 +6,21 @@
  * receiver across a network); under /fail/ answered 500. It counts requests in flight
  * per path (the most at once), and distinct X-Delivery-Ids (duplicates). The parent
  * asks for counts over IPC.
+ *   --record             keep each x-event-id's receipt time
+ *   --key F --cert F     serve HTTPS with this key and certificate
+ *   --delay MS           answer each request this long after it arrived (a receiver doing work)
  */
+import { readFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
+import { parseArgs } from "node:util";
 
-const record = process.argv.includes("--record");
+const { values } = parseArgs({
+  options: { record: { type: "boolean", default: false }, key: { type: "string" }, cert: { type: "string" }, delay: { type: "string", default: "0" } },
+});
+const record = values.record;
+const delayMs = Number(values.delay);
 let ok = 0;
 let hung = 0;
 let lastOkAt = 0;
@@ -26,7 +36,7 @@ let deliveryIds = new Set<string>();
 let receipts = new Map<string, number>();
 const held = new Set<http.ServerResponse>();
 
-const server = http.createServer((req, res) => {
+const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
   req.resume();
   const path = req.url ?? "/";
   const n = (inFlight.get(path) ?? 0) + 1;
@@ -42,13 +52,11 @@ const server = http.createServer((req, res) => {
       res.writeHead(500).end();
       return;
     }
-    if (path.startsWith("/slow/")) {
-      setTimeout(() => answer(req, res), SLOW_MS);
-      return;
-    }
-    answer(req, res);
+    const wait = path.startsWith("/slow/") ? SLOW_MS : delayMs;
+    if (wait > 0) setTimeout(answer, wait, req, res);
+    else answer(req, res);
   });
-});
+};
 
 function answer(req: http.IncomingMessage, res: http.ServerResponse): void {
   if (req.url?.startsWith("/hang/")) {
@@ -67,6 +75,9 @@ function answer(req: http.IncomingMessage, res: http.ServerResponse): void {
   res.writeHead(200, { "content-type": "text/plain", "content-length": "2" });
   res.end("ok");
 }
+
+const server =
+  values.key && values.cert ? https.createServer({ key: readFileSync(values.key), cert: readFileSync(values.cert) }, handle) : http.createServer(handle);
 server.keepAliveTimeout = 60_000;
 
 export type ReceiverMessage = { id: number; type: "stats" | "reset" | "receipts" };

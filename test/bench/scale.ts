@@ -12,5 +12,12 @@ export function scaleFor(size: Size) {
     move: { deliveries: pick(1_000_000, 50_000, 2_000) },
     consoleLog: { deliveries: pick(1_000_000, 50_000, 2_000), reps: pick(20, 10, 3) },
     scaleOut: { fast: pick(20_000, 5_000, 500), slow: pick(6_000, 2_000, 400), slowWebhooks: 200, drain: pick(20_000, 20_000, 2_000) },
+    https: {
+      concurrencies: pick([64, 256, 1024], [64, 256, 1024], [64]),
+      deliveriesPer: pick(50, 15, 3),
+      maxDeliveries: pick(20_000, 5_000, 200),
+      webhooks: 256,
+      latencyMs: 100,
+    },
   };
 }

@@ -6,6 +6,7 @@ import { loadConfig } from "../../src/config/load.js";
 import { mergeLayers, validateSettings } from "../../src/config/merge.js";
 import { HookdError } from "../../src/errors.js";
 import { VERSION } from "../../src/version.js";
+import { makePrivateCa } from "../helpers/ca.js";
 import pkg from "../../package.json" with { type: "json" };
 
 function configError(fn: () => unknown): HookdError {
@@ -90,6 +91,27 @@ describe("loadConfig", () => {
     expect(configError(() => loadConfig({ env: { HOOKD_ENV: "staging" } })).message).toContain("HOOKD_ENV");
     expect(configError(() => loadConfig({ env: {}, configFile: file("{nope") })).message).toContain("not valid JSON");
     expect(configError(() => loadConfig({ env: {}, configFile: "/nonexistent/hookd.json" })).message).toContain("does not exist");
+  });
+
+  it("checks dispatch.caFile at load: a readable file of PEM certificates, kept as an absolute path", () => {
+    const missing = file({ dispatch: { caFile: "/nonexistent/ca.pem" } });
+    const gone = configError(() => loadConfig({ env: {}, configFile: missing }));
+    expect(gone.details.map((d) => d.field)).toEqual(["dispatch.caFile"]);
+    expect(gone.message).toContain(missing);
+    expect(gone.message).toContain("ENOENT");
+
+    const notPem = file("{}"); // a file, but no certificate in it
+    const wrong = configError(() => loadConfig({ env: {}, configFile: file({ dispatch: { caFile: notPem } }) }));
+    expect(wrong.message).toContain("holds none");
+
+    const broken = file("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n");
+    expect(configError(() => loadConfig({ env: {}, configFile: file({ dispatch: { caFile: broken } }) })).message).toContain("cannot be parsed");
+
+    const dir = mkdtempSync(path.join(tmpdir(), "hookd-config-ca-"));
+    const ca = makePrivateCa(dir);
+    const relative = path.relative(process.cwd(), ca.caFile);
+    expect(loadConfig({ env: {}, overrides: { dispatch: { caFile: relative } } }).dispatch.caFile).toBe(ca.caFile);
+    expect(loadConfig({ env: {} }).dispatch.caFile).toBeNull();
   });
 
   it("validates a merged object directly too", () => {

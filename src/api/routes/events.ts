@@ -4,6 +4,7 @@ import type { App } from "../../app.js";
 import { notFound, validationError } from "../../errors.js";
 import type { Db } from "../../store/connect.js";
 import { attemptsOf, listDeliveries, type DeliveryFilter } from "../../store/deliveries.js";
+import { groupCommit } from "../../store/groupCommit.js";
 import { deliveryJson, eventJson } from "../../store/model.js";
 import { publish } from "../../publishing.js";
 import { getEvent } from "../../store/outbox.js";
@@ -53,6 +54,8 @@ async function everyDelivery(db: Db, filter: DeliveryFilter): Promise<DeliveryTa
 
 export function eventRoutes(server: FastifyInstance, app: App): void {
   const { db } = app.store;
+  // Concurrent POST /events/ share one transaction and one fsync (SQLite); each 202 still waits for its commit.
+  const ingest = groupCommit(db);
 
   server.post<{ Body: EventBody }>(
     "/events/",
@@ -72,9 +75,11 @@ export function eventRoutes(server: FastifyInstance, app: App): void {
       const key = idempotencyKeyOf(singleHeader(request.raw.rawHeaders, "idempotency-key"), body.idempotency_key);
       // The payload's own text from the request, so it is stored and delivered byte for byte.
       const payload = rawMember(rawBodyOf(request) ?? "", "payload") ?? JSON.stringify(body.payload);
-      // A repeated key with another topic or payload is a 409 (publishing.ts, as for the CLI and the library).
-      const result = await publish(db, { customerId, topic: body.topic, payload, idempotencyKey: key }, app.publishRules);
-      // publish() has committed (SQLite: synchronous=FULL), so the event is on disk before this 202.
+      const input = { customerId, topic: body.topic, payload, idempotencyKey: key };
+      // A repeated key with another topic or payload is a 409 (publishing.ts, as for the CLI
+      // and the library); thrown inside its own savepoint, it fails this request alone.
+      const result = await ingest.run((trx) => publish(trx, input, app.publishRules));
+      // The batch holding this event has committed (SQLite: synchronous=FULL), so it is on disk before this 202.
       return reply.status(202).send({ id: result.id, topic: result.topic, deliveries: result.deliveries });
     },
   );

@@ -1,0 +1,109 @@
+/**
+ * Group commit: concurrent writers share one SQLite transaction and one fsync.
+ *
+ * With `synchronous=FULL` every commit waits for the disk, and better-sqlite3 waits on
+ * the event loop, so one transaction per request caps ingest at the disk's fsync rate.
+ * Here work that arrives while a commit is under way queues, and the next turn of the
+ * event loop runs the whole queue in one BEGIN IMMEDIATE … COMMIT. Each piece of work
+ * runs inside its own savepoint, so one that throws (bad input, a missing customer) is
+ * rolled back alone and only its caller sees the error. Every caller's promise settles
+ * after the COMMIT that holds its writes, never before: acknowledged still means on
+ * disk.
+ *
+ * PostgreSQL needs none of this: the pool runs transactions concurrently and the
+ * server already flushes the WAL of concurrent commits together, so there each piece
+ * of work is its own transaction.
+ */
+import { CompiledQuery } from "kysely";
+import { dialectOf, writeTransaction, type Db } from "./connect.js";
+
+export type Work<T> = (trx: Db) => Promise<T>;
+
+export interface GroupCommit {
+  /** Run `work` in a write transaction shared with concurrent callers; resolves once committed. */
+  run<T>(work: Work<T>): Promise<T>;
+}
+
+interface Job {
+  work: Work<unknown>;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
+
+/** Enough to amortise the fsync; bounded so one batch cannot hold the write lock for long. */
+const MAX_BATCH = 256;
+
+// Compiled once: they run twice per piece of work.
+const SAVEPOINT = CompiledQuery.raw("savepoint grouped");
+const RELEASE = CompiledQuery.raw("release grouped");
+const ROLLBACK_TO = CompiledQuery.raw("rollback to grouped");
+
+export function groupCommit(db: Db): GroupCommit {
+  if (dialectOf(db) === "postgres") return { run: (work) => writeTransaction(db, work) };
+
+  let queue: Job[] = [];
+  let pending = false;
+
+  // setImmediate, not a microtask: requests whose bytes arrived during the last commit
+  // are read in this turn's poll phase and join the batch before it starts.
+  const schedule = () => {
+    if (pending) return;
+    pending = true;
+    setImmediate(() => void flush());
+  };
+
+  const flush = async () => {
+    const jobs = queue.slice(0, MAX_BATCH);
+    queue = queue.slice(jobs.length);
+    try {
+      const outcomes = await commitTogether(db, jobs);
+      outcomes.forEach((o, i) => (o.ok ? jobs[i]!.resolve(o.value) : jobs[i]!.reject(o.err)));
+    } catch (err) {
+      // The transaction itself failed (busy, disk full): nothing in it was committed.
+      for (const job of jobs) job.reject(err);
+    } finally {
+      pending = false;
+      if (queue.length > 0) schedule();
+    }
+  };
+
+  return {
+    run<T>(work: Work<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+        schedule();
+      });
+    },
+  };
+}
+
+/** One transaction for all `jobs`, each in a savepoint; the outcomes hold only once this resolves (committed). */
+async function commitTogether(db: Db, jobs: readonly Job[]): Promise<Outcome[]> {
+  if (jobs.length === 1) {
+    // Alone: its own transaction, exactly as without group commit.
+    try {
+      return [{ ok: true, value: await writeTransaction(db, jobs[0]!.work) }];
+    } catch (err) {
+      return [{ ok: false, err }];
+    }
+  }
+  return writeTransaction(db, async (trx) => {
+    const outcomes: Outcome[] = [];
+    for (const job of jobs) {
+      await trx.executeQuery(SAVEPOINT);
+      try {
+        const value = await job.work(trx);
+        await trx.executeQuery(RELEASE);
+        outcomes.push({ ok: true, value });
+      } catch (err) {
+        // If even this fails, the transaction is unusable: the batch fails as a whole.
+        await trx.executeQuery(ROLLBACK_TO);
+        await trx.executeQuery(RELEASE);
+        outcomes.push({ ok: false, err });
+      }
+    }
+    return outcomes;
+  });
+}

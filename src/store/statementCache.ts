@@ -1,0 +1,28 @@
+/**
+ * Prepared-statement reuse for SQLite. Kysely's SQLite driver calls `prepare` for every
+ * query it runs, and parsing and planning the SQL again costs as much as running a
+ * small insert. The hot statements (publish, claims, attempt records) repeat the same
+ * text with other parameters, so the prepared statement is kept and reused, keyed by
+ * its text; past the limit the oldest goes (hookd's own shapes never get there).
+ */
+import type SQLite from "better-sqlite3";
+import type { SqliteDatabase } from "kysely";
+
+/** Distinct statements kept; hookd's own queries are a few dozen shapes. */
+const MAX_STATEMENTS = 256;
+
+export function reusingStatements(sqlite: SQLite.Database, max = MAX_STATEMENTS): SqliteDatabase {
+  const kept = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let stmt = kept.get(text);
+      if (stmt) return stmt;
+      stmt = sqlite.prepare(text);
+      // A Map iterates in insertion order: the first key is the oldest.
+      if (kept.size >= max) kept.delete(kept.keys().next().value!);
+      kept.set(text, stmt);
+      return stmt;
+    },
+  };
+}
