@@ -3,7 +3,7 @@ import SQLite from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
 import { HookdError } from "../../src/errors.js";
 import { groupCommit } from "../../src/store/groupCommit.js";
-import { publish } from "../../src/store/outbox.js";
+import { publish } from "../../src/publishing.js";
 import { testApp, type TestApp } from "../helpers/app.js";
 
 let app: (TestApp & { cleanup: () => Promise<void> }) | undefined;
