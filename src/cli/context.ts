@@ -16,11 +16,7 @@ export function globals(cmd: Command): GlobalOptions {
 }
 
 /** Open the app for one command, run it, close it; errors become one line and an exit code. */
-export async function withApp(
-  cmd: Command,
-  fn: (app: App, json: boolean) => Promise<void>,
-  options: { migrate?: boolean } = {},
-): Promise<void> {
+export async function withApp(cmd: Command, fn: (app: App, json: boolean) => Promise<void>, options: { migrate?: boolean } = {}): Promise<void> {
   const { config, json = false } = globals(cmd);
   let app: App | null = null;
   try {

@@ -26,15 +26,14 @@ export function registerWebhooks(program: Command): void {
     .option("--page <n>", "page number", positiveInt("--page"), 1)
     .option("--sort <field>", `one of ${WEBHOOK_SORTS.join(", ")}`, oneOf("--sort", WEBHOOK_SORTS), "created_at")
     .option("--direction <dir>", "asc or desc", oneOf("--direction", ["asc", "desc"] as const), "desc")
-    .action(
-      (opts: { customer?: string; limit: number; page: number; sort: WebhookSort; direction: "asc" | "desc" }, cmd: Command) =>
-        withApp(cmd, async (app, json) => {
-          if (opts.customer !== undefined) await requireCustomer(app.store.db, opts.customer);
-          const { count, rows } = await listWebhooks(app.store.db, opts.customer ?? null, opts);
-          const results = rows.map((r) => webhookJson(r));
-          if (json) printJson(cliPage(results, count));
-          else printLines([...table(results as unknown as Record<string, unknown>[], ["id", "customer", "topic", "active", "url"]), `${count} webhook(s)`]);
-        }),
+    .action((opts: { customer?: string; limit: number; page: number; sort: WebhookSort; direction: "asc" | "desc" }, cmd: Command) =>
+      withApp(cmd, async (app, json) => {
+        if (opts.customer !== undefined) await requireCustomer(app.store.db, opts.customer);
+        const { count, rows } = await listWebhooks(app.store.db, opts.customer ?? null, opts);
+        const results = rows.map((r) => webhookJson(r));
+        if (json) printJson(cliPage(results, count));
+        else printLines([...table(results as unknown as Record<string, unknown>[], ["id", "customer", "topic", "active", "url"]), `${count} webhook(s)`]);
+      }),
     );
 
   webhooks
@@ -77,17 +76,16 @@ export function registerWebhooks(program: Command): void {
     .option("--action <action>")
     .option("--secret <secret>", "new signing secret ('' removes it)")
     .option("--active <bool>", "true or false", bool("--active"))
-    .action(
-      (id: string, opts: { url?: string; group?: string; action?: string; secret?: string; active?: boolean }, cmd: Command) =>
-        withApp(cmd, async (app, json) => {
-          const input: WebhookInput = { url: opts.url, group: opts.group, action: opts.action, hash_secret: opts.secret, active: opts.active };
-          if (Object.values(input).every((v) => v === undefined)) {
-            throw validationError([{ field: "options", message: "give at least one of --url, --group, --action, --secret, --active" }]);
-          }
-          const out = webhookJson(await updateWebhook(app.store.db, id, null, input, app.webhookRules));
-          if (json) printJson(out);
-          else printLines(describeObject(out as unknown as Record<string, unknown>));
-        }),
+    .action((id: string, opts: { url?: string; group?: string; action?: string; secret?: string; active?: boolean }, cmd: Command) =>
+      withApp(cmd, async (app, json) => {
+        const input: WebhookInput = { url: opts.url, group: opts.group, action: opts.action, hash_secret: opts.secret, active: opts.active };
+        if (Object.values(input).every((v) => v === undefined)) {
+          throw validationError([{ field: "options", message: "give at least one of --url, --group, --action, --secret, --active" }]);
+        }
+        const out = webhookJson(await updateWebhook(app.store.db, id, null, input, app.webhookRules));
+        if (json) printJson(out);
+        else printLines(describeObject(out as unknown as Record<string, unknown>));
+      }),
     );
 
   webhooks

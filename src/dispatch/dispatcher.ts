@@ -324,9 +324,7 @@ export class Dispatcher {
           await nap();
           continue;
         }
-        const batch = await claim(() =>
-          claimDue(db, { owner, cutoff, now: Date.now(), limit: batchSize, leaseMs, excludeWebhooks: [...down, ...busy] }),
-        );
+        const batch = await claim(() => claimDue(db, { owner, cutoff, now: Date.now(), limit: batchSize, leaseMs, excludeWebhooks: [...down, ...busy] }));
         if (batch === null) break;
         if (batch.length > 0) schedule(batch);
         else exhausted = true;

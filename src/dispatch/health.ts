@@ -22,12 +22,7 @@ export function endpointVerdict(outcome: Pick<AttemptOutcome, "ok" | "statusCode
  * When a failing endpoint may be probed again: the retry schedule indexed by how
  * many times in a row it has failed, or the receiver's own Retry-After if longer (capped).
  */
-export function endpointBackoffUntil(
-  policy: RetryPolicy,
-  consecutiveFailures: number,
-  now: number,
-  retryAfterSeconds: number | null,
-): number {
+export function endpointBackoffUntil(policy: RetryPolicy, consecutiveFailures: number, now: number, retryAfterSeconds: number | null): number {
   const own = delayAfter(policy, consecutiveFailures);
   const asked = retryAfterSeconds === null ? 0 : Math.min(retryAfterSeconds, policy.retryAfterMaxSeconds);
   return now + Math.max(own, asked) * 1000;

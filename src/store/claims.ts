@@ -58,12 +58,7 @@ export async function claimDue(db: Db, o: ClaimOptions): Promise<ClaimedDelivery
   if (dialectOf(db) === "postgres") due = due.forUpdate(["d"]).skipLocked();
 
   const expires = o.now + o.leaseMs;
-  const claimed = await db
-    .updateTable("deliveries")
-    .set({ lease_owner: o.owner, lease_expires_at: expires })
-    .where("id", "in", due)
-    .returning("id")
-    .execute();
+  const claimed = await db.updateTable("deliveries").set({ lease_owner: o.owner, lease_expires_at: expires }).where("id", "in", due).returning("id").execute();
   return loadClaimed(
     db,
     o.owner,
@@ -117,18 +112,7 @@ async function loadClaimed(db: Db, owner: string, ids: string[], expires: number
     .selectFrom("deliveries as d")
     .innerJoin("events as e", "e.id", "d.event_id")
     .innerJoin("webhooks as w", "w.id", "d.webhook_id")
-    .select([
-      "d.id",
-      "d.event_id",
-      "d.webhook_id",
-      "d.attempts",
-      "d.created_at",
-      "e.topic",
-      "e.payload",
-      "w.url",
-      "w.hash_secret",
-      "w.consecutive_failures",
-    ])
+    .select(["d.id", "d.event_id", "d.webhook_id", "d.attempts", "d.created_at", "e.topic", "e.payload", "w.url", "w.hash_secret", "w.consecutive_failures"])
     .where("d.id", "in", ids)
     .where("d.lease_owner", "=", owner)
     .orderBy("d.next_attempt_at")
@@ -225,17 +209,9 @@ export async function recordAttempts(
 }
 
 async function applyHealth(trx: Db, h: HealthChange, now: number): Promise<void> {
-  const waiting = trx
-    .updateTable("deliveries")
-    .where("webhook_id", "=", h.webhookId)
-    .where("status", "=", "pending")
-    .where("lease_owner", "is", null);
+  const waiting = trx.updateTable("deliveries").where("webhook_id", "=", h.webhookId).where("status", "=", "pending").where("lease_owner", "is", null);
   if (h.kind === "up") {
-    await trx
-      .updateTable("webhooks")
-      .set({ failing_since: null, consecutive_failures: 0, backoff_until: null })
-      .where("id", "=", h.webhookId)
-      .execute();
+    await trx.updateTable("webhooks").set({ failing_since: null, consecutive_failures: 0, backoff_until: null }).where("id", "=", h.webhookId).execute();
     await waiting.set({ wait_reason: null }).where("wait_reason", "=", "endpoint_backoff").execute();
     return;
   }
@@ -261,7 +237,6 @@ async function applyHealth(trx: Db, h: HealthChange, now: number): Promise<void>
     .execute();
   await waiting.set({ wait_reason: "webhook_disabled" }).execute();
 }
-
 
 export async function countDue(db: Db, cutoff: number): Promise<number> {
   const { n } = await db

@@ -50,7 +50,8 @@ export function nestingDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
@@ -162,7 +163,10 @@ export async function publish(db: Db, input: PublishInput, rules: PublishRules, 
       }));
       // Chunked: SQLite caps the number of bound parameters in one statement.
       for (let i = 0; i < rows.length; i += 500) {
-        await trx.insertInto("deliveries").values(rows.slice(i, i + 500)).execute();
+        await trx
+          .insertInto("deliveries")
+          .values(rows.slice(i, i + 500))
+          .execute();
       }
     }
     return { id: event.id, topic: event.topic, deliveries: hooks.length, duplicate: false, event };

@@ -3,7 +3,6 @@
  * integer columns so SQLite and PostgreSQL (bigint) store and compare them alike.
  */
 
-
 export interface CustomerTable {
   id: string;
   name: string;
@@ -90,7 +89,6 @@ export interface AttemptTable {
   /** first 1 KiB of the response body */
   response_body: string | null;
 }
-
 
 export interface Database {
   customers: CustomerTable;

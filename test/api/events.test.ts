@@ -48,7 +48,12 @@ describe("round trip", () => {
 
     const event = await h.call("GET", `/events/${published.body.id}`);
     expect(event.status).toBe(200);
-    expect(event.body).toMatchObject({ id: published.body.id, topic: "orders:created", payload: { id: 7, total: "9.99", note: "zoë é" }, customer: h.app.customerId });
+    expect(event.body).toMatchObject({
+      id: published.body.id,
+      topic: "orders:created",
+      payload: { id: 7, total: "9.99", note: "zoë é" },
+      customer: h.app.customerId,
+    });
     expect(event.body.deliveries).toEqual([expect.objectContaining({ id: delivery.id, status: "delivered" })]);
   });
 
@@ -102,7 +107,10 @@ describe("POST /events/", () => {
     const first = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: [1], idempotency_key: "k" } });
     const viaHeader = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: [1] }, headers: { "idempotency-key": "k" } });
     expect(viaHeader.body.id).toBe(first.body.id);
-    const clash = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: [1], idempotency_key: "k" }, headers: { "idempotency-key": "j" } });
+    const clash = await h.call("POST", "/events/", {
+      body: { topic: "orders:created", payload: [1], idempotency_key: "k" },
+      headers: { "idempotency-key": "j" },
+    });
     expect(clash.status).toBe(400);
     expect(clash.body.error.details).toEqual([{ field: "idempotency_key", message: expect.stringContaining("differs from the Idempotency-Key header") }]);
     expect((await h.call("POST", "/events/", { body: { topic: "orders:created", payload: 1, idempotency_key: "" } })).status).toBe(400);
@@ -128,8 +136,12 @@ describe("POST /events/", () => {
     expect(fits.status).toBe(202);
 
     expect((await h.call("POST", "/events/", { raw: '{"topic":"orders:created","payload":{' })).status).toBe(400);
-    expect((await h.call("POST", "/events/", { raw: Buffer.from([0x7b, 0xff, 0x7d]) })).body.error.details).toEqual([{ field: "(body)", message: "must be UTF-8 text" }]);
-    expect((await h.call("POST", "/events/", { raw: "topic=orders:created", headers: { "content-type": "application/x-www-form-urlencoded" } })).status).toBe(415);
+    expect((await h.call("POST", "/events/", { raw: Buffer.from([0x7b, 0xff, 0x7d]) })).body.error.details).toEqual([
+      { field: "(body)", message: "must be UTF-8 text" },
+    ]);
+    expect((await h.call("POST", "/events/", { raw: "topic=orders:created", headers: { "content-type": "application/x-www-form-urlencoded" } })).status).toBe(
+      415,
+    );
     expect(await eventCount()).toBe(1);
   });
 

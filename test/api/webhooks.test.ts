@@ -14,13 +14,27 @@ afterEach(async () => {
 });
 
 const hookBody = (n = 0) => ({ url: `http://127.0.0.1:9/hook${n}`, group: "orders", action: "created", hash_secret: "ABC12345" });
-const count = async () => (await h.app.store.db.selectFrom("webhooks").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+const count = async () =>
+  (
+    await h.app.store.db
+      .selectFrom("webhooks")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow()
+  ).n;
 
 describe("POST /webhooks/", () => {
   it("creates a webhook: 201 with the seed-002 fields, hash_secret only here", async () => {
     const res = await h.call("POST", "/webhooks/", { body: hookBody() });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ url: "http://127.0.0.1:9/hook0", group: "orders", action: "created", topic: "orders:created", customer: h.app.customerId, active: true, hash_secret: "ABC12345" });
+    expect(res.body).toMatchObject({
+      url: "http://127.0.0.1:9/hook0",
+      group: "orders",
+      action: "created",
+      topic: "orders:created",
+      customer: h.app.customerId,
+      active: true,
+      hash_secret: "ABC12345",
+    });
     expect(res.body.id).toMatch(/^[0-9a-f-]{36}$/);
 
     const got = await h.call("GET", `/webhooks/${res.body.id}/`);

@@ -46,13 +46,21 @@ describe("hookd CLI", () => {
     expect(admin.api_key).toMatch(/^hk_adm_/);
 
     const hook = await json([
-      "webhooks", "create", "--customer", customer.id, "--url", `${receiver.url}/in`,
-      "--group", "orders", "--action", "created", "--secret", "topsecret",
+      "webhooks",
+      "create",
+      "--customer",
+      customer.id,
+      "--url",
+      `${receiver.url}/in`,
+      "--group",
+      "orders",
+      "--action",
+      "created",
+      "--secret",
+      "topsecret",
     ]);
     expect(hook).toMatchObject({ customer: customer.id, group: "orders", action: "created", topic: "orders:created", active: true, hash_secret: "topsecret" });
-    const failing = await json([
-      "webhooks", "create", "--customer", customer.id, "--url", `${receiver.url}/fail`, "--group", "orders", "--action", "created",
-    ]);
+    const failing = await json(["webhooks", "create", "--customer", customer.id, "--url", `${receiver.url}/fail`, "--group", "orders", "--action", "created"]);
 
     const page = await json(["webhooks", "list"]);
     expect(page).toMatchObject({ count: 2, next: null, previous: null });
@@ -110,7 +118,10 @@ describe("hookd CLI", () => {
     const list = await runCli(["customers", "create", "Evil\u001b[2J"], env);
     expect(list.stdout).toContain("Evil\\x1b[2J");
     expect(list.stdout).not.toContain("\u001b");
-    const created = await runCli(["webhooks", "create", "--customer", customer.id, "--url", `${receiver.url}/a\u001b[2Jb`, "--group", "orders", "--action", "created"], env);
+    const created = await runCli(
+      ["webhooks", "create", "--customer", customer.id, "--url", `${receiver.url}/a\u001b[2Jb`, "--group", "orders", "--action", "created"],
+      env,
+    );
     expect(created.code).toBe(2);
     expect(created.stderr).toContain("must not contain whitespace, control characters");
     expect(created.stderr).not.toContain("\u001b");
@@ -152,7 +163,10 @@ describe("hookd CLI", () => {
     [["deliveries", "retry", "nope"], 1, "delivery nope not found"],
   ])("hookd %j exits %i with a clear message", async (args, code, message) => {
     existing ??= JSON.parse((await runCli(["--json", "customers", "create", "Existing"], env)).stdout).id;
-    const r = await runCli(args.map((a) => (a === "CUSTOMER" ? existing! : a)), env);
+    const r = await runCli(
+      args.map((a) => (a === "CUSTOMER" ? existing! : a)),
+      env,
+    );
     expect(r.code).toBe(code);
     expect(r.stderr).toContain(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);

@@ -22,7 +22,10 @@ afterEach(async () => {
 });
 
 const count = async (webhookId: string, where: { status?: string; attempts?: number; wait_reason?: string } = {}) => {
-  let q = app.store.db.selectFrom("deliveries").select((eb) => eb.fn.countAll<number>().as("n")).where("webhook_id", "=", webhookId);
+  let q = app.store.db
+    .selectFrom("deliveries")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("webhook_id", "=", webhookId);
   if (where.status) q = q.where("status", "=", where.status as "pending");
   if (where.attempts !== undefined) q = q.where("attempts", "=", where.attempts);
   if (where.wait_reason) q = q.where("wait_reason", "=", where.wait_reason);
@@ -30,7 +33,11 @@ const count = async (webhookId: string, where: { status?: string; attempts?: num
 };
 
 const lapse = (webhookId: string) =>
-  app.store.db.updateTable("webhooks").set({ backoff_until: Date.now() - 1 }).where("id", "=", webhookId).execute();
+  app.store.db
+    .updateTable("webhooks")
+    .set({ backoff_until: Date.now() - 1 })
+    .where("id", "=", webhookId)
+    .execute();
 
 it("backs a dead webhook off as a whole, probes it, and drains it once it answers", async () => {
   dead = await startReceiver(() => {}); // accepts, never answers
@@ -44,7 +51,7 @@ it("backs a dead webhook off as a whole, probes it, and drains it once it answer
       if (i % 3 === 0) await publish(trx, { customerId: app.customerId, topic: "orders:updated", payload: `{"i":${i}}` }, app.publishRules);
     }
   });
- 
+
   const first = await app.dispatcher.tick();
   // A handful of requests, not 600 timeouts: at most the per-webhook cap was in flight.
   expect(dead.requests.length).toBeGreaterThan(0);

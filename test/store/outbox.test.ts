@@ -13,7 +13,14 @@ let app: T;
 afterEach(async () => app?.cleanup());
 
 const count = async (table: "events" | "deliveries") =>
-  Number((await app.store.db.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await app.store.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 function rejection(p: Promise<unknown>): Promise<HookdError> {
   return p.then(
@@ -53,9 +60,7 @@ describe("publish", () => {
   ])("rejects %j naming %s, storing nothing", async (change, field) => {
     app = await testApp();
     await app.hook("http://127.0.0.1:1/a");
-    const err = await rejection(
-      publish(app.store.db, { customerId: app.customerId, topic: "orders:created", payload: "{}", ...change }, app.publishRules),
-    );
+    const err = await rejection(publish(app.store.db, { customerId: app.customerId, topic: "orders:created", payload: "{}", ...change }, app.publishRules));
     expect(err.code).toBe("validation_failed");
     expect(err.details.map((d) => d.field)).toContain(field);
     expect(await count("events")).toBe(0);

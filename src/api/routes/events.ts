@@ -87,8 +87,14 @@ export function eventRoutes(server: FastifyInstance, app: App): void {
       const event = await getEvent(db, request.params.id, scope);
       if (!event) throw notFound("event", request.params.id);
       const deliveries = await everyDelivery(db, { eventId: event.id, customerId: scope });
-      const attempts = await attemptsOf(db, deliveries.map((d) => d.id));
-      return eventJson(event, deliveries.map((d) => deliveryJson(d, attempts.get(d.id) ?? [])));
+      const attempts = await attemptsOf(
+        db,
+        deliveries.map((d) => d.id),
+      );
+      return eventJson(
+        event,
+        deliveries.map((d) => deliveryJson(d, attempts.get(d.id) ?? [])),
+      );
     },
   );
 }

@@ -8,15 +8,7 @@ import { attemptRow } from "../../dispatch/result.js";
 import { attemptsOf, listDeliveries } from "../../store/deliveries.js";
 import { attemptJson, deliveryJson, webhookJson } from "../../store/model.js";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../store/schema.js";
-import {
-  createWebhook,
-  deleteWebhook,
-  getWebhook,
-  listWebhooks,
-  updateWebhook,
-  WEBHOOK_SORTS,
-  type WebhookSort,
-} from "../../store/webhooks.js";
+import { createWebhook, deleteWebhook, getWebhook, listWebhooks, updateWebhook, WEBHOOK_SORTS, type WebhookSort } from "../../store/webhooks.js";
 import { customerParam, ownerOf, principalOf, scopeOf } from "../auth.js";
 import { pageParams, toPage, type PageQuery } from "../pagination.js";
 
@@ -64,7 +56,12 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
     async (request) => {
       const { query } = request;
       const { count, rows } = await listWebhooks(db, scopeOf(principalOf(request), query.customer), query);
-      return toPage(request, query, count, rows.map((r) => webhookJson(r)));
+      return toPage(
+        request,
+        query,
+        count,
+        rows.map((r) => webhookJson(r)),
+      );
     },
   );
 
@@ -137,8 +134,16 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
       const scope = scopeOf(principalOf(request), query.customer);
       const hook = await getWebhook(db, request.params.id, scope);
       const { count, rows } = await listDeliveries(db, { webhookId: hook.id, customerId: scope, status: query.status }, query);
-      const attempts = await attemptsOf(db, rows.map((r) => r.id));
-      return toPage(request, query, count, rows.map((r) => deliveryJson(r, attempts.get(r.id) ?? [])));
+      const attempts = await attemptsOf(
+        db,
+        rows.map((r) => r.id),
+      );
+      return toPage(
+        request,
+        query,
+        count,
+        rows.map((r) => deliveryJson(r, attempts.get(r.id) ?? [])),
+      );
     },
   );
 }
