@@ -50,7 +50,11 @@ export function standardProblem(
   const id = header(headers, "webhook-id");
   const timestamp = header(headers, "webhook-timestamp");
   const signature = header(headers, "webhook-signature");
-  const missing = [["webhook-id", id], ["webhook-timestamp", timestamp], ["webhook-signature", signature]].filter(([, v]) => !v);
+  const missing = [
+    ["webhook-id", id],
+    ["webhook-timestamp", timestamp],
+    ["webhook-signature", signature],
+  ].filter(([, v]) => !v);
   if (missing.length > 0) return `missing header ${missing.map(([n]) => n).join(", ")}`;
   if (!/^\d+$/.test(timestamp!)) return "webhook-timestamp is not Unix seconds";
   const tolerance = options.toleranceSeconds ?? 300;
@@ -74,11 +78,6 @@ export function standardProblem(
  * `secrets`, made within `toleranceSeconds` (default 300) of now. Constant-time
  * comparisons; pass the raw body bytes.
  */
-export function verifyStandard(
-  body: Buffer | string,
-  headers: HeaderSource,
-  secrets: string | readonly string[],
-  options: StandardOptions = {},
-): boolean {
+export function verifyStandard(body: Buffer | string, headers: HeaderSource, secrets: string | readonly string[], options: StandardOptions = {}): boolean {
   return standardProblem(body, headers, secrets, options) === null;
 }

@@ -108,7 +108,8 @@ export function sqliteAddon(runtime: Runtime, cache: string): string {
 
   const work = mkdtempSync(path.join(tmpdir(), "hookd-addon-"));
   try {
-    for (const entry of readdirSync(pkg)) if (entry !== "build" && entry !== "node_modules") cpSync(path.join(pkg, entry), path.join(work, entry), { recursive: true });
+    for (const entry of readdirSync(pkg))
+      if (entry !== "build" && entry !== "node_modules") cpSync(path.join(pkg, entry), path.join(work, entry), { recursive: true });
     process.stdout.write(`compiling better-sqlite3 ${version} for Node ${NODE_VERSION} (once; cached in ${path.relative(process.cwd(), cache)})\n`);
     const headers = addonHeaders(runtime, cache);
     execFileSync(process.execPath, [nodeGyp(), "rebuild", "--release", `--nodedir=${headers}`, `--target=${NODE_VERSION}`], {

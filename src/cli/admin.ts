@@ -12,11 +12,18 @@ export function registerAdmin(program: Command): void {
     .command("migrate")
     .description("bring the database schema up to date")
     .action((_opts, cmd: Command) =>
-      withApp(cmd, async (app, json) => {
-        const result = await migrateToLatest(app.store.db);
-        if (json) printJson({ database: app.store.location, ...result });
-        else printLines([`database ${app.store.location} is at ${result.current}${result.applied.length ? ` (applied ${result.applied.join(", ")})` : " (up to date)"}`]);
-      }, { schema: "open" }),
+      withApp(
+        cmd,
+        async (app, json) => {
+          const result = await migrateToLatest(app.store.db);
+          if (json) printJson({ database: app.store.location, ...result });
+          else
+            printLines([
+              `database ${app.store.location} is at ${result.current}${result.applied.length ? ` (applied ${result.applied.join(", ")})` : " (up to date)"}`,
+            ]);
+        },
+        { schema: "open" },
+      ),
     );
 
   const customers = program.command("customers").description("manage customers (tenants)");
@@ -48,7 +55,13 @@ export function registerAdmin(program: Command): void {
         if (opts.customer) await requireCustomer(app.store.db, opts.customer);
         const key = await createApiKey(app.store.db, opts.customer ?? null);
         // api_key, as `customers create` names it.
-        const out = { id: key.id, customer: key.customerId, admin: key.customerId === null, api_key: key.key, created_at: new Date(key.createdAt).toISOString() };
+        const out = {
+          id: key.id,
+          customer: key.customerId,
+          admin: key.customerId === null,
+          api_key: key.key,
+          created_at: new Date(key.createdAt).toISOString(),
+        };
         if (json) printJson(out);
         else printLines([...describeObject(out), "(the key is shown only once: store it now)"]);
       }),

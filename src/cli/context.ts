@@ -21,11 +21,7 @@ export function globals(cmd: Command): GlobalOptions {
  * up to date; read-only commands pass `schema: "use"` and change nothing; only
  * `migrate` and `serve` may create a database.
  */
-export async function withApp(
-  cmd: Command,
-  fn: (app: App, json: boolean) => Promise<void>,
-  options: { schema?: SchemaAccess } = {},
-): Promise<void> {
+export async function withApp(cmd: Command, fn: (app: App, json: boolean) => Promise<void>, options: { schema?: SchemaAccess } = {}): Promise<void> {
   const { config, json = false } = globals(cmd);
   let app: App | null = null;
   try {

@@ -26,23 +26,22 @@ export function registerEvents(program: Command): void {
     .option("--data <json>", "the payload, as JSON text")
     .option("--file <file>", "read the payload from a file ('-' for stdin); sent byte for byte")
     .option("--idempotency-key <key>", "a repeated key returns the first event instead of a new one")
-    .action(
-      (opts: { customer: string; topic: string; data?: string; file?: string; idempotencyKey?: string }, cmd: Command) =>
-        withApp(cmd, async (app, json) => {
-          await requireCustomer(app.store.db, opts.customer);
-          const payload = await readPayload(opts, app.publishRules.maxPayloadBytes);
-          const result = await publish(
-            app.store.db,
-            { customerId: opts.customer, topic: opts.topic, payload, idempotencyKey: opts.idempotencyKey ?? null },
-            app.publishRules,
-          );
-          const out = { id: result.id, topic: result.topic, deliveries: result.deliveries };
-          if (json) printJson(out);
-          else
-            printLines([
-              `${result.duplicate ? "already published (idempotency key)" : "published"} event ${result.id} (${result.topic}): ${result.deliveries} deliveries`,
-            ]);
-        }),
+    .action((opts: { customer: string; topic: string; data?: string; file?: string; idempotencyKey?: string }, cmd: Command) =>
+      withApp(cmd, async (app, json) => {
+        await requireCustomer(app.store.db, opts.customer);
+        const payload = await readPayload(opts, app.publishRules.maxPayloadBytes);
+        const result = await publish(
+          app.store.db,
+          { customerId: opts.customer, topic: opts.topic, payload, idempotencyKey: opts.idempotencyKey ?? null },
+          app.publishRules,
+        );
+        const out = { id: result.id, topic: result.topic, deliveries: result.deliveries };
+        if (json) printJson(out);
+        else
+          printLines([
+            `${result.duplicate ? "already published (idempotency key)" : "published"} event ${result.id} (${result.topic}): ${result.deliveries} deliveries`,
+          ]);
+      }),
     );
 
   const deliveries = program.command("deliveries").description("inspect and replay deliveries");
@@ -54,27 +53,34 @@ export function registerEvents(program: Command): void {
     .option("--customer <id>", "only this customer's", customerId)
     .option("--limit <n>", "page size (max 500)", positiveInt("--limit", 500), 50)
     .option("--page <n>", "page number", positiveInt("--page"), 1)
-    .action(
-      (opts: { status?: DeliveryStatus; webhook?: string; customer?: string; limit: number; page: number }, cmd: Command) =>
-        withApp(cmd, async (app, json) => {
+    .action((opts: { status?: DeliveryStatus; webhook?: string; customer?: string; limit: number; page: number }, cmd: Command) =>
+      withApp(
+        cmd,
+        async (app, json) => {
           if (opts.customer !== undefined) await requireCustomer(app.store.db, opts.customer);
-          const { count, rows } = await listDeliveries(
+          const { count, rows } = await listDeliveries(app.store.db, { status: opts.status, webhookId: opts.webhook, customerId: opts.customer }, opts);
+          const attempts = await attemptsOf(
             app.store.db,
-            { status: opts.status, webhookId: opts.webhook, customerId: opts.customer },
-            opts,
+            rows.map((r) => r.id),
           );
-          const attempts = await attemptsOf(app.store.db, rows.map((r) => r.id));
           const results = rows.map((r) => deliveryJson(r, attempts.get(r.id) ?? []));
           if (json) printJson(cliPage(results, count));
           else
             printLines([
-              ...table(
-                results.map((r) => ({ ...r, last: r.last_status_code ?? r.last_error, waits: r.wait_reason })) as unknown as Record<string, unknown>[],
-                ["id", "webhook", "status", "attempts", "last", "next_attempt_at", "waits"],
-              ),
+              ...table(results.map((r) => ({ ...r, last: r.last_status_code ?? r.last_error, waits: r.wait_reason })) as unknown as Record<string, unknown>[], [
+                "id",
+                "webhook",
+                "status",
+                "attempts",
+                "last",
+                "next_attempt_at",
+                "waits",
+              ]),
               `${count} deliveries`,
             ]);
-        }, readOnly),
+        },
+        readOnly,
+      ),
     );
 
   deliveries
@@ -105,15 +111,19 @@ export function registerEvents(program: Command): void {
     .argument("<id>")
     .description("show one delivery and its attempts")
     .action((id: string, _opts, cmd: Command) =>
-      withApp(cmd, async (app, json) => {
-        const row = await getDelivery(app.store.db, id);
-        const out = deliveryJson(row, (await attemptsOf(app.store.db, [id])).get(id) ?? []);
-        if (json) printJson(out);
-        else
-          printLines([
-            ...describeObject(out as unknown as Record<string, unknown>),
-            ...table((out.history ?? []) as unknown as Record<string, unknown>[], ["number", "started_at", "duration_ms", "status_code", "error"]),
-          ]);
-      }, readOnly),
+      withApp(
+        cmd,
+        async (app, json) => {
+          const row = await getDelivery(app.store.db, id);
+          const out = deliveryJson(row, (await attemptsOf(app.store.db, [id])).get(id) ?? []);
+          if (json) printJson(out);
+          else
+            printLines([
+              ...describeObject(out as unknown as Record<string, unknown>),
+              ...table((out.history ?? []) as unknown as Record<string, unknown>[], ["number", "started_at", "duration_ms", "status_code", "error"]),
+            ]);
+        },
+        readOnly,
+      ),
     );
 }

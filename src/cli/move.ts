@@ -55,23 +55,25 @@ export function registerMove(program: Command): void {
     .argument("[file]", "read here instead of stdin")
     .description("load an export into an empty store, all or nothing (stdin without FILE)")
     .action((file: string | undefined, _opts, cmd: Command) =>
-      withApp(cmd, async (app, json) => {
-        const input = openInput(file);
-        const lines = createInterface({ input, crlfDelay: Infinity });
-        const bar = rowsProgressBar("importing");
-        try {
-          const counts = await importStore(app.store.db, lines, { location: app.store.location, onProgress: bar?.update });
-          bar?.stop();
-          if (json) printJson({ counts });
-          else printLines([`imported ${describeCounts(counts)} into ${app.store.location}`]);
-        } finally {
-          bar?.stop();
-          lines.close();
-          input.destroy();
-        }
-      },
-      // The target may be new (a fresh PostgreSQL database or SQLite path): import creates it.
-      { schema: "create" },
+      withApp(
+        cmd,
+        async (app, json) => {
+          const input = openInput(file);
+          const lines = createInterface({ input, crlfDelay: Infinity });
+          const bar = rowsProgressBar("importing");
+          try {
+            const counts = await importStore(app.store.db, lines, { location: app.store.location, onProgress: bar?.update });
+            bar?.stop();
+            if (json) printJson({ counts });
+            else printLines([`imported ${describeCounts(counts)} into ${app.store.location}`]);
+          } finally {
+            bar?.stop();
+            lines.close();
+            input.destroy();
+          }
+        },
+        // The target may be new (a fresh PostgreSQL database or SQLite path): import creates it.
+        { schema: "create" },
       ),
     );
 }
@@ -180,4 +182,3 @@ function fileSink(file: string): Sink {
     },
   };
 }
-

@@ -31,14 +31,18 @@ export function registerStatus(program: Command): void {
     .command("status")
     .description("backlog by status, due now, next tick, failing webhooks")
     .action((_opts, cmd: Command) =>
-      withApp(cmd, async (app, json) => {
-        const now = Date.now();
-        const snapshot = await readStatus(app.store.db, now);
-        const schedule = app.config.dispatch.schedule;
-        const ticks = upcomingTicks(schedule, lookahead(snapshot, now));
-        const out = statusJson(snapshot, { now, database: app.store.location, env: app.config.env, schedule, ticks });
-        if (json) printJson(out);
-        else printLines(statusLines(out));
-      }, readOnly),
+      withApp(
+        cmd,
+        async (app, json) => {
+          const now = Date.now();
+          const snapshot = await readStatus(app.store.db, now);
+          const schedule = app.config.dispatch.schedule;
+          const ticks = upcomingTicks(schedule, lookahead(snapshot, now));
+          const out = statusJson(snapshot, { now, database: app.store.location, env: app.config.env, schedule, ticks });
+          if (json) printJson(out);
+          else printLines(statusLines(out));
+        },
+        readOnly,
+      ),
     );
 }

@@ -27,15 +27,18 @@ export function registerWebhooks(program: Command): void {
     .option("--page <n>", "page number", positiveInt("--page"), 1)
     .option("--sort <field>", `one of ${WEBHOOK_SORTS.join(", ")}`, oneOf("--sort", WEBHOOK_SORTS), "created_at")
     .option("--direction <dir>", "asc or desc", oneOf("--direction", ["asc", "desc"] as const), "desc")
-    .action(
-      (opts: { customer?: string; limit: number; page: number; sort: WebhookSort; direction: "asc" | "desc" }, cmd: Command) =>
-        withApp(cmd, async (app, json) => {
+    .action((opts: { customer?: string; limit: number; page: number; sort: WebhookSort; direction: "asc" | "desc" }, cmd: Command) =>
+      withApp(
+        cmd,
+        async (app, json) => {
           if (opts.customer !== undefined) await requireCustomer(app.store.db, opts.customer);
           const { count, rows } = await listWebhooks(app.store.db, opts.customer ?? null, opts);
           const results = rows.map((r) => webhookJson(r));
           if (json) printJson(cliPage(results, count));
           else printLines([...table(results as unknown as Record<string, unknown>[], ["id", "customer", "topic", "active", "url"]), `${count} webhook(s)`]);
-        }, readOnly),
+        },
+        readOnly,
+      ),
     );
 
   webhooks
@@ -43,11 +46,15 @@ export function registerWebhooks(program: Command): void {
     .argument("<id>")
     .description("show one webhook")
     .action((id: string, _opts, cmd: Command) =>
-      withApp(cmd, async (app, json) => {
-        const out = webhookJson(await getWebhook(app.store.db, id));
-        if (json) printJson(out);
-        else printLines(describeObject(out as unknown as Record<string, unknown>));
-      }, readOnly),
+      withApp(
+        cmd,
+        async (app, json) => {
+          const out = webhookJson(await getWebhook(app.store.db, id));
+          if (json) printJson(out);
+          else printLines(describeObject(out as unknown as Record<string, unknown>));
+        },
+        readOnly,
+      ),
     );
 
   webhooks
@@ -78,17 +85,16 @@ export function registerWebhooks(program: Command): void {
     .option("--action <action>")
     .option("--secret <secret>", "new signing secret ('' removes it)")
     .option("--active <bool>", "true or false", bool("--active"))
-    .action(
-      (id: string, opts: { url?: string; group?: string; action?: string; secret?: string; active?: boolean }, cmd: Command) =>
-        withApp(cmd, async (app, json) => {
-          const input: WebhookInput = { url: opts.url, group: opts.group, action: opts.action, hash_secret: opts.secret, active: opts.active };
-          if (Object.values(input).every((v) => v === undefined)) {
-            throw validationError([{ field: "options", message: "give at least one of --url, --group, --action, --secret, --active" }]);
-          }
-          const out = webhookJson(await updateWebhook(app.store.db, id, null, input, app.webhookRules));
-          if (json) printJson(out);
-          else printLines(describeObject(out as unknown as Record<string, unknown>));
-        }),
+    .action((id: string, opts: { url?: string; group?: string; action?: string; secret?: string; active?: boolean }, cmd: Command) =>
+      withApp(cmd, async (app, json) => {
+        const input: WebhookInput = { url: opts.url, group: opts.group, action: opts.action, hash_secret: opts.secret, active: opts.active };
+        if (Object.values(input).every((v) => v === undefined)) {
+          throw validationError([{ field: "options", message: "give at least one of --url, --group, --action, --secret, --active" }]);
+        }
+        const out = webhookJson(await updateWebhook(app.store.db, id, null, input, app.webhookRules));
+        if (json) printJson(out);
+        else printLines(describeObject(out as unknown as Record<string, unknown>));
+      }),
     );
 
   webhooks
@@ -96,7 +102,11 @@ export function registerWebhooks(program: Command): void {
     .argument("<id>")
     .description("make a new secret current; the previous ones keep signing for the overlap")
     .option("--secret <secret>", "the new secret (default: whsec_ + 32 random bytes in base64)")
-    .option("--overlap <seconds>", "how long the previous secrets stay valid (0 retires them now; default security.secretRotationOverlapSeconds)", overlapSeconds)
+    .option(
+      "--overlap <seconds>",
+      "how long the previous secrets stay valid (0 retires them now; default security.secretRotationOverlapSeconds)",
+      overlapSeconds,
+    )
     .action((id: string, opts: { secret?: string; overlap?: number }, cmd: Command) =>
       withApp(cmd, async (app, json) => {
         const input = { hash_secret: opts.secret, overlap_seconds: opts.overlap };

@@ -23,9 +23,7 @@ export interface LoadOptions {
 function readJsonFile(file: string, required: boolean): unknown {
   if (!existsSync(file)) {
     if (!required) return undefined;
-    throw new HookdError("config_invalid", `config file ${file} does not exist`, [
-      { field: "--config", message: `config file ${file} does not exist` },
-    ]);
+    throw new HookdError("config_invalid", `config file ${file} does not exist`, [{ field: "--config", message: `config file ${file} does not exist` }]);
   }
   let text: string;
   try {

@@ -70,9 +70,7 @@ function describe(e: ErrorObject, merged: MergedConfig): ErrorDetail {
   if (e.keyword === "additionalProperty" || e.keyword === "additionalProperties") {
     const extra = (e.params as { additionalProperty: string }).additionalProperty;
     const key = base ? `${base}.${extra}` : extra;
-    const allowed = Object.keys(
-      (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {},
-    ).join(", ");
+    const allowed = Object.keys((e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}).join(", ");
     return {
       field: key,
       message: `unknown key "${key}" in ${originOf(merged.origins, key)}; allowed ${base ? `under "${base}"` : "at the top level"}: ${allowed}`,

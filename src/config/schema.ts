@@ -47,8 +47,7 @@ export interface Config extends HookdSettings {
   env: Environment;
 }
 
-const int = (minimum: number, maximum = Number.MAX_SAFE_INTEGER) =>
-  ({ type: "integer", minimum, maximum }) as const;
+const int = (minimum: number, maximum = Number.MAX_SAFE_INTEGER) => ({ type: "integer", minimum, maximum }) as const;
 
 /**
  * The one schema for every config file. `additionalProperties: false` everywhere so a
@@ -89,15 +88,7 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
     dispatch: {
       type: "object",
       additionalProperties: false,
-      required: [
-        "schedule",
-        "concurrency",
-        "perWebhookConcurrency",
-        "batchSize",
-        "timeoutMs",
-        "leaseSeconds",
-        "shutdownGraceMs",
-      ],
+      required: ["schedule", "concurrency", "perWebhookConcurrency", "batchSize", "timeoutMs", "leaseSeconds", "shutdownGraceMs"],
       properties: {
         schedule: { type: "string", minLength: 1 },
         concurrency: int(1, 10_000),

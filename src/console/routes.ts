@@ -74,7 +74,11 @@ export function consoleRoutes(server: FastifyInstance, app: App): void {
 
   server.post<{ Body: { key: string } }>(
     "/ui/session",
-    { schema: { body: { type: "object", additionalProperties: false, required: ["key"], properties: { key: { type: "string", minLength: 1, maxLength: 200 } } } } },
+    {
+      schema: {
+        body: { type: "object", additionalProperties: false, required: ["key"], properties: { key: { type: "string", minLength: 1, maxLength: 200 } } },
+      },
+    },
     async (request, reply) => {
       mustComeFromHere(request);
       const principal = await authenticate(db, request.body.key);
@@ -87,7 +91,11 @@ export function consoleRoutes(server: FastifyInstance, app: App): void {
 
   server.post<{ Body: { token: string } }>(
     "/ui/session/portal",
-    { schema: { body: { type: "object", additionalProperties: false, required: ["token"], properties: { token: { type: "string", minLength: 1, maxLength: 200 } } } } },
+    {
+      schema: {
+        body: { type: "object", additionalProperties: false, required: ["token"], properties: { token: { type: "string", minLength: 1, maxLength: 200 } } },
+      },
+    },
     async (request, reply) => {
       mustComeFromHere(request);
       const opened = await openPortalLink(db, request.body.token, PORTAL_SESSION_MS);
@@ -113,7 +121,10 @@ export function consoleRoutes(server: FastifyInstance, app: App): void {
       }
       await endConsoleSession(db, token);
     }
-    return reply.header("set-cookie", sessionCookie("", 0, secure)).status(204).send();
+    return reply
+      .header("set-cookie", sessionCookie("", 0, secure))
+      .status(204)
+      .send();
   });
 
   const page = (name: string) => async (_request: FastifyRequest, reply: FastifyReply) => {

@@ -11,9 +11,7 @@ export interface RetryPolicy {
   readonly retryAfterMaxSeconds: number;
 }
 
-export type NextStep =
-  | { kind: "retry"; at: number; reason: "backoff" | "retry_after" }
-  | { kind: "failed"; reason: "max_attempts" | "max_age" };
+export type NextStep = { kind: "retry"; at: number; reason: "backoff" | "retry_after" } | { kind: "failed"; reason: "max_attempts" | "max_age" };
 
 /** Seconds to wait after the `attempt`-th failed attempt (1-based). */
 export function delayAfter(policy: Pick<RetryPolicy, "delaysSeconds">, attempt: number): number {

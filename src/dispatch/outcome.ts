@@ -3,19 +3,7 @@
  * produces raw facts, these functions name them.
  */
 
-export type ErrorClass =
-  | "timeout"
-  | "refused"
-  | "reset"
-  | "dns"
-  | "tls"
-  | "protocol"
-  | "unreachable"
-  | "redirect"
-  | "http"
-  | "blocked"
-  | "aborted"
-  | "network";
+export type ErrorClass = "timeout" | "refused" | "reset" | "dns" | "tls" | "protocol" | "unreachable" | "redirect" | "http" | "blocked" | "aborted" | "network";
 
 export interface AttemptOutcome {
   startedAt: number;
@@ -45,8 +33,7 @@ export function classifyError(err: { code?: unknown; name?: unknown }): ErrorCla
   if (name === "TimeoutError" || code === "ETIMEDOUT" || code === "ESOCKETTIMEDOUT") return "timeout";
   if (name === "AbortError" || code === "ABORT_ERR" || code === "ERR_ABORTED") return "aborted";
   if (code === "ECONNREFUSED") return "refused";
-  if (code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED" || code === "ERR_STREAM_PREMATURE_CLOSE")
-    return "reset";
+  if (code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED" || code === "ERR_STREAM_PREMATURE_CLOSE") return "reset";
   if (code === "ENOTFOUND" || code.startsWith("EAI_")) return "dns";
   if (code === "EHOSTUNREACH" || code === "ENETUNREACH" || code === "EHOSTDOWN") return "unreachable";
   if (code === "ERR_HOOKD_BLOCKED_ADDRESS") return "blocked";

@@ -41,11 +41,14 @@ export class Scheduler {
     const runs = this.task?.getNextRuns(2) ?? [];
     const interval = runs.length === 2 ? runs[1]!.getTime() - runs[0]!.getTime() : 60_000;
     this.waiting = true;
-    this.jitterTimer = setTimeout(() => {
-      this.waiting = false;
-      this.jitterTimer = null;
-      this.fire();
-    }, startJitterMs(interval, Math.random()));
+    this.jitterTimer = setTimeout(
+      () => {
+        this.waiting = false;
+        this.jitterTimer = null;
+        this.fire();
+      },
+      startJitterMs(interval, Math.random()),
+    );
     this.jitterTimer.unref();
   }
 

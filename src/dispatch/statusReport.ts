@@ -54,4 +54,3 @@ export function statusJson(s: StatusSnapshot, ctx: StatusContext) {
     },
   };
 }
-

@@ -52,8 +52,7 @@ export function judge(d: JudgedDelivery, outcome: AttemptOutcome, policy: RetryP
       change: d.probe ? { kind: "up", webhookId: d.webhook_id } : null,
     };
   }
-  const retryAfter =
-    outcome.statusCode !== null && RETRY_AFTER_STATUSES.has(outcome.statusCode) ? parseRetryAfter(outcome.retryAfter ?? undefined, now) : null;
+  const retryAfter = outcome.statusCode !== null && RETRY_AFTER_STATUSES.has(outcome.statusCode) ? parseRetryAfter(outcome.retryAfter ?? undefined, now) : null;
   const lastError = outcome.error === "http" ? `http ${outcome.statusCode}` : (outcome.error ?? "failed");
   const step = nextStep({ policy, attempts: number, createdAt: d.created_at, now, retryAfterSeconds: retryAfter });
   const record: AttemptRecord =

@@ -54,11 +54,7 @@ export async function attemptCounts(db: Db, customerId: string | null, since: nu
     .select(["d.webhook_id as key", outcome.as("outcome"), (eb) => eb.fn.countAll<number>().as("n")])
     .groupBy([sql`1`, sql`2`])
     .execute();
-  const durations = await base
-    .select(["d.webhook_id", "a.duration_ms"])
-    .orderBy("a.started_at", "desc")
-    .limit(LATENCY_SAMPLE)
-    .execute();
+  const durations = await base.select(["d.webhook_id", "a.duration_ms"]).orderBy("a.started_at", "desc").limit(LATENCY_SAMPLE).execute();
   const num = (r: OutcomeCount) => ({ key: r.key, outcome: r.outcome, n: Number(r.n) });
   return {
     byBucket: byBucket.map((r) => ({ ...num(r), key: Number(r.key) })),

@@ -53,13 +53,7 @@ export function attemptRow(deliveryId: string, number: number, facts: AttemptFac
  * state (usually a single one, "delivered on attempt 1 with 200") instead of two
  * statements per record: building and preparing those was most of a tick's store time.
  */
-export async function recordAttempts(
-  db: Db,
-  owner: string,
-  records: readonly AttemptRecord[],
-  health: readonly HealthChange[],
-  now: number,
-): Promise<void> {
+export async function recordAttempts(db: Db, owner: string, records: readonly AttemptRecord[], health: readonly HealthChange[], now: number): Promise<void> {
   if (records.length === 0 && health.length === 0) return;
   const groups = new Map<string, { r: AttemptRecord; ids: string[] }>();
   for (const r of records) {

@@ -35,12 +35,7 @@ export async function createConsoleSession(
 
 /** The live session behind a cookie's token, or null (unknown, expired or signed out). */
 export async function findConsoleSession(db: Db, presented: string, now = Date.now()): Promise<ConsoleSession | null> {
-  const row = await db
-    .selectFrom("console_sessions")
-    .selectAll()
-    .where("id", "=", hashKey(presented))
-    .where("kind", "=", "session")
-    .executeTakeFirst();
+  const row = await db.selectFrom("console_sessions").selectAll().where("id", "=", hashKey(presented)).where("kind", "=", "session").executeTakeFirst();
   if (!row || Number(row.expires_at) <= now) return null;
   return { customerId: row.customer_id, csrfToken: row.csrf_token, expiresAt: Number(row.expires_at) };
 }
@@ -57,12 +52,7 @@ export async function openPortalLink(
   now = Date.now(),
 ): Promise<{ token: string; session: ConsoleSession } | null> {
   const link = await writeTransaction(db, async (trx) => {
-    const row = await trx
-      .deleteFrom("console_sessions")
-      .where("id", "=", hashKey(presented))
-      .where("kind", "=", "link")
-      .returningAll()
-      .executeTakeFirst();
+    const row = await trx.deleteFrom("console_sessions").where("id", "=", hashKey(presented)).where("kind", "=", "link").returningAll().executeTakeFirst();
     return row ?? null;
   });
   if (!link || Number(link.expires_at) <= now) return null;

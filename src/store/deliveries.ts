@@ -10,11 +10,7 @@ export interface DeliveryFilter {
   status?: DeliveryStatus;
 }
 
-export async function listDeliveries(
-  db: Db,
-  filter: DeliveryFilter,
-  page: { limit: number; page: number },
-): Promise<{ count: number; rows: DeliveryTable[] }> {
+export async function listDeliveries(db: Db, filter: DeliveryFilter, page: { limit: number; page: number }): Promise<{ count: number; rows: DeliveryTable[] }> {
   let base = db.selectFrom("deliveries");
   if (filter.customerId) base = base.where("customer_id", "=", filter.customerId);
   if (filter.webhookId) base = base.where("webhook_id", "=", filter.webhookId);
@@ -36,13 +32,7 @@ export async function attemptsOf(db: Db, deliveryIds: readonly string[]): Promis
   const byDelivery = new Map<string, AttemptTable[]>();
   for (let i = 0; i < deliveryIds.length; i += 500) {
     const chunk = deliveryIds.slice(i, i + 500);
-    const rows = await db
-      .selectFrom("attempts")
-      .selectAll()
-      .where("delivery_id", "in", chunk)
-      .orderBy("delivery_id")
-      .orderBy("number")
-      .execute();
+    const rows = await db.selectFrom("attempts").selectAll().where("delivery_id", "in", chunk).orderBy("delivery_id").orderBy("number").execute();
     for (const r of rows) {
       const list = byDelivery.get(r.delivery_id) ?? [];
       list.push(r);
@@ -91,9 +81,7 @@ export async function retryFailed(db: Db, customerId: string | null, now = Date.
 export async function countFailedMatching(db: Db, filter: ReplayFilter): Promise<number> {
   const failed = await failedMatching(db, filter);
   if (failed === null) return 0;
-  const { n } = await failed
-    .select((eb) => eb.fn.countAll<number>().as("n"))
-    .executeTakeFirstOrThrow();
+  const { n } = await failed.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
   return Number(n);
 }
 

@@ -19,17 +19,9 @@ export type HealthChange =
 
 /** Write one change inside the caller's transaction. */
 export async function applyHealth(trx: Db, h: HealthChange, now: number): Promise<void> {
-  const waiting = trx
-    .updateTable("deliveries")
-    .where("webhook_id", "=", h.webhookId)
-    .where("status", "=", "pending")
-    .where("lease_owner", "is", null);
+  const waiting = trx.updateTable("deliveries").where("webhook_id", "=", h.webhookId).where("status", "=", "pending").where("lease_owner", "is", null);
   if (h.kind === "up") {
-    await trx
-      .updateTable("webhooks")
-      .set({ failing_since: null, consecutive_failures: 0, backoff_until: null })
-      .where("id", "=", h.webhookId)
-      .execute();
+    await trx.updateTable("webhooks").set({ failing_since: null, consecutive_failures: 0, backoff_until: null }).where("id", "=", h.webhookId).execute();
     await waiting.set({ wait_reason: null }).where("wait_reason", "=", "endpoint_backoff").execute();
     return;
   }

@@ -67,7 +67,10 @@ export async function exportStore(db: Db, options: ExportOptions): Promise<Count
     }
     const counts: Counts = {};
     for (const table of EXPORTED_TABLES) {
-      const row = await trx.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+      const row = await trx
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as("n"))
+        .executeTakeFirstOrThrow();
       counts[table] = Number(row.n);
     }
     const total = Object.values(counts).reduce((a, b) => a + b, 0);

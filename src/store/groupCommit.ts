@@ -59,7 +59,10 @@ export function groupCommit(db: Db): GroupCommit {
     queue = queue.slice(jobs.length);
     try {
       const outcomes = await commitTogether(db, jobs);
-      outcomes.forEach((o, i) => (o.ok ? jobs[i]!.resolve(o.value) : jobs[i]!.reject(o.err)));
+      for (const [i, o] of outcomes.entries()) {
+        if (o.ok) jobs[i]!.resolve(o.value);
+        else jobs[i]!.reject(o.err);
+      }
     } catch (err) {
       // The transaction itself failed (busy, disk full): nothing in it was committed.
       for (const job of jobs) job.reject(err);

@@ -7,7 +7,18 @@ import { sql, type Kysely } from "kysely";
 import { HookdError } from "../errors.js";
 import { dialectOf, writeTransaction, type Db } from "./connect.js";
 import { CLEARED_ON_IMPORT, EXPORTED_TABLES } from "./exportTables.js";
-import { badLine, checkCounts, checkMigration, fromPortable, parseHeader, parseLine, type ColumnKind, type Counts, type ExportHeader, type Row } from "./exportFormat.js";
+import {
+  badLine,
+  checkCounts,
+  checkMigration,
+  fromPortable,
+  parseHeader,
+  parseLine,
+  type ColumnKind,
+  type Counts,
+  type ExportHeader,
+  type Row,
+} from "./exportFormat.js";
 import { appliedMigration, describeTable } from "./introspect.js";
 
 export interface ImportOptions {
@@ -54,14 +65,14 @@ export async function importStore(db: Db, lines: AsyncIterable<string>, options:
 async function refuseNonEmpty(db: Kysely<any>, location: string): Promise<void> {
   const held: string[] = [];
   for (const table of EXPORTED_TABLES) {
-    const row = await db.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll().as("n"))
+      .executeTakeFirstOrThrow();
     if (Number(row.n) > 0) held.push(`${Number(row.n)} ${table}`);
   }
   if (held.length > 0) {
-    throw new HookdError(
-      "conflict",
-      `the database ${location} is not empty (${held.join(", ")}): import loads only into an empty store; nothing was changed`,
-    );
+    throw new HookdError("conflict", `the database ${location} is not empty (${held.join(", ")}): import loads only into an empty store; nothing was changed`);
   }
 }
 
@@ -156,7 +167,10 @@ class Loader {
     } catch (err) {
       if (!isRefusedData(err)) throw err;
       const last = first + rows.length - 1;
-      throw new HookdError("validation_failed", `lines ${first}-${last} (${table}): the database refused them: ${(err as Error).message}; nothing was imported`);
+      throw new HookdError(
+        "validation_failed",
+        `lines ${first}-${last} (${table}): the database refused them: ${(err as Error).message}; nothing was imported`,
+      );
     }
     this.done += rows.length;
     this.options.onProgress?.(this.done, this.total);

@@ -34,11 +34,7 @@ export function decodeCursor(text: string): Cursor {
  * A page's rows in newest-first order and the cursors to its neighbours, from the
  * `limit + 1` rows fetched in the cursor's direction (the extra row says whether more exist). Pure.
  */
-export function keysetPage<T extends Keyed>(
-  fetched: T[],
-  limit: number,
-  cursor: Cursor | null,
-): { rows: T[]; next: Cursor | null; previous: Cursor | null } {
+export function keysetPage<T extends Keyed>(fetched: T[], limit: number, cursor: Cursor | null): { rows: T[]; next: Cursor | null; previous: Cursor | null } {
   const more = fetched.length > limit;
   const taken = fetched.slice(0, limit);
   const rows = cursor?.dir === "newer" ? taken.reverse() : taken;

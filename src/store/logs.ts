@@ -93,12 +93,7 @@ function inRange<T extends "deliveries" | "events">(q: From<T>, r: TimeRange): F
 
 const NOTHING = { count: 0, countExact: true, rows: [], next: null, previous: null };
 
-async function page<T extends "deliveries" | "events">(
-  db: Db,
-  base: From<T> | null,
-  limit: number,
-  cursor: Cursor | null,
-): Promise<LogPage<Database[T]>> {
+async function page<T extends "deliveries" | "events">(db: Db, base: From<T> | null, limit: number, cursor: Cursor | null): Promise<LogPage<Database[T]>> {
   if (base === null) return NOTHING;
   const q = base as unknown as From<"deliveries">;
   let rowsQuery = q.selectAll();
@@ -107,7 +102,11 @@ async function page<T extends "deliveries" | "events">(
     rowsQuery = rowsQuery.where((eb) => eb(eb.refTuple("created_at", "id"), op, eb.tuple(cursor.t, cursor.id)));
   }
   const order = cursor?.dir === "newer" ? "asc" : "desc";
-  const fetched = await rowsQuery.orderBy("created_at", order).orderBy("id", order).limit(limit + 1).execute();
+  const fetched = await rowsQuery
+    .orderBy("created_at", order)
+    .orderBy("id", order)
+    .limit(limit + 1)
+    .execute();
   const capped = q.select(sql<number>`1`.as("one")).limit(COUNT_CAP + 1);
   const { n } = await db
     .selectFrom(capped.as("matches"))

@@ -41,8 +41,7 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrateResult> {
   if ((await schemaState(db)) === "current") return { applied: [], current };
   // PostgreSQL: keep the bookkeeping tables in our own schema (search_path), or
   // Kysely may find another schema's and conclude they exist.
-  const migrationTableSchema =
-    dialectOf(db) === "postgres" ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
+  const migrationTableSchema = dialectOf(db) === "postgres" ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
   const run = async (conn: Kysely<any>, disableTransactions: boolean) => {
     const migrator = new Migrator({ db: conn, provider: new StaticProvider(), disableTransactions, migrationTableSchema });
     const { error, results } = await migrator.migrateToLatest();

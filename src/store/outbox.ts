@@ -91,7 +91,10 @@ export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): 
       }));
       // Chunked: SQLite caps the number of bound parameters in one statement.
       for (let i = 0; i < rows.length; i += 500) {
-        await trx.insertInto("deliveries").values(rows.slice(i, i + 500)).execute();
+        await trx
+          .insertInto("deliveries")
+          .values(rows.slice(i, i + 500))
+          .execute();
       }
     }
     return { event, deliveries: hooks.length, duplicate: false };

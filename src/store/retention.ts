@@ -29,13 +29,7 @@ const FINISHED = ["delivered", "cancelled"] as const;
 /** One batch of finished deliveries and their attempts. */
 export async function pruneDeliveryBatch(db: Db, cutoff: number, limit: number): Promise<Omit<PruneCounts, "events">> {
   return writeTransaction(db, async (trx) => {
-    const rows = await trx
-      .selectFrom("deliveries")
-      .select("id")
-      .where("status", "in", FINISHED)
-      .where("finished_at", "<", cutoff)
-      .limit(limit)
-      .execute();
+    const rows = await trx.selectFrom("deliveries").select("id").where("status", "in", FINISHED).where("finished_at", "<", cutoff).limit(limit).execute();
     if (rows.length === 0) return { deliveries: 0, attempts: 0 };
     const ids = rows.map((r) => r.id);
     const attempts = await trx.deleteFrom("attempts").where("delivery_id", "in", ids).executeTakeFirst();

@@ -66,9 +66,7 @@ export async function rotateSecret(
   return writeTransaction(db, async (trx) => {
     const hook = await getWebhook(trx, id, customerId);
     const locked =
-      dialectOf(trx) === "postgres"
-        ? await trx.selectFrom("webhooks").selectAll().where("id", "=", hook.id).forUpdate().executeTakeFirstOrThrow()
-        : hook;
+      dialectOf(trx) === "postgres" ? await trx.selectFrom("webhooks").selectAll().where("id", "=", hook.id).forUpdate().executeTakeFirstOrThrow() : hook;
     const previous = rotate({ current: locked.hash_secret, previous: locked.previous_secrets, next: secret, overlapMs, now });
     const changes = { hash_secret: secret, previous_secrets: previousColumn(previous), updated_at: now };
     await trx.updateTable("webhooks").set(changes).where("id", "=", hook.id).execute();

@@ -3,7 +3,6 @@
  * integer columns so SQLite and PostgreSQL (bigint) store and compare them alike.
  */
 
-
 export interface CustomerTable {
   id: string;
   name: string;

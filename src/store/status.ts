@@ -52,8 +52,7 @@ export async function readStatus(db: Db, now: number, customerId: string | null 
   const { n } = await failingWebhooks.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
   const rows = await failingWebhooks
     .select((eb) => {
-      const mine = (status: DeliveryStatus) =>
-        eb.selectFrom("deliveries as d").whereRef("d.webhook_id", "=", "w.id").where("d.status", "=", status);
+      const mine = (status: DeliveryStatus) => eb.selectFrom("deliveries as d").whereRef("d.webhook_id", "=", "w.id").where("d.status", "=", status);
       return [
         "w.id",
         "w.customer_id",
@@ -65,9 +64,15 @@ export async function readStatus(db: Db, now: number, customerId: string | null 
         "w.backoff_until",
         "w.last_failure",
         "w.disabled_reason",
-        mine("pending").select((e) => e.fn.countAll<number>().as("c")).as("pending"),
-        mine("failed").select((e) => e.fn.countAll<number>().as("c")).as("failed"),
-        mine("pending").select((e) => e.fn.min("d.next_attempt_at").as("m")).as("next_due"),
+        mine("pending")
+          .select((e) => e.fn.countAll<number>().as("c"))
+          .as("pending"),
+        mine("failed")
+          .select((e) => e.fn.countAll<number>().as("c"))
+          .as("failed"),
+        mine("pending")
+          .select((e) => e.fn.min("d.next_attempt_at").as("m"))
+          .as("next_due"),
       ];
     })
     .orderBy("w.failing_since")

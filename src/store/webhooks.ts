@@ -95,13 +95,7 @@ export async function checkWebhookInput(input: WebhookInput, rules: WebhookRules
   return out;
 }
 
-export async function createWebhook(
-  db: Db,
-  customerId: string,
-  input: WebhookInput,
-  rules: WebhookRules,
-  now = Date.now(),
-): Promise<WebhookTable> {
+export async function createWebhook(db: Db, customerId: string, input: WebhookInput, rules: WebhookRules, now = Date.now()): Promise<WebhookTable> {
   const fields = await checkWebhookInput(input, rules, "create");
   const row: WebhookTable = {
     id: randomUUID(),
@@ -128,9 +122,11 @@ export async function createWebhook(
       .where("deleted_at", "is", null)
       .executeTakeFirstOrThrow();
     if (Number(count) >= rules.maxPerCustomer) {
-      throw new HookdError("conflict", `customer ${customerId} already has ${rules.maxPerCustomer} webhooks, the most allowed (limits.maxWebhooksPerCustomer)`, [
-        { field: "customer", message: `has reached the limit of ${rules.maxPerCustomer} webhooks` },
-      ]);
+      throw new HookdError(
+        "conflict",
+        `customer ${customerId} already has ${rules.maxPerCustomer} webhooks, the most allowed (limits.maxWebhooksPerCustomer)`,
+        [{ field: "customer", message: `has reached the limit of ${rules.maxPerCustomer} webhooks` }],
+      );
     }
     await refuseDuplicate(trx, row);
     await trx.insertInto("webhooks").values(row).execute();
@@ -168,11 +164,7 @@ export async function getWebhook(db: Db, id: string, customerId?: string | null)
   return row;
 }
 
-export async function listWebhooks(
-  db: Db,
-  customerId: string | null,
-  options: ListOptions,
-): Promise<{ count: number; rows: WebhookTable[] }> {
+export async function listWebhooks(db: Db, customerId: string | null, options: ListOptions): Promise<{ count: number; rows: WebhookTable[] }> {
   let base = db.selectFrom("webhooks").where("deleted_at", "is", null);
   if (customerId) base = base.where("customer_id", "=", customerId);
   const { count } = await base.select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow();

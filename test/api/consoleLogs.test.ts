@@ -22,7 +22,9 @@ describe("the console's secrets and hookd serve's log", () => {
     const signIn = await fetch(`${url}/ui/session`, { method: "POST", headers: json, body: JSON.stringify({ key }) });
     expect(signIn.status).toBe(200);
     const cookie = signIn.headers.get("set-cookie")!.split(";")[0]!;
-    const link = (await (await fetch(`${url}/portal-sessions/`, { method: "POST", headers: { ...json, authorization: `Bearer ${key}` }, body: "{}" })).json()) as { url: string };
+    const link = (await (
+      await fetch(`${url}/portal-sessions/`, { method: "POST", headers: { ...json, authorization: `Bearer ${key}` }, body: "{}" })
+    ).json()) as { url: string };
     const token = new URL(link.url).hash.slice(1);
     const opened = await fetch(`${url}/ui/session/portal`, { method: "POST", headers: json, body: JSON.stringify({ token }) });
     const portalCookie = opened.headers.get("set-cookie")!.split(";")[0]!;

@@ -73,7 +73,10 @@ describe("POST /portal-sessions/", () => {
 
   it("an expired link is refused", async () => {
     const link = await portal({ customer: h.app.customerId, expires_in: 1 });
-    await h.app.store.db.updateTable("console_sessions").set({ expires_at: Date.now() - 1 }).execute();
+    await h.app.store.db
+      .updateTable("console_sessions")
+      .set({ expires_at: Date.now() - 1 })
+      .execute();
     const { res } = await open(link.body.url);
     expect(res.status).toBe(401);
     expect(res.body.error.message).toMatch(/expired/);
@@ -106,7 +109,10 @@ describe("signing in with a key", () => {
     const res = await h.call("POST", "/ui/session", { key: null, body: { key: h.key } });
     const cookie = cookieOf(res.headers);
     expect((await h.call("GET", "/webhooks/", { key: null, headers: { cookie } })).status).toBe(200);
-    await h.app.store.db.updateTable("console_sessions").set({ expires_at: Date.now() - 1 }).execute();
+    await h.app.store.db
+      .updateTable("console_sessions")
+      .set({ expires_at: Date.now() - 1 })
+      .execute();
     const after = await h.call("GET", "/webhooks/", { key: null, headers: { cookie } });
     expect(after.status).toBe(401);
     expect(after.body.error.message).toMatch(/expired/);

@@ -50,7 +50,12 @@ describe.each(backends)("%s", (backend) => {
 
       const event = await h.call("GET", `/events/${published.body.id}`);
       expect(event.status).toBe(200);
-      expect(event.body).toMatchObject({ id: published.body.id, topic: "orders:created", payload: { id: 7, total: "9.99", note: "zoë é" }, customer: h.app.customerId });
+      expect(event.body).toMatchObject({
+        id: published.body.id,
+        topic: "orders:created",
+        payload: { id: 7, total: "9.99", note: "zoë é" },
+        customer: h.app.customerId,
+      });
       expect(event.body.deliveries).toEqual([expect.objectContaining({ id: delivery.id, status: "delivered" })]);
     });
 
@@ -64,7 +69,7 @@ describe.each(backends)("%s", (backend) => {
       const failed = await h.call("GET", `/webhooks/${bad.id}/deliveries/?status=failed&limit=2`);
       expect(failed.body.count).toBe(3);
       expect(failed.body.results).toHaveLength(2);
-    expect(failed.body.next).toBe(`/webhooks/${bad.id}/deliveries/?status=failed&limit=2&page=2`);
+      expect(failed.body.next).toBe(`/webhooks/${bad.id}/deliveries/?status=failed&limit=2&page=2`);
       expect(failed.body.results[0].history[0]).toMatchObject({ status_code: 500, error: "http" });
       expect((await h.call("GET", `/webhooks/${bad.id}/deliveries/?status=delivered`)).body.count).toBe(0);
       expect((await h.call("GET", `/webhooks/${bad.id}/deliveries/?status=lost`)).status).toBe(400);
@@ -100,28 +105,31 @@ describe.each(backends)("%s", (backend) => {
       expect((await h.call("GET", `/events/${first.body.id}/`)).body.idempotency_key).toBe("order-1");
     });
 
-  it("answers each of many concurrent publishes on its own: a conflicting key is a 409, the rest are stored", async () => {
-    await createHook("/ok");
-    const first = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: { id: 1 } }, headers: { "idempotency-key": "k" } });
-    // Sent at once, so they share group-committed transactions; the conflict must not take the others down.
-    const replies = await Promise.all([
-      ...Array.from({ length: 10 }, (_, i) => h.call("POST", "/events/", { body: { topic: "orders:created", payload: { i } } })),
-      h.call("POST", "/events/", { body: { topic: "orders:created", payload: { id: 2 } }, headers: { "idempotency-key": "k" } }),
-      h.call("POST", "/events/", { body: { topic: "nope:created", payload: {} } }),
-      h.call("POST", "/events/", { body: { topic: "orders:created", payload: { id: 1 } }, headers: { "idempotency-key": "k" } }),
-    ]);
-    expect(replies.map((r) => r.status)).toEqual([...Array(10).fill(202), 409, 400, 202]);
-    expect(replies[12]!.body.id).toBe(first.body.id);
-    const stored = new Set((await h.app.store.db.selectFrom("events").select("id").execute()).map((e) => e.id));
-    expect(replies.slice(0, 10).every((r) => stored.has(r.body.id))).toBe(true);
-    expect(stored.size).toBe(11);
-  });
+    it("answers each of many concurrent publishes on its own: a conflicting key is a 409, the rest are stored", async () => {
+      await createHook("/ok");
+      const first = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: { id: 1 } }, headers: { "idempotency-key": "k" } });
+      // Sent at once, so they share group-committed transactions; the conflict must not take the others down.
+      const replies = await Promise.all([
+        ...Array.from({ length: 10 }, (_, i) => h.call("POST", "/events/", { body: { topic: "orders:created", payload: { i } } })),
+        h.call("POST", "/events/", { body: { topic: "orders:created", payload: { id: 2 } }, headers: { "idempotency-key": "k" } }),
+        h.call("POST", "/events/", { body: { topic: "nope:created", payload: {} } }),
+        h.call("POST", "/events/", { body: { topic: "orders:created", payload: { id: 1 } }, headers: { "idempotency-key": "k" } }),
+      ]);
+      expect(replies.map((r) => r.status)).toEqual([...Array(10).fill(202), 409, 400, 202]);
+      expect(replies[12]!.body.id).toBe(first.body.id);
+      const stored = new Set((await h.app.store.db.selectFrom("events").select("id").execute()).map((e) => e.id));
+      expect(replies.slice(0, 10).every((r) => stored.has(r.body.id))).toBe(true);
+      expect(stored.size).toBe(11);
+    });
 
     it("takes the key from the idempotency_key field too, and refuses a field that contradicts the header", async () => {
       const first = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: [1], idempotency_key: "k" } });
       const viaHeader = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: [1] }, headers: { "idempotency-key": "k" } });
       expect(viaHeader.body.id).toBe(first.body.id);
-      const clash = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: [1], idempotency_key: "k" }, headers: { "idempotency-key": "j" } });
+      const clash = await h.call("POST", "/events/", {
+        body: { topic: "orders:created", payload: [1], idempotency_key: "k" },
+        headers: { "idempotency-key": "j" },
+      });
       expect(clash.status).toBe(400);
       expect(clash.body.error.details).toEqual([{ field: "idempotency_key", message: expect.stringContaining("differs from the Idempotency-Key header") }]);
       expect((await h.call("POST", "/events/", { body: { topic: "orders:created", payload: 1, idempotency_key: "" } })).status).toBe(400);
@@ -140,15 +148,22 @@ describe.each(backends)("%s", (backend) => {
     it("answers 413 for a payload over limits.maxPayloadBytes, 400 for malformed JSON, 415 for other media types", async () => {
       const big = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: { blob: "x".repeat(2000) } } });
       expect(big.status).toBe(413);
-      expect(big.body.error).toMatchObject({ code: "payload_too_large", details: [{ field: "payload", message: expect.stringContaining("the limit is 1024") }] });
+      expect(big.body.error).toMatchObject({
+        code: "payload_too_large",
+        details: [{ field: "payload", message: expect.stringContaining("the limit is 1024") }],
+      });
       const huge = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: "x".repeat(200_000) } });
       expect(huge.status).toBe(413);
       const fits = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: { blob: "x".repeat(900) } } });
       expect(fits.status).toBe(202);
 
       expect((await h.call("POST", "/events/", { raw: '{"topic":"orders:created","payload":{' })).status).toBe(400);
-      expect((await h.call("POST", "/events/", { raw: Buffer.from([0x7b, 0xff, 0x7d]) })).body.error.details).toEqual([{ field: "(body)", message: "must be UTF-8 text" }]);
-      expect((await h.call("POST", "/events/", { raw: "topic=orders:created", headers: { "content-type": "application/x-www-form-urlencoded" } })).status).toBe(415);
+      expect((await h.call("POST", "/events/", { raw: Buffer.from([0x7b, 0xff, 0x7d]) })).body.error.details).toEqual([
+        { field: "(body)", message: "must be UTF-8 text" },
+      ]);
+      expect((await h.call("POST", "/events/", { raw: "topic=orders:created", headers: { "content-type": "application/x-www-form-urlencoded" } })).status).toBe(
+        415,
+      );
       expect(await eventCount()).toBe(1);
     });
 

@@ -181,7 +181,10 @@ function nextCase(r: Random, f: Fixture): Case {
     case 0:
       return get(`${r.pick(["/webhooks/", `/webhooks/${f.hookId}/deliveries/`, "/webhooks"])}?${r.pick(hostileQueries)}&${r.pick(hostileQueries)}`);
     case 1:
-      return get(r.pick(["/webhooks/", "/events/x/", `/webhooks/${f.hookId}/`, "/healthz"]), r.pick([[["Host", ""], auth], [["Host", "[::1"], auth], [["Host", "a b"], auth], [auth], [host, host, auth], [["Host", "\u00ff"], auth]]));
+      return get(
+        r.pick(["/webhooks/", "/events/x/", `/webhooks/${f.hookId}/`, "/healthz"]),
+        r.pick([[["Host", ""], auth], [["Host", "[::1"], auth], [["Host", "a b"], auth], [auth], [host, host, auth], [["Host", "\u00ff"], auth]]),
+      );
     case 2:
       return get(r.pick(["/webhooks/?page=2", "/webhooks/", "/events/abc/"]), [auth], "HTTP/1.0");
     case 3:
@@ -192,27 +195,61 @@ function nextCase(r: Random, f: Fixture): Case {
       return withBody("POST", "/events/", eventBody(r));
     case 6: {
       const body = `{"topic": "orders:created", "payload": {"n": ${r.int(1000)}}}`;
-      const twice: [string, string][] = [["Idempotency-Key", `k-${r.int(1000)}`], ["Idempotency-Key", `j-${r.int(1000)}`]];
+      const twice: [string, string][] = [
+        ["Idempotency-Key", `k-${r.int(1000)}`],
+        ["Idempotency-Key", `j-${r.int(1000)}`],
+      ];
       return withBody("POST", "/events/", body, twice, "POST /events/ with two Idempotency-Key headers");
     }
     case 7: {
       const charset = r.pick(["latin1", "iso-8859-1", "utf-16", "utf-16le", "windows-1252", '"shift_jis"']);
       const body = Buffer.from(`{"topic": "orders:created", "payload": {"name": "Ren\u00e9e"}}`, "latin1");
-      const headers: [string, string][] = [host, auth, ["Content-Type", `application/json; charset=${charset}`], ["Content-Length", String(body.length)], ["Connection", "close"]];
+      const headers: [string, string][] = [
+        host,
+        auth,
+        ["Content-Type", `application/json; charset=${charset}`],
+        ["Content-Length", String(body.length)],
+        ["Connection", "close"],
+      ];
       return { name: `POST /events/ charset=${charset}`, bytes: httpText("POST", "/events/", headers, body) };
     }
     case 8: {
       // Valid bodies without a valid key: 401 before anything is read.
-      const badAuth = r.pick([[], [["Authorization", "Bearer nope"]], [["Authorization", "Basic dXNlcjpw"]], [["Authorization", `Bearer ${f.key}x`]]] as [string, string][][]);
-      const body = Buffer.from(r.pick([`{"url": "https://93.184.216.34/x${r.int(1e6)}", "group": "orders", "action": "created"}`, '{"topic": "orders:created", "payload": {}}']));
+      const badAuth = r.pick([[], [["Authorization", "Bearer nope"]], [["Authorization", "Basic dXNlcjpw"]], [["Authorization", `Bearer ${f.key}x`]]] as [
+        string,
+        string,
+      ][][]);
+      const body = Buffer.from(
+        r.pick([`{"url": "https://93.184.216.34/x${r.int(1e6)}", "group": "orders", "action": "created"}`, '{"topic": "orders:created", "payload": {}}']),
+      );
       const target = body.includes("topic") ? "/events/" : "/webhooks/";
-      return { name: `POST ${target} unauthorised`, bytes: httpText("POST", target, [host, ...badAuth, json, ["Content-Length", String(body.length)], ["Connection", "close"]], body) };
+      return {
+        name: `POST ${target} unauthorised`,
+        bytes: httpText("POST", target, [host, ...badAuth, json, ["Content-Length", String(body.length)], ["Connection", "close"]], body),
+      };
     }
     case 9:
-      return withBody(r.pick(["DELETE", "PATCH", "PUT", "POST"]), r.pick([`/webhooks/${MISSING_ID}/`, `/deliveries/${MISSING_ID}/retry/`, `/webhooks/${"9".repeat(600)}/`, "/webhooks/%E0%A4%A/", `/deliveries/${f.hookId}/retry/`]), r.pick(["", "{}", '{"active": false}']));
+      return withBody(
+        r.pick(["DELETE", "PATCH", "PUT", "POST"]),
+        r.pick([
+          `/webhooks/${MISSING_ID}/`,
+          `/deliveries/${MISSING_ID}/retry/`,
+          `/webhooks/${"9".repeat(600)}/`,
+          "/webhooks/%E0%A4%A/",
+          `/deliveries/${f.hookId}/retry/`,
+        ]),
+        r.pick(["", "{}", '{"active": false}']),
+      );
     case 10: {
       // Content types that are not JSON, or lie about the body.
-      const type = r.pick(["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx", "application/json; charset=", "*/*"]);
+      const type = r.pick([
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/jsonx",
+        "application/json; charset=",
+        "*/*",
+      ]);
       const body = Buffer.from('{"topic": "orders:created", "payload": {}}');
       const headers: [string, string][] = [host, auth, ["Content-Type", type], ["Content-Length", String(body.length)], ["Connection", "close"]];
       return { name: `POST /events/ as ${type}`, bytes: httpText("POST", "/events/", headers, body) };
@@ -273,7 +310,14 @@ for (const [env, overrides] of Object.entries(environments)) {
       const hookUrl = "https://93.184.216.34/fuzz";
       const created = await h.call("POST", "/webhooks/", { body: { url: hookUrl, group: "orders", action: "created", hash_secret: "fuzz-secret-canary" } });
       expect(created.status).toBe(201);
-      fixture = { badUrls: env === "production" ? [...productionOnlyBadUrls, ...badUrls] : badUrls, host: new URL(h.server.url).host, key: h.key, hookId: created.body.id, hookUrl, secretCanary: "fuzz-secret-canary" };
+      fixture = {
+        badUrls: env === "production" ? [...productionOnlyBadUrls, ...badUrls] : badUrls,
+        host: new URL(h.server.url).host,
+        key: h.key,
+        hookId: created.body.id,
+        hookUrl,
+        secretCanary: "fuzz-secret-canary",
+      };
     });
     afterAll(async () => {
       await h.cleanup();

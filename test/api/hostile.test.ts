@@ -18,7 +18,8 @@ afterAll(async () => {
 });
 
 const count = async (table: "webhooks" | "events") => (await h.app.store.db.selectFrom(table).selectAll().execute()).length;
-const hook = (url: string, extra: Record<string, unknown> = {}) => h.call("POST", "/webhooks/", { body: { url, group: "orders", action: "created", ...extra } });
+const hook = (url: string, extra: Record<string, unknown> = {}) =>
+  h.call("POST", "/webhooks/", { body: { url, group: "orders", action: "created", ...extra } });
 
 describe("hostile inputs", () => {
   it("a page past what the store can hold is a 400 on both paginated lists", async () => {
@@ -137,7 +138,9 @@ describe("hostile inputs", () => {
     expect(over.status).toBe(409);
     expect(over.body.error.message).toContain("limits.maxWebhooksPerCustomer");
     expect((await hook("http://127.0.0.1:9/theirs")).status).toBe(409);
-    expect((await h.call("POST", "/webhooks/", { key: h.other.key, body: { url: "http://127.0.0.1:9/theirs", group: "orders", action: "created" } })).status).toBe(201);
+    expect(
+      (await h.call("POST", "/webhooks/", { key: h.other.key, body: { url: "http://127.0.0.1:9/theirs", group: "orders", action: "created" } })).status,
+    ).toBe(201);
   });
 
   it("never logs a credential from the query string", async () => {

@@ -31,7 +31,9 @@ function stall(text: string): { socket: Socket; closed: Promise<string> } {
 
 describe("slow clients", () => {
   it("a body that stops coming is cut off, without an error in the log", async () => {
-    const { closed } = stall(`POST /events/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${h.key}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"topic":`);
+    const { closed } = stall(
+      `POST /events/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${h.key}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"topic":`,
+    );
     const received = await closed;
     expect(received).not.toMatch(/^HTTP\/1\.1 2/);
     expect(await h.app.store.db.selectFrom("events").selectAll().execute()).toEqual([]);

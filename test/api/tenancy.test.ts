@@ -86,7 +86,10 @@ describe.each(backends)("%s", (backend) => {
       const { hook, event, delivery } = await firstCustomersThings();
       const admin = { key: h.adminKey };
 
-      const created = await h.call("POST", "/webhooks/", { ...admin, body: { url: `${receiver.url}/b`, group: "stock", action: "updated", customer: h.other.customerId } });
+      const created = await h.call("POST", "/webhooks/", {
+        ...admin,
+        body: { url: `${receiver.url}/b`, group: "stock", action: "updated", customer: h.other.customerId },
+      });
       expect(created.status).toBe(201);
       expect(created.body.customer).toBe(h.other.customerId);
       expect((await h.call("GET", "/webhooks/", { key: h.other.key })).body.results.map((w: { id: string }) => w.id)).toEqual([created.body.id]);

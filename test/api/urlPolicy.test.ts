@@ -80,7 +80,12 @@ describe("production URL policy", () => {
     try {
       // Saved under sandbox rules, as if the config changed (or DNS rebinding) since.
       const sandbox = { ...h.app.webhookRules, url: { allowHttp: true, allowPrivateAddresses: true } };
-      const { id } = await createWebhook(h.app.store.db, h.app.customerId, { url: `http://localhost:${receiver.port}/`, group: "orders", action: "created" }, sandbox);
+      const { id } = await createWebhook(
+        h.app.store.db,
+        h.app.customerId,
+        { url: `http://localhost:${receiver.port}/`, group: "orders", action: "created" },
+        sandbox,
+      );
       const res = await h.call("POST", `/webhooks/${id}/test/`);
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ ok: false, status_code: null, error: "blocked" });

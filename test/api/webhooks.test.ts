@@ -16,13 +16,27 @@ describe.each(backends)("%s", (backend) => {
   });
 
   const hookBody = (n = 0) => ({ url: `http://127.0.0.1:9/hook${n}`, group: "orders", action: "created", hash_secret: "ABC12345" });
-  const count = async () => (await h.app.store.db.selectFrom("webhooks").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+  const count = async () =>
+    (
+      await h.app.store.db
+        .selectFrom("webhooks")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n;
 
   describe("POST /webhooks/", () => {
     it("creates a webhook: 201 with the seed-002 fields, hash_secret only here", async () => {
       const res = await h.call("POST", "/webhooks/", { body: hookBody() });
       expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({ url: "http://127.0.0.1:9/hook0", group: "orders", action: "created", topic: "orders:created", customer: h.app.customerId, active: true, hash_secret: "ABC12345" });
+      expect(res.body).toMatchObject({
+        url: "http://127.0.0.1:9/hook0",
+        group: "orders",
+        action: "created",
+        topic: "orders:created",
+        customer: h.app.customerId,
+        active: true,
+        hash_secret: "ABC12345",
+      });
       expect(res.body.id).toMatch(/^[0-9a-f-]{36}$/);
 
       const got = await h.call("GET", `/webhooks/${res.body.id}/`);
@@ -43,7 +57,7 @@ describe.each(backends)("%s", (backend) => {
     });
 
     it("refuses an unknown topic and a bad URL with messages naming them", async () => {
-    const res = await h.call("POST", "/webhooks/", { body: { url: "not-a-url", group: "orders", action: "exploded" } });
+      const res = await h.call("POST", "/webhooks/", { body: { url: "not-a-url", group: "orders", action: "exploded" } });
       expect(res.status).toBe(400);
       expect(res.body.error.details).toEqual([
         { field: "url", message: "is not a valid absolute URL" },
@@ -55,7 +69,10 @@ describe.each(backends)("%s", (backend) => {
     it("answers 400 for malformed JSON, 415 for a body that is not JSON, 413 for one over the limit", async () => {
       const malformed = await h.call("POST", "/webhooks/", { raw: '{"url": ' });
       expect(malformed.status).toBe(400);
-      expect(malformed.body.error).toMatchObject({ code: "validation_failed", details: [{ field: "(body)", message: expect.stringMatching(/not valid JSON/) }] });
+      expect(malformed.body.error).toMatchObject({
+        code: "validation_failed",
+        details: [{ field: "(body)", message: expect.stringMatching(/not valid JSON/) }],
+      });
 
       const form = await h.call("POST", "/webhooks/", { raw: "url=http://x", headers: { "content-type": "application/x-www-form-urlencoded" } });
       expect(form.status).toBe(415);
@@ -82,17 +99,17 @@ describe.each(backends)("%s", (backend) => {
       expect(res.body).toEqual({ count: 0, next: null, previous: null, results: [] });
     });
 
-  it("pages with relative next/previous links (never built from Host) that keep the other parameters, and ends with next null", async () => {
+    it("pages with relative next/previous links (never built from Host) that keep the other parameters, and ends with next null", async () => {
       for (let i = 0; i < 5; i++) expect((await h.call("POST", "/webhooks/", { body: hookBody(i) })).status).toBe(201);
       const first = await h.call("GET", "/webhooks/?limit=2&sort=url&direction=asc");
       expect(first.body.count).toBe(5);
       expect(first.body.results.map((w: { url: string }) => w.url)).toEqual(["http://127.0.0.1:9/hook0", "http://127.0.0.1:9/hook1"]);
       expect(first.body.previous).toBeNull();
-    expect(first.body.next).toBe("/webhooks/?limit=2&sort=url&direction=asc&page=2");
+      expect(first.body.next).toBe("/webhooks/?limit=2&sort=url&direction=asc&page=2");
 
-    const second = await h.call("GET", first.body.next);
+      const second = await h.call("GET", first.body.next);
       expect(second.body.results.map((w: { url: string }) => w.url)).toEqual(["http://127.0.0.1:9/hook2", "http://127.0.0.1:9/hook3"]);
-    expect(second.body.previous).toBe("/webhooks/?limit=2&sort=url&direction=asc&page=1");
+      expect(second.body.previous).toBe("/webhooks/?limit=2&sort=url&direction=asc&page=1");
 
       const last = await h.call("GET", "/webhooks/?limit=2&sort=url&direction=asc&page=3");
       expect(last.body.results.map((w: { url: string }) => w.url)).toEqual(["http://127.0.0.1:9/hook4"]);

@@ -38,7 +38,11 @@ async function timeClaim(db: Db): Promise<number> {
   const room = (_webhookId: string, elsewhere: number) => DISPATCH.perWebhookConcurrency - elsewhere;
   const { deliveries: rows } = await claimDue(db, { owner, cutoff: now, now, limit: DISPATCH.batchSize, leaseMs: 60_000, room });
   const ms = performance.now() - started;
-  await releaseClaims(db, owner, rows.map((r) => r.id));
+  await releaseClaims(
+    db,
+    owner,
+    rows.map((r) => r.id),
+  );
   if (rows.length === 0) throw new Error("nothing to claim");
   return ms;
 }
@@ -90,7 +94,9 @@ export async function backlogSection(ctx: BenchContext, o: BacklogOptions): Prom
       claims.big.push(await timeClaim(big.app.store.db));
     }
     const claimRatio = median(claims.history) / median(claims.alone);
-    ctx.log(`backlog: claim ms median — 1k alone ${fmt(median(claims.alone))}, 1k + history ${fmt(median(claims.history))}, ${fmt(due, 0)} due ${fmt(median(claims.big))}`);
+    ctx.log(
+      `backlog: claim ms median — 1k alone ${fmt(median(claims.alone))}, 1k + history ${fmt(median(claims.history))}, ${fmt(due, 0)} due ${fmt(median(claims.big))}`,
+    );
     for (const b of dbs) await b.app.close();
 
     const tickAlone = await tick(alone);

@@ -95,5 +95,7 @@ const beside = await scenario(true);
 receiver.kill();
 console.log(`healthy deliveries: ${alone.healthy} alone, ${beside.healthy} beside the dead receiver`);
 console.log(`dead receiver: ${deadCount} due deliveries, ${beside.deadRequests} requests sent in the tick (deferred ${beside.summary.deferred})`);
-console.log(`healthy drain: ${alone.healthyDrainMs} ms alone, ${beside.healthyDrainMs} ms beside the dead receiver (ratio ${(beside.healthyDrainMs / alone.healthyDrainMs).toFixed(2)})`);
+console.log(
+  `healthy drain: ${alone.healthyDrainMs} ms alone, ${beside.healthyDrainMs} ms beside the dead receiver (ratio ${(beside.healthyDrainMs / alone.healthyDrainMs).toFixed(2)})`,
+);
 console.log(`whole tick: ${alone.tickMs} ms alone, ${beside.tickMs} ms with the dead receiver (its requests wait out the 30 s timeout)`);

@@ -99,7 +99,14 @@ function summarise(runs: Run[], o: DispatchOptions, n: number): SectionResult {
   const has = (c: Contender) => o.contenders.includes(c);
   const rows: Row[] = [];
   const setup = `${fmt(n, 0)} deliveries, ${o.webhooks} webhooks, concurrency ${DISPATCH.concurrency}`;
-  if (has("hookd")) rows.push({ section: "1", figure: `hookd tick (${setup})`, value: `${fmt(rateOf("hookd"))}/s, CPU ${fmt(cpuOf("hookd"))} µs/delivery`, target: "", met: null });
+  if (has("hookd"))
+    rows.push({
+      section: "1",
+      figure: `hookd tick (${setup})`,
+      value: `${fmt(rateOf("hookd"))}/s, CPU ${fmt(cpuOf("hookd"))} µs/delivery`,
+      target: "",
+      met: null,
+    });
   const versus: [Contender, string, string, (r: number) => boolean][] = [
     ["got", "1", "≥ 0.90×", (r) => r >= 0.9],
     ["undici", "1", "", () => true],
@@ -129,6 +136,15 @@ function summarise(runs: Run[], o: DispatchOptions, n: number): SectionResult {
   const cpu = Object.fromEntries(o.contenders.map((c) => [c, cpuOf(c)]));
   return {
     rows,
-    raw: { deliveries: n, webhooks: o.webhooks, dispatch: DISPATCH, rounds: o.rounds, runs, medianRate: medians, medianCpuUsPerDelivery: cpu, hookdOver: ratios },
+    raw: {
+      deliveries: n,
+      webhooks: o.webhooks,
+      dispatch: DISPATCH,
+      rounds: o.rounds,
+      runs,
+      medianRate: medians,
+      medianCpuUsPerDelivery: cpu,
+      hookdOver: ratios,
+    },
   };
 }

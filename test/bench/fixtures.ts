@@ -74,7 +74,14 @@ export async function addWebhooks(b: BenchDb, count: number, topic: string, url:
 
 /** A JSON order of about `bytes` bytes; `n` makes each one different. */
 export function orderPayload(n: number, bytes = 1024): string {
-  const base = { id: `ord_${n}`, type: "order", total_cents: 1000 + (n % 9000), currency: "EUR", items: [{ sku: `sku-${n % 97}`, qty: 1 + (n % 5) }], note: "" };
+  const base = {
+    id: `ord_${n}`,
+    type: "order",
+    total_cents: 1000 + (n % 9000),
+    currency: "EUR",
+    items: [{ sku: `sku-${n % 97}`, qty: 1 + (n % 5) }],
+    note: "",
+  };
   const pad = Math.max(0, bytes - JSON.stringify(base).length);
   return JSON.stringify({ ...base, note: "x".repeat(pad) });
 }
@@ -149,6 +156,10 @@ export function copyDb(template: string, to: string): string {
 }
 
 export async function countByStatus(db: Db): Promise<Record<string, number>> {
-  const rows = await db.selectFrom("deliveries").select(["status", (eb) => eb.fn.countAll<number>().as("n")]).groupBy("status").execute();
+  const rows = await db
+    .selectFrom("deliveries")
+    .select(["status", (eb) => eb.fn.countAll<number>().as("n")])
+    .groupBy("status")
+    .execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }

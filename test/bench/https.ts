@@ -43,7 +43,10 @@ export async function httpsSection(ctx: BenchContext, o: HttpsOptions): Promise<
       // Enough per webhook that the global limit is the one that binds.
       const perWebhook = Math.max(DISPATCH.perWebhookConcurrency, Math.ceil((2 * concurrency) / o.webhooks));
       const config = path.join(ctx.dir, `https-${concurrency}.json`);
-      writeFileSync(config, JSON.stringify({ dispatch: { ...DISPATCH, concurrency, perWebhookConcurrency: perWebhook, caFile: ca.caFile }, log: { level: "warn" } }));
+      writeFileSync(
+        config,
+        JSON.stringify({ dispatch: { ...DISPATCH, concurrency, perWebhookConcurrency: perWebhook, caFile: ca.caFile }, log: { level: "warn" } }),
+      );
       await receiver.reset();
 
       const env: Record<string, string> = { HOOKD_ENV: "sandbox", HOOKD_DB: b.file, HOOKD_CONFIG: config };
@@ -58,7 +61,18 @@ export async function httpsSection(ctx: BenchContext, o: HttpsOptions): Promise<
       const rate = perSecond(delivered, result.ms);
       const bound = concurrency / (o.latencyMs / 1000);
       const cores = result.cpuMs / result.ms;
-      const run = { concurrency, perWebhook, deliveries: made, ms: result.ms, rate, bound, ratio: rate / bound, cores, cpuUsPer: (result.cpuMs * 1000) / delivered, rssMb: mb(rssBytes) };
+      const run = {
+        concurrency,
+        perWebhook,
+        deliveries: made,
+        ms: result.ms,
+        rate,
+        bound,
+        ratio: rate / bound,
+        cores,
+        cpuUsPer: (result.cpuMs * 1000) / delivered,
+        rssMb: mb(rssBytes),
+      };
       runs.push(run);
       ctx.log(`  https c=${concurrency}: ${fmt(rate)}/s of ${fmt(bound)}/s bound, ${fmt(cores, 2)} cores, peak RSS ${fmt(run.rssMb)} MB`);
       const cpuBound = cores >= CPU_BOUND;

@@ -103,7 +103,11 @@ export async function ingestSection(ctx: BenchContext, o: IngestOptions): Promis
       }
       ratios.single.push(got["hookd one by one"]! / got["raw one by one"]!);
       ratios.batched.push(got["hookd batched"]! / got["raw batched"]!);
-      ctx.log(`  ingest round ${round + 1}: ${Object.entries(got).map(([k, v]) => `${k} ${fmt(v!)}/s`).join(", ")}`);
+      ctx.log(
+        `  ingest round ${round + 1}: ${Object.entries(got)
+          .map(([k, v]) => `${k} ${fmt(v!)}/s`)
+          .join(", ")}`,
+      );
     }
     const med = (k: Kind) => median(rates[k]);
     const sync = SYNCHRONOUS[synchronous] ?? String(synchronous);
@@ -168,7 +172,14 @@ async function httpIngest(ctx: BenchContext, env: Record<string, string>, dbFile
   const b = await openBenchDb(path.dirname(dbFile), path.basename(dbFile, ".sqlite"));
   const { key } = await createApiKey(b.app.store.db, b.customerId);
   const countEvents = async () =>
-    Number((await b.app.store.db.selectFrom("events").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await b.app.store.db
+          .selectFrom("events")
+          .select((eb) => eb.fn.countAll().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const before = await countEvents();
 
   const port = await closedPort();

@@ -70,7 +70,9 @@ export async function isolationSection(ctx: BenchContext, o: IsolationOptions): 
       const a = await drain(ctx, receiver, alone, healthy, o.capSeconds * 1000);
       const d = await drain(ctx, receiver, dead, healthy, o.capSeconds * 1000);
       runs.push({ alone: a, dead: d });
-      ctx.log(`  isolation round ${round + 1}: alone ${fmt(a.ms)} ms; with a dead receiver ${d.drained ? "" : "> "}${fmt(d.ms)} ms (${d.received} of ${healthy} healthy received)`);
+      ctx.log(
+        `  isolation round ${round + 1}: alone ${fmt(a.ms)} ms; with a dead receiver ${d.drained ? "" : "> "}${fmt(d.ms)} ms (${d.received} of ${healthy} healthy received)`,
+      );
     }
     const ratio = median(runs.map((r) => r.dead.ms / r.alone.ms));
     const allDrained = runs.every((r) => r.dead.drained);

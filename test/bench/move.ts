@@ -104,15 +104,48 @@ export async function moveSection(ctx: BenchContext, o: MoveOptions): Promise<Se
     const n = fmt(made, 0);
     const rssMet = (r: Run) => mb(r.peakRssBytes) <= RSS_TARGET_MB;
     const rows: Row[] = [
-      { section: "8", figure: `export ${n} deliveries, SQLite → file`, value: `${fmt(exported.ms / 1000, 1)} s (${fmt(perSecond(made, exported.ms), 0)} deliveries/s; ${fmt(exported.cpuSeconds, 1)} s CPU)`, target: "", met: null },
-      { section: "8", figure: `import ${n} deliveries, file → PostgreSQL`, value: `${fmt(imported.ms / 1000, 1)} s (${fmt(perSecond(made, imported.ms), 0)} deliveries/s; ${fmt(imported.cpuSeconds, 1)} s CPU in hookd)`, target: "", met: null },
+      {
+        section: "8",
+        figure: `export ${n} deliveries, SQLite → file`,
+        value: `${fmt(exported.ms / 1000, 1)} s (${fmt(perSecond(made, exported.ms), 0)} deliveries/s; ${fmt(exported.cpuSeconds, 1)} s CPU)`,
+        target: "",
+        met: null,
+      },
+      {
+        section: "8",
+        figure: `import ${n} deliveries, file → PostgreSQL`,
+        value: `${fmt(imported.ms / 1000, 1)} s (${fmt(perSecond(made, imported.ms), 0)} deliveries/s; ${fmt(imported.cpuSeconds, 1)} s CPU in hookd)`,
+        target: "",
+        met: null,
+      },
       { section: "8", figure: "export file size", value: `${fmt(mb(bytes), 0)} MB`, target: "", met: null },
-      { section: "8", figure: "peak RSS of hookd export", value: `${fmt(mb(exported.peakRssBytes), 0)} MB`, target: `< ${RSS_TARGET_MB} MB`, met: rssMet(exported) },
-      { section: "8", figure: "peak RSS of hookd import", value: `${fmt(mb(imported.peakRssBytes), 0)} MB`, target: `< ${RSS_TARGET_MB} MB`, met: rssMet(imported) },
+      {
+        section: "8",
+        figure: "peak RSS of hookd export",
+        value: `${fmt(mb(exported.peakRssBytes), 0)} MB`,
+        target: `< ${RSS_TARGET_MB} MB`,
+        met: rssMet(exported),
+      },
+      {
+        section: "8",
+        figure: "peak RSS of hookd import",
+        value: `${fmt(mb(imported.peakRssBytes), 0)} MB`,
+        target: `< ${RSS_TARGET_MB} MB`,
+        met: rssMet(imported),
+      },
     ];
     return {
       rows,
-      raw: { deliveries: made, export_ms: exported.ms, import_ms: imported.ms, export_cpu_s: exported.cpuSeconds, import_cpu_s: imported.cpuSeconds, file_bytes: bytes, export_peak_rss: exported.peakRssBytes, import_peak_rss: imported.peakRssBytes },
+      raw: {
+        deliveries: made,
+        export_ms: exported.ms,
+        import_ms: imported.ms,
+        export_cpu_s: exported.cpuSeconds,
+        import_cpu_s: imported.cpuSeconds,
+        file_bytes: bytes,
+        export_peak_rss: exported.peakRssBytes,
+        import_peak_rss: imported.peakRssBytes,
+      },
     };
   } finally {
     await withAdmin((c) => c.query(`drop schema if exists ${schema} cascade`));

@@ -114,7 +114,12 @@ export async function scaleOutSection(ctx: BenchContext, o: ScaleOutOptions): Pr
       const webhooks = kind === "fast" ? 100 : o.slowWebhooks;
       const url = (i: number) => `${receiver.url}/${kind === "slow" ? "slow/" : ""}${i}`;
       const runs: { backend: Backend; processes: number; rate: number; stats: ReceiverStats }[] = [];
-      for (const [backend, processes] of [["postgres", 1], ["postgres", 2], ["postgres", 3], ["sqlite", 1]] as const) {
+      for (const [backend, processes] of [
+        ["postgres", 1],
+        ["postgres", 2],
+        ["postgres", 3],
+        ["sqlite", 1],
+      ] as const) {
         const s = await store(ctx, backend, { webhooks, deliveries: n, url, dispatch: kind === "slow" ? { concurrency: SLOW_CONCURRENCY } : {} });
         try {
           const stats = await drain(receiver, s, processes);
@@ -128,7 +133,10 @@ export async function scaleOutSection(ctx: BenchContext, o: ScaleOutOptions): Pr
       }
       raw[kind] = runs;
       const pg1 = runs[0]!.rate;
-      const label = kind === "fast" ? `fast receiver, ${fmt(n, 0)} deliveries, 100 webhooks` : `receivers answering after 100 ms, ${fmt(n, 0)} deliveries, ${webhooks} webhooks, concurrency ${SLOW_CONCURRENCY} each`;
+      const label =
+        kind === "fast"
+          ? `fast receiver, ${fmt(n, 0)} deliveries, 100 webhooks`
+          : `receivers answering after 100 ms, ${fmt(n, 0)} deliveries, ${webhooks} webhooks, concurrency ${SLOW_CONCURRENCY} each`;
       rows.push({
         section: "7",
         figure: `${label}: 1 / 2 / 3 processes on PostgreSQL, 1 on SQLite`,
@@ -147,13 +155,29 @@ export async function scaleOutSection(ctx: BenchContext, o: ScaleOutOptions): Pr
     }
 
     // The cap across processes: 3 dispatchers, a cap of 4, 20 webhooks answering after 100 ms.
-    const capped = await store(ctx, "postgres", { webhooks: 20, deliveries: 2000, url: (i) => `${receiver.url}/slow/${i}`, dispatch: { perWebhookConcurrency: 4 } });
+    const capped = await store(ctx, "postgres", {
+      webhooks: 20,
+      deliveries: 2000,
+      url: (i) => `${receiver.url}/slow/${i}`,
+      dispatch: { perWebhookConcurrency: 4 },
+    });
     const cap = await drain(receiver, capped, 3).finally(() => capped.drop());
     raw.cap = cap;
-    rows.push({ section: "7", figure: "most requests in flight to one webhook: 3 processes, cap 4 (PostgreSQL)", value: `${cap.maxInFlight}`, target: "≤ 4", met: cap.maxInFlight <= 4 });
+    rows.push({
+      section: "7",
+      figure: "most requests in flight to one webhook: 3 processes, cap 4 (PostgreSQL)",
+      value: `${cap.maxInFlight}`,
+      target: "≤ 4",
+      met: cap.maxInFlight <= 4,
+    });
 
     // Failing webhooks: the first step costs at most the cap; then one probe per step in all.
-    const failing = await store(ctx, "postgres", { webhooks: 20, deliveries: 400, url: (i) => `${receiver.url}/fail/${i}`, dispatch: { perWebhookConcurrency: 4 } });
+    const failing = await store(ctx, "postgres", {
+      webhooks: 20,
+      deliveries: 400,
+      url: (i) => `${receiver.url}/fail/${i}`,
+      dispatch: { perWebhookConcurrency: 4 },
+    });
     try {
       const first = await drain(receiver, failing, 3);
       const steps: number[] = [];

@@ -35,7 +35,12 @@ const env = { HOOKD_ENV: "sandbox", HOOKD_DB: path.join(dir, "hookd.sqlite") };
 const app = await openApp({ env, logger: silentLogger });
 const customer = await createCustomer(app.store.db, "bench");
 for (let i = 0; i < webhooks; i++) {
-  await createWebhook(app.store.db, customer.id, { url: `http://127.0.0.1:${port}/h${i}`, group: "orders", action: "created", hash_secret: `secret-${i}` }, app.webhookRules);
+  await createWebhook(
+    app.store.db,
+    customer.id,
+    { url: `http://127.0.0.1:${port}/h${i}`, group: "orders", action: "created", hash_secret: `secret-${i}` },
+    app.webhookRules,
+  );
 }
 const body = JSON.stringify({ order: { id: 0, lines: [{ sku: "SKU-1", qty: 2 }], total: "19.99", note: "bench payload" } });
 await writeTransaction(app.store.db, async (trx) => {
@@ -46,7 +51,11 @@ await writeTransaction(app.store.db, async (trx) => {
 await app.close();
 
 const started = process.hrtime.bigint();
-const tick = spawn(process.execPath, [...(process.env.HOOKD_BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.HOOKD_BENCH_PROF}`] : []), CLI, "--json", "tick"], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+const tick = spawn(
+  process.execPath,
+  [...(process.env.HOOKD_BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.HOOKD_BENCH_PROF}`] : []), CLI, "--json", "tick"],
+  { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] },
+);
 let out = "";
 tick.stdout!.on("data", (d: Buffer) => (out += d.toString()));
 await new Promise((resolve) => tick.on("close", resolve));

@@ -59,7 +59,20 @@ describe("the single binary", () => {
     const migrated = await hookd("migrate");
     expect(migrated.applied).toContain("001_initial");
     const customer = await hookd("customers", "create", "acme");
-    await hookd("webhooks", "create", "--customer", customer.id, "--url", `${receiver.url}/in`, "--group", "orders", "--action", "created", "--secret", "binsecret");
+    await hookd(
+      "webhooks",
+      "create",
+      "--customer",
+      customer.id,
+      "--url",
+      `${receiver.url}/in`,
+      "--group",
+      "orders",
+      "--action",
+      "created",
+      "--secret",
+      "binsecret",
+    );
     const published = await hookd("publish", "--customer", customer.id, "--topic", "orders:created", "--data", '{"order":1}');
     expect(published.deliveries).toBe(1);
 

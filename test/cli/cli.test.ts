@@ -52,17 +52,43 @@ describe.each(backends)("%s", (backend) => {
       expect(admin).toMatchObject({ admin: true, customer: null });
       const key = await json(["keys", "create", "--customer", customer.id]);
       expect(key).toMatchObject({ admin: false, customer: customer.id });
-    // The same field name as customers create.
-    expect(key.api_key).toMatch(/^hk_cus_/);
-    expect(admin.api_key).toMatch(/^hk_adm_/);
+      // The same field name as customers create.
+      expect(key.api_key).toMatch(/^hk_cus_/);
+      expect(admin.api_key).toMatch(/^hk_adm_/);
 
       const hook = await json([
-        "webhooks", "create", "--customer", customer.id, "--url", `${receiver.url}/in`,
-        "--group", "orders", "--action", "created", "--secret", "topsecret",
+        "webhooks",
+        "create",
+        "--customer",
+        customer.id,
+        "--url",
+        `${receiver.url}/in`,
+        "--group",
+        "orders",
+        "--action",
+        "created",
+        "--secret",
+        "topsecret",
       ]);
-      expect(hook).toMatchObject({ customer: customer.id, group: "orders", action: "created", topic: "orders:created", active: true, hash_secret: "topsecret" });
+      expect(hook).toMatchObject({
+        customer: customer.id,
+        group: "orders",
+        action: "created",
+        topic: "orders:created",
+        active: true,
+        hash_secret: "topsecret",
+      });
       const failing = await json([
-        "webhooks", "create", "--customer", customer.id, "--url", `${receiver.url}/fail`, "--group", "orders", "--action", "created",
+        "webhooks",
+        "create",
+        "--customer",
+        customer.id,
+        "--url",
+        `${receiver.url}/fail`,
+        "--group",
+        "orders",
+        "--action",
+        "created",
       ]);
 
       const page = await json(["webhooks", "list"]);
@@ -102,35 +128,38 @@ describe.each(backends)("%s", (backend) => {
       expect((await json(["webhooks", "list"])).count).toBe(1);
     });
 
-  it("publishes a large payload piped slowly to --file -, and says when stdin is too large", async () => {
-    await use(backend);
-    const big = JSON.stringify({ items: "x".repeat(70 * 1024) });
-    const file = path.join(dir.dir, "order.json");
-    writeFileSync(file, big);
-    const existing = JSON.parse((await runCli(["--json", "customers", "create", "Existing"], env)).stdout).id;
-    const cli = `"${process.execPath}" "${CLI}" --json publish --customer ${existing} --topic orders:created --file -`;
-    const piped = await runShell(`(sleep 0.2; cat ${file}) | ${cli}`, env);
-    expect(piped.stderr).toBe("");
-    expect(piped.code).toBe(0);
-    expect(JSON.parse(piped.stdout)).toMatchObject({ topic: "orders:created" });
+    it("publishes a large payload piped slowly to --file -, and says when stdin is too large", async () => {
+      await use(backend);
+      const big = JSON.stringify({ items: "x".repeat(70 * 1024) });
+      const file = path.join(dir.dir, "order.json");
+      writeFileSync(file, big);
+      const existing = JSON.parse((await runCli(["--json", "customers", "create", "Existing"], env)).stdout).id;
+      const cli = `"${process.execPath}" "${CLI}" --json publish --customer ${existing} --topic orders:created --file -`;
+      const piped = await runShell(`(sleep 0.2; cat ${file}) | ${cli}`, env);
+      expect(piped.stderr).toBe("");
+      expect(piped.code).toBe(0);
+      expect(JSON.parse(piped.stdout)).toMatchObject({ topic: "orders:created" });
 
-    writeFileSync(path.join(dir.dir, "small.json"), JSON.stringify({ limits: { maxPayloadBytes: 1024 } }));
-    const limited = await runShell(`cat ${file} | ${cli}`, { ...env, HOOKD_CONFIG: path.join(dir.dir, "small.json") });
-    expect(limited.code).toBe(2);
-    expect(limited.stderr).toContain("stdin is too large: more than 1024 bytes");
-  });
+      writeFileSync(path.join(dir.dir, "small.json"), JSON.stringify({ limits: { maxPayloadBytes: 1024 } }));
+      const limited = await runShell(`cat ${file} | ${cli}`, { ...env, HOOKD_CONFIG: path.join(dir.dir, "small.json") });
+      expect(limited.code).toBe(2);
+      expect(limited.stderr).toContain("stdin is too large: more than 1024 bytes");
+    });
 
-  it("escapes control characters a tenant put in a URL before the operator's terminal sees them", async () => {
-    await use(backend);
-    const customer = JSON.parse((await runCli(["--json", "customers", "create", "Evil\u001b]0;owned\u0007"], env)).stdout);
-    const list = await runCli(["customers", "create", "Evil\u001b[2J"], env);
-    expect(list.stdout).toContain("Evil\\x1b[2J");
-    expect(list.stdout).not.toContain("\u001b");
-    const created = await runCli(["webhooks", "create", "--customer", customer.id, "--url", `${receiver.url}/a\u001b[2Jb`, "--group", "orders", "--action", "created"], env);
-    expect(created.code).toBe(2);
-    expect(created.stderr).toContain("must not contain whitespace, control characters");
-    expect(created.stderr).not.toContain("\u001b");
-  });
+    it("escapes control characters a tenant put in a URL before the operator's terminal sees them", async () => {
+      await use(backend);
+      const customer = JSON.parse((await runCli(["--json", "customers", "create", "Evil\u001b]0;owned\u0007"], env)).stdout);
+      const list = await runCli(["customers", "create", "Evil\u001b[2J"], env);
+      expect(list.stdout).toContain("Evil\\x1b[2J");
+      expect(list.stdout).not.toContain("\u001b");
+      const created = await runCli(
+        ["webhooks", "create", "--customer", customer.id, "--url", `${receiver.url}/a\u001b[2Jb`, "--group", "orders", "--action", "created"],
+        env,
+      );
+      expect(created.code).toBe(2);
+      expect(created.stderr).toContain("must not contain whitespace, control characters");
+      expect(created.stderr).not.toContain("\u001b");
+    });
 
     it("replays failed deliveries", async () => {
       await use(backend);
@@ -155,7 +184,9 @@ describe.each(backends)("%s", (backend) => {
       for (const args of [["status"], ["webhooks", "list"], ["customers", "create", "Acme"], ["tick"]]) {
         const r = await runCli(args, { HOOKD_DB: url });
         expect(r.code, args.join(" ")).toBe(1);
-        expect(r.stderr).toContain(backend === "sqlite" ? `hookd: there is no database at ${url}: check HOOKD_DB` : `hookd: the database ${url} has no hookd tables`);
+        expect(r.stderr).toContain(
+          backend === "sqlite" ? `hookd: there is no database at ${url}: check HOOKD_DB` : `hookd: the database ${url} has no hookd tables`,
+        );
       }
       if (backend === "sqlite") expect(existsSync(url)).toBe(false);
       else expect(await tablesIn(database!.schema!)).toEqual([]);
@@ -187,7 +218,10 @@ describe.each(backends)("%s", (backend) => {
       await use(backend);
       // A customer that exists, for the cases that must fail on something else.
       const existing = JSON.parse((await runCli(["--json", "customers", "create", "Existing"], env)).stdout).id;
-      const r = await runCli(args.map((a) => (a === "CUSTOMER" ? existing : a)), env);
+      const r = await runCli(
+        args.map((a) => (a === "CUSTOMER" ? existing : a)),
+        env,
+      );
       expect(r.code).toBe(code);
       expect(r.stderr).toContain(message);
       expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -220,7 +254,7 @@ describe.each(backends)("%s", (backend) => {
       await use(backend);
       const v = await runCli(["--version"], env);
       expect(v.code).toBe(0);
-    expect(v.stdout).toBe(`hookd ${VERSION} (Node.js ${process.version})\n`);
+      expect(v.stdout).toBe(`hookd ${VERSION} (Node.js ${process.version})\n`);
       expect((await runCli(["--help"], env)).code).toBe(0);
     });
   });

@@ -81,11 +81,20 @@ async function makeSource(db: string): Promise<Source> {
     const { key } = await createApiKey(app.store.db, customer.id);
     await createApiKey(app.store.db, null);
     for (const where of ["ok", "down"]) {
-      await createWebhook(app.store.db, customer.id, { url: `${receiver.url}/${where}`, group: "orders", action: "created", hash_secret: "s3cret" }, app.webhookRules);
+      await createWebhook(
+        app.store.db,
+        customer.id,
+        { url: `${receiver.url}/${where}`, group: "orders", action: "created", hash_secret: "s3cret" },
+        app.webhookRules,
+      );
     }
     const eventIds: string[] = [];
     for (const [i, payload] of PAYLOADS.slice(0, 2).entries()) {
-      const e = await publish(app.store.db, { customerId: customer.id, topic: "orders:created", payload, idempotencyKey: i === 0 ? "order-1001" : null }, app.publishRules);
+      const e = await publish(
+        app.store.db,
+        { customerId: customer.id, topic: "orders:created", payload, idempotencyKey: i === 0 ? "order-1001" : null },
+        app.publishRules,
+      );
       eventIds.push(e.id);
     }
     const summary = await app.dispatcher.tick();
@@ -151,7 +160,10 @@ async function rowCounts(db: string): Promise<Record<string, number>> {
   try {
     const counts: Record<string, number> = {};
     for (const t of EXPORTED_TABLES) {
-      const r = await app.store.db.selectFrom(t as "customers").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+      const r = await app.store.db
+        .selectFrom(t as "customers")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .executeTakeFirstOrThrow();
       counts[t] = Number(r.n);
     }
     return counts;
@@ -201,7 +213,12 @@ async function checkMoved(db: string, source: Source): Promise<void> {
   // The two retries to /down, and the event claimed at export time to both webhooks.
   expect(JSON.parse(tick.stdout)).toMatchObject({ delivered: 4, failed: 0, rescheduled: 0 });
   const got = receiver.requests.map((r) => ({ path: r.path, event: r.headers["x-event-id"], attempt: r.headers["x-attempt-number"], body: r.body }));
-  expect(got.filter((r) => r.event === source.eventIds[2]).map((r) => r.path).sort()).toEqual(["/down", "/ok"]);
+  expect(
+    got
+      .filter((r) => r.event === source.eventIds[2])
+      .map((r) => r.path)
+      .sort(),
+  ).toEqual(["/down", "/ok"]);
   for (const r of got) {
     const sent = PAYLOADS[source.eventIds.indexOf(String(r.event))]!;
     expect(r.body.equals(Buffer.from(sent, "utf8"))).toBe(true);
@@ -275,13 +292,38 @@ describe("hookd export | hookd import", () => {
     const withLine = (n: number, text: string) => lines.map((l, i) => (i === n - 1 ? text : l)).join("\n");
 
     const cases: [string, string, number, RegExp][] = [
-      ["no closing line", lines.slice(0, total - 1).join("\n") + "\n", 2, new RegExp(`^hookd: line ${total - 1}: the file ends here without its closing line: it was cut short; nothing was imported\n$`)],
+      [
+        "no closing line",
+        lines.slice(0, total - 1).join("\n") + "\n",
+        2,
+        new RegExp(`^hookd: line ${total - 1}: the file ends here without its closing line: it was cut short; nothing was imported\n$`),
+      ],
       ["cut inside a line", lines.join("\n").slice(0, -40), 2, new RegExp(`^hookd: line ${total}: not valid JSON`)],
       ["a corrupt row", withLine(firstDelivery + 1, '{"table":"deliveries","row":{"id":'), 2, new RegExp(`^hookd: line ${firstDelivery + 1}: not valid JSON`)],
-      ["an unknown column", withLine(firstDelivery, lines[firstDelivery - 1]!.replace('"status":', '"bogus":1,"status":')), 2, new RegExp(`^hookd: line ${firstDelivery}: deliveries has no column bogus`)],
-      ["a row lost", lines.filter((_, i) => i !== 2).join("\n"), 2, new RegExp(`^hookd: line ${total - 1}: the file says 2 api_keys rows \\(header: 2\\) but holds 1`)],
-      ["a repeated id", withLine(firstDelivery + 1, lines[firstDelivery - 1]!), 2, new RegExp(`^hookd: lines ${firstDelivery}-\\d+ \\(deliveries\\): the database refused them`)],
-      ["a newer schema", withLine(1, lines[0]!.replace(/"migration":"[^"]+"/, '"migration":"999_from_the_future"')), 1, /newer hookd schema \(999_from_the_future\)/],
+      [
+        "an unknown column",
+        withLine(firstDelivery, lines[firstDelivery - 1]!.replace('"status":', '"bogus":1,"status":')),
+        2,
+        new RegExp(`^hookd: line ${firstDelivery}: deliveries has no column bogus`),
+      ],
+      [
+        "a row lost",
+        lines.filter((_, i) => i !== 2).join("\n"),
+        2,
+        new RegExp(`^hookd: line ${total - 1}: the file says 2 api_keys rows \\(header: 2\\) but holds 1`),
+      ],
+      [
+        "a repeated id",
+        withLine(firstDelivery + 1, lines[firstDelivery - 1]!),
+        2,
+        new RegExp(`^hookd: lines ${firstDelivery}-\\d+ \\(deliveries\\): the database refused them`),
+      ],
+      [
+        "a newer schema",
+        withLine(1, lines[0]!.replace(/"migration":"[^"]+"/, '"migration":"999_from_the_future"')),
+        1,
+        /newer hookd schema \(999_from_the_future\)/,
+      ],
       ["not an export", "hello\n", 2, /^hookd: line 1: not valid JSON/],
     ];
     for (const target of [await pgUrl(), sqliteFile()]) {

@@ -7,10 +7,19 @@ import { closedPort, startReceiver, type Receiver } from "../helpers/receiver.js
 
 describe("the tick progress bar's numbers", () => {
   it.each([
-    [{ total: 10, delivered: 0, failed: 0, rescheduled: 0, deferred: 0 }, { done: 0, total: 10, delivered: 0, failed: 0, remaining: 10 }],
-    [{ total: 10, delivered: 4, failed: 1, rescheduled: 2, deferred: 1 }, { done: 8, total: 10, delivered: 4, failed: 3, remaining: 2 }],
+    [
+      { total: 10, delivered: 0, failed: 0, rescheduled: 0, deferred: 0 },
+      { done: 0, total: 10, delivered: 0, failed: 0, remaining: 10 },
+    ],
+    [
+      { total: 10, delivered: 4, failed: 1, rescheduled: 2, deferred: 1 },
+      { done: 8, total: 10, delivered: 4, failed: 3, remaining: 2 },
+    ],
     // More than counted at the start (probes, deliveries that came due meanwhile): never negative.
-    [{ total: 2, delivered: 3, failed: 0, rescheduled: 0, deferred: 0 }, { done: 3, total: 3, delivered: 3, failed: 0, remaining: 0 }],
+    [
+      { total: 2, delivered: 3, failed: 0, rescheduled: 0, deferred: 0 },
+      { done: 3, total: 3, delivered: 3, failed: 0, remaining: 0 },
+    ],
   ])("%j → %j", (progress, expected) => {
     expect(barValues(progress)).toEqual(expected);
   });

@@ -38,7 +38,20 @@ const json = async (args: string[]) => {
 describe("hookd webhooks rotate-secret", () => {
   it("shows the new secret once; deliveries carry both secrets during the overlap; nothing else prints a secret", async () => {
     const customer = await json(["customers", "create", "Acme"]);
-    const hook = await json(["webhooks", "create", "--customer", customer.id, "--url", `${receiver.url}/in`, "--group", "orders", "--action", "created", "--secret", "first-secret"]);
+    const hook = await json([
+      "webhooks",
+      "create",
+      "--customer",
+      customer.id,
+      "--url",
+      `${receiver.url}/in`,
+      "--group",
+      "orders",
+      "--action",
+      "created",
+      "--secret",
+      "first-secret",
+    ]);
 
     const text = await hookd(["webhooks", "rotate-secret", hook.id]);
     expect(text.code).toBe(0);

@@ -76,7 +76,17 @@ describe("hookd verify --standard", () => {
   // Headers exactly as hookd sends them, signed `agoMs` ago (a captured request replayed that much later).
   const sent = (agoMs: number) => {
     const h = deliveryHeaders(
-      { url: "", body, secret: "new", previousSecrets: JSON.stringify([{ secret, expires_at: Date.now() + 60_000 }]), webhookId: "w", eventId: "evt_1", deliveryId: "d", topic: "orders:created", attemptNumber: 1 },
+      {
+        url: "",
+        body,
+        secret: "new",
+        previousSecrets: JSON.stringify([{ secret, expires_at: Date.now() + 60_000 }]),
+        webhookId: "w",
+        eventId: "evt_1",
+        deliveryId: "d",
+        topic: "orders:created",
+        attemptNumber: 1,
+      },
       Date.now() - agoMs,
     );
     return ["--standard", "--id", h["webhook-id"]!, "--timestamp", h["webhook-timestamp"]!, "--signature", h["webhook-signature"]!];

@@ -147,8 +147,7 @@ describe.each(["sqlite", "postgres"] as const)("three dispatchers on %s", (backe
       for (const r of c.receiver.requests) n.set(r.path, (n.get(r.path) ?? 0) + 1);
       return [...n.values()];
     };
-    const failures = async () =>
-      (await c.app.store.db.selectFrom("webhooks").select("consecutive_failures").execute()).map((w) => w.consecutive_failures);
+    const failures = async () => (await c.app.store.db.selectFrom("webhooks").select("consecutive_failures").execute()).map((w) => w.consecutive_failures);
 
     // The first step: every webhook fails; at most the cap of requests each, in all.
     expect((await c.run(3)).map((r) => r.code)).toEqual([0, 0, 0]);

@@ -19,8 +19,7 @@ async function setup(responder: Responder = ok, overrides: Record<string, unknow
   app = await testApp(overrides);
 }
 
-const publish = (payload: string, topic = "orders:created") =>
-  publishEvent(app.store.db, { customerId: app.customerId, topic, payload }, app.publishRules);
+const publish = (payload: string, topic = "orders:created") => publishEvent(app.store.db, { customerId: app.customerId, topic, payload }, app.publishRules);
 
 async function delivery(id?: string) {
   const q = app.store.db.selectFrom("deliveries").selectAll();
@@ -163,9 +162,12 @@ describe("delivery", () => {
   });
 
   it("counts a receiver that never answers as a timeout", async () => {
-    await setup(() => {
-      /* never respond */
-    }, { dispatch: { timeoutMs: 300 } });
+    await setup(
+      () => {
+        /* never respond */
+      },
+      { dispatch: { timeoutMs: 300 } },
+    );
     await app.hook(`${receiver.url}/hook`);
     await publish("{}");
     expect(await app.dispatcher.tick()).toMatchObject({ rescheduled: 1 });

@@ -25,7 +25,10 @@ afterEach(async () => {
 });
 
 const count = async (webhookId: string, where: { status?: string; attempts?: number; wait_reason?: string } = {}) => {
-  let q = app.store.db.selectFrom("deliveries").select((eb) => eb.fn.countAll<number>().as("n")).where("webhook_id", "=", webhookId);
+  let q = app.store.db
+    .selectFrom("deliveries")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("webhook_id", "=", webhookId);
   if (where.status) q = q.where("status", "=", where.status as "pending");
   if (where.attempts !== undefined) q = q.where("attempts", "=", where.attempts);
   if (where.wait_reason) q = q.where("wait_reason", "=", where.wait_reason);
@@ -49,7 +52,7 @@ it("backs a dead webhook off as a whole, probes it, and drains it once it answer
       if (i % 3 === 0) await publish(trx, { customerId: app.customerId, topic: "orders:updated", payload: `{"i":${i}}` }, app.publishRules);
     }
   });
- 
+
   const clock = new ManualClock();
   const dispatcher = onClock(clock);
   const first = await dispatcher.tick();

@@ -90,11 +90,15 @@ describe("dispatcher processes", () => {
 
   it("loses nothing when ticks are killed with SIGKILL at several points", async () => {
     const total = 3000;
-    await setup(delayed(10), {
-      dispatch: { concurrency: 16, batchSize: 100, leaseSeconds: 3, timeoutMs: 1000 },
-      // A receiver starved by a loaded machine must not leave a webhook backed off past the test.
-      retry: { delaysSeconds: [0] },
-    }, total);
+    await setup(
+      delayed(10),
+      {
+        dispatch: { concurrency: 16, batchSize: 100, leaseSeconds: 3, timeoutMs: 1000 },
+        // A receiver starved by a loaded machine must not leave a webhook backed off past the test.
+        retry: { delaysSeconds: [0] },
+      },
+      total,
+    );
     const distinctReceived = () => new Set(receiver.requests.map((r) => String(r.headers["x-delivery-id"]))).size;
     // Sent but not recorded at each kill: the most that may arrive twice.
     let inFlightAtKills = 0;

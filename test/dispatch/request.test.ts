@@ -23,8 +23,18 @@ const signed = (secrets: string[]) => standardSignatureHeader(secrets, "evt_1", 
 describe("deliveryHeaders", () => {
   it.each([
     ["a secret: X-Signature and the three standard headers", base, sign("C", base.body), signed(["C"])],
-    ["in an overlap: X-Signature with the oldest valid secret, one entry per valid secret, newest first", { ...base, previousSecrets: previous }, sign("B", base.body), signed(["C", "B"])],
-    ["an overlap that has ended: the current secret alone", { ...base, previousSecrets: JSON.stringify([{ secret: "B", expires_at: now }]) }, sign("C", base.body), signed(["C"])],
+    [
+      "in an overlap: X-Signature with the oldest valid secret, one entry per valid secret, newest first",
+      { ...base, previousSecrets: previous },
+      sign("B", base.body),
+      signed(["C", "B"]),
+    ],
+    [
+      "an overlap that has ended: the current secret alone",
+      { ...base, previousSecrets: JSON.stringify([{ secret: "B", expires_at: now }]) },
+      sign("C", base.body),
+      signed(["C"]),
+    ],
   ])("%s", (_name, req, xSignature, standard) => {
     const headers = deliveryHeaders(req, now);
     expect(headers).toMatchObject({

@@ -23,12 +23,18 @@ describe("rotate", () => {
     [
       "during an overlap: the older secret keeps its own (sooner) expiry",
       { current: "B", previous: col(["A", 24 * H]), overlapMs: 24 * H, now: 2 * H },
-      [["B", 26 * H], ["A", 24 * H]],
+      [
+        ["B", 26 * H],
+        ["A", 24 * H],
+      ],
     ],
     [
       "during an overlap with a shorter overlap: no secret outlives the new one",
       { current: "B", previous: col(["A", 24 * H]), overlapMs: H, now: 2 * H },
-      [["B", 3 * H], ["A", 3 * H]],
+      [
+        ["B", 3 * H],
+        ["A", 3 * H],
+      ],
     ],
     ["during an overlap with overlap 0: every previous secret goes", { current: "B", previous: col(["A", 24 * H]), overlapMs: 0, now: 2 * H }, []],
     ["after the overlap: expired secrets are dropped", { current: "B", previous: col(["A", 24 * H]), overlapMs: 24 * H, now: 25 * H }, [["B", 49 * H]]],

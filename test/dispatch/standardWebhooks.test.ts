@@ -53,7 +53,12 @@ describe.each(backends)("Standard Webhooks headers (%s)", (kind) => {
     const app = backend;
     const { customerId } = backend;
     for (const [name, { secret }] of Object.entries(VERIFIERS)) {
-      await createWebhook(app.store.db, customerId, { url: `${receiver.url}/${encodeURIComponent(name)}`, group: "orders", action: "created", hash_secret: secret }, app.webhookRules);
+      await createWebhook(
+        app.store.db,
+        customerId,
+        { url: `${receiver.url}/${encodeURIComponent(name)}`, group: "orders", action: "created", hash_secret: secret },
+        app.webhookRules,
+      );
     }
     const unicode = '{ "name" : "Zoë 🚚 — ünïcødé", "esc": "\\u00e9\\n" }';
     const large = JSON.stringify({ items: Array.from({ length: 4000 }, (_, i) => ({ i, sku: `SKU-${i}`, label: "größe 🧦" })) });

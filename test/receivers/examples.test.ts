@@ -38,7 +38,6 @@ const EXAMPLES: Example[] = [
 ];
 const REQUIRED = new Set(["Node", "Python"]);
 
-
 let child: ChildProcess | undefined;
 let proxy: http.Server | undefined;
 let app: Awaited<ReturnType<typeof testApp>> | undefined;
@@ -119,40 +118,58 @@ describe("receiver examples", () => {
   });
 
   for (const example of EXAMPLES) {
-    const runtime = prerequisite(example.name, REQUIRED.has(example.name) ? null : commandProblem(example.runtime, "apt-get install ruby ruby-webrick php-cli golang-go"));
-    it.skipIf(runtime.skip)(`${example.name}: accepts a real delivery and rejects a tampered body`, async () => {
-      runtime.require();
-      const port = await closedPort();
-      await startExample(example, port);
-      const tampered = await tamperingProxy(port);
-      app = await testApp();
-      const direct = await app.hook(`http://127.0.0.1:${port}/webhook`, "orders:created", SECRET);
-      const changed = await app.hook(`${tampered}/webhook`, "orders:created", SECRET);
-      await publish(app.store.db, { customerId: app.customerId, topic: "orders:created", payload: '{ "order": 42, "note": "🚚 ünïcode" }' }, app.publishRules);
+    const runtime = prerequisite(
+      example.name,
+      REQUIRED.has(example.name) ? null : commandProblem(example.runtime, "apt-get install ruby ruby-webrick php-cli golang-go"),
+    );
+    it.skipIf(runtime.skip)(
+      `${example.name}: accepts a real delivery and rejects a tampered body`,
+      async () => {
+        runtime.require();
+        const port = await closedPort();
+        await startExample(example, port);
+        const tampered = await tamperingProxy(port);
+        app = await testApp();
+        const direct = await app.hook(`http://127.0.0.1:${port}/webhook`, "orders:created", SECRET);
+        const changed = await app.hook(`${tampered}/webhook`, "orders:created", SECRET);
+        await publish(
+          app.store.db,
+          { customerId: app.customerId, topic: "orders:created", payload: '{ "order": 42, "note": "🚚 ünïcode" }' },
+          app.publishRules,
+        );
 
-      const summary = await app.dispatcher.tick();
-      expect(summary).toMatchObject({ delivered: 1, rescheduled: 1 });
-      const rows = await app.store.db.selectFrom("deliveries").select(["webhook_id", "status", "last_status_code"]).execute();
-      expect(rows.find((r) => r.webhook_id === direct)).toMatchObject({ status: "delivered", last_status_code: 200 });
-      expect(rows.find((r) => r.webhook_id === changed)).toMatchObject({ status: "pending", last_status_code: 403 });
-    }, 120_000);
+        const summary = await app.dispatcher.tick();
+        expect(summary).toMatchObject({ delivered: 1, rescheduled: 1 });
+        const rows = await app.store.db.selectFrom("deliveries").select(["webhook_id", "status", "last_status_code"]).execute();
+        expect(rows.find((r) => r.webhook_id === direct)).toMatchObject({ status: "delivered", last_status_code: 200 });
+        expect(rows.find((r) => r.webhook_id === changed)).toMatchObject({ status: "pending", last_status_code: 403 });
+      },
+      120_000,
+    );
   }
 
   for (const example of EXAMPLES) {
-    const runtime = prerequisite(example.name, REQUIRED.has(example.name) ? null : commandProblem(example.runtime, "apt-get install ruby ruby-webrick php-cli golang-go"));
-    it.skipIf(runtime.skip)(`${example.name}: handles a repeated webhook-id once and refuses a replay after 5 minutes (plain secret)`, async () => {
-      runtime.require();
-      const port = await closedPort();
-      const output = await startExample(example, port, PLAIN);
-      expect(await post(port, "evt_once")).toBe(200);
-      expect(await post(port, "evt_once")).toBe(200); // the same delivery again: acknowledged, not handled twice
-      expect(await post(port, "evt_fresh", 4 * 60_000)).toBe(200);
-      expect(await post(port, "evt_replayed", 6 * 60_000)).toBe(403);
-      expect(await post(port, "evt_future", -6 * 60_000)).toBe(403);
-      const printed = output();
-      expect(printed.split("evt_once")).toHaveLength(2);
-      expect(printed).toContain("evt_fresh");
-      expect(printed).not.toContain("evt_replayed");
-    }, 120_000);
+    const runtime = prerequisite(
+      example.name,
+      REQUIRED.has(example.name) ? null : commandProblem(example.runtime, "apt-get install ruby ruby-webrick php-cli golang-go"),
+    );
+    it.skipIf(runtime.skip)(
+      `${example.name}: handles a repeated webhook-id once and refuses a replay after 5 minutes (plain secret)`,
+      async () => {
+        runtime.require();
+        const port = await closedPort();
+        const output = await startExample(example, port, PLAIN);
+        expect(await post(port, "evt_once")).toBe(200);
+        expect(await post(port, "evt_once")).toBe(200); // the same delivery again: acknowledged, not handled twice
+        expect(await post(port, "evt_fresh", 4 * 60_000)).toBe(200);
+        expect(await post(port, "evt_replayed", 6 * 60_000)).toBe(403);
+        expect(await post(port, "evt_future", -6 * 60_000)).toBe(403);
+        const printed = output();
+        expect(printed.split("evt_once")).toHaveLength(2);
+        expect(printed).toContain("evt_fresh");
+        expect(printed).not.toContain("evt_replayed");
+      },
+      120_000,
+    );
   }
 });

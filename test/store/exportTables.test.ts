@@ -19,7 +19,9 @@ afterEach(async () => {
 async function references(app: App, table: string): Promise<string[]> {
   const rows =
     app.store.dialect === "postgres"
-      ? await sql<{ name: string }>`select confrelid::regclass::text as name from pg_constraint where contype = 'f' and conrelid = to_regclass(${table})`.execute(app.store.db)
+      ? await sql<{
+          name: string;
+        }>`select confrelid::regclass::text as name from pg_constraint where contype = 'f' and conrelid = to_regclass(${table})`.execute(app.store.db)
       : await sql<{ name: string }>`select "table" as name from pragma_foreign_key_list(${table})`.execute(app.store.db);
   return rows.rows.map((r) => r.name).filter((t) => t !== table);
 }

@@ -27,10 +27,12 @@ it("publishes started together commit together: none settles before the commit t
 
   let firstSettled = false;
   let seenFromOutside: number | null = null;
-  const first = ingest.run((trx) => publish(trx, input(app!.customerId, 1), app!.publishRules)).then((r) => {
-    firstSettled = true;
-    return r;
-  });
+  const first = ingest
+    .run((trx) => publish(trx, input(app!.customerId, 1), app!.publishRules))
+    .then((r) => {
+      firstSettled = true;
+      return r;
+    });
   const probe = ingest.run(async () => {
     seenFromOutside = committedEvents();
     return firstSettled;

@@ -15,7 +15,14 @@ let app: T;
 afterEach(async () => app?.cleanup());
 
 const count = async (table: "events" | "deliveries") =>
-  Number((await app.store.db.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await app.store.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 function rejection(p: Promise<unknown>): Promise<HookdError> {
   return p.then(
@@ -88,9 +95,7 @@ describe.each(backends)("%s", (backend) => {
     ])("rejects %j naming %s, storing nothing", async (change, field) => {
       app = await testApp({}, backend);
       await app.hook("http://127.0.0.1:1/a");
-      const err = await rejection(
-        publish(app.store.db, { customerId: app.customerId, topic: "orders:created", payload: "{}", ...change }, app.publishRules),
-      );
+      const err = await rejection(publish(app.store.db, { customerId: app.customerId, topic: "orders:created", payload: "{}", ...change }, app.publishRules));
       expect(err.code).toBe("validation_failed");
       expect(err.details.map((d) => d.field)).toContain(field);
       expect(await count("events")).toBe(0);
@@ -145,7 +150,10 @@ describe.each(backends)("%s", (backend) => {
         expect(orders.map((o) => o.id)).toEqual([1]);
         // hookd reads its bigint times as numbers on its own connections only: the
         // application's pg keeps its own (global) parsers, bigint as text.
-        await appDb.updateTable("orders").set({ placed: 2 ** 40 }).execute();
+        await appDb
+          .updateTable("orders")
+          .set({ placed: 2 ** 40 })
+          .execute();
         const { placed } = await appDb.selectFrom("orders").select("placed").executeTakeFirstOrThrow();
         expect(placed).toBe(backend === "postgres" ? String(2 ** 40) : 2 ** 40);
         expect(typeof (await app.store.db.selectFrom("events").select("created_at").executeTakeFirstOrThrow()).created_at).toBe("number");

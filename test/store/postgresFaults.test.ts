@@ -34,7 +34,9 @@ describe("classifyPostgresError", () => {
 
   it("names the user and the database in what it says", () => {
     const url = "postgres://app@db.internal:5432/orders";
-    expect(describePostgresFault("missing_database", pgError("3D000"), url)).toContain("the PostgreSQL database orders does not exist at postgres://app@db.internal:5432/orders");
+    expect(describePostgresFault("missing_database", pgError("3D000"), url)).toContain(
+      "the PostgreSQL database orders does not exist at postgres://app@db.internal:5432/orders",
+    );
     expect(describePostgresFault("rights", pgError("42501", "permission denied for table events"), url)).toMatch(
       /^user app lacks rights on the PostgreSQL database postgres:\/\/app@db.internal:5432\/orders \(permission denied for table events\)/,
     );

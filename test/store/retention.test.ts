@@ -31,7 +31,10 @@ async function event(at: number, statuses: DeliveryStatus[], hooks: string[]): P
   const rows = await db.selectFrom("deliveries").select(["id", "webhook_id"]).where("event_id", "=", e.id).execute();
   for (const [i, status] of statuses.entries()) {
     const d = rows.find((r) => r.webhook_id === hooks[i])!;
-    await db.insertInto("attempts").values({ delivery_id: d.id, number: 1, started_at: at, duration_ms: 1, status_code: 200, error: null, error_message: null, response_body: null }).execute();
+    await db
+      .insertInto("attempts")
+      .values({ delivery_id: d.id, number: 1, started_at: at, duration_ms: 1, status_code: 200, error: null, error_message: null, response_body: null })
+      .execute();
     await db
       .updateTable("deliveries")
       .set({ status, attempts: 1, finished_at: status === "pending" ? null : at })
@@ -42,7 +45,15 @@ async function event(at: number, statuses: DeliveryStatus[], hooks: string[]): P
 }
 
 const ids = async (table: "events" | "deliveries") => (await app.store.db.selectFrom(table).select("id").execute()).map((r) => r.id).sort();
-const attempts = async () => Number((await app.store.db.selectFrom("attempts").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+const attempts = async () =>
+  Number(
+    (
+      await app.store.db
+        .selectFrom("attempts")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe.each(backends)("%s", (backend) => {
   describe("retention", () => {

@@ -50,7 +50,9 @@ describe.skipIf(!run)("the console", () => {
     const hooks = await h.call("GET", "/webhooks/");
     expect(hooks.body.results).toEqual([expect.objectContaining({ url: `${receiver.url}/hooks`, topic: "orders:created" })]);
 
-    const published = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: { order: 42, note: "from the test" }, idempotency_key: "order-42" } });
+    const published = await h.call("POST", "/events/", {
+      body: { topic: "orders:created", payload: { order: 42, note: "from the test" }, idempotency_key: "order-42" },
+    });
     await h.app.dispatcher.tick();
     expect(receiver.requests).toHaveLength(1);
 
@@ -118,7 +120,11 @@ describe.skipIf(!run)("the console", () => {
     await screenshot(page, "webhook");
 
     await page.goto(`${h.server.url}/ui/#/deliveries?status=failed`);
-    await page.getByRole("row").filter({ hasText: "HTTP 503" }).getByRole("link", { name: /^Delivery / }).click();
+    await page
+      .getByRole("row")
+      .filter({ hasText: "HTTP 503" })
+      .getByRole("link", { name: /^Delivery / })
+      .click();
     await page.getByRole("button", { name: "Retry now" }).click();
     await page.getByText("pending", { exact: true }).waitFor();
     receiver.respond((_req, res) => res.writeHead(200).end("ok"));
@@ -152,7 +158,8 @@ describe.skipIf(!run)("the console", () => {
     // A function, not a string: the console's CSP forbids eval, which string predicates use.
     const focused = (what: { tag: string; name?: string }) =>
       page.waitForFunction((w) => {
-        const el = (globalThis as unknown as { document: { activeElement: { tagName: string; getAttribute(n: string): string | null } | null } }).document.activeElement;
+        const el = (globalThis as unknown as { document: { activeElement: { tagName: string; getAttribute(n: string): string | null } | null } }).document
+          .activeElement;
         return el?.tagName === w.tag && (w.name === undefined || el.getAttribute("name") === w.name);
       }, what);
     await focused({ tag: "INPUT", name: "key" });

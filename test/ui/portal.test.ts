@@ -27,7 +27,10 @@ async function portalLink(customer: string, expiresIn = 300): Promise<string> {
 /** B's webhook, event and delivered delivery, made through the API with B's key. */
 async function customerBsThings() {
   const key = h.other.key;
-  const hook = await h.call("POST", "/webhooks/", { key, body: { url: `${receiver.url}/globex-secret-endpoint`, group: "orders", action: "created", hash_secret: "b" } });
+  const hook = await h.call("POST", "/webhooks/", {
+    key,
+    body: { url: `${receiver.url}/globex-secret-endpoint`, group: "orders", action: "created", hash_secret: "b" },
+  });
   const event = await h.call("POST", "/events/", { key, body: { topic: "orders:created", payload: { customer: "globex-private" } } });
   await h.app.dispatcher.tick();
   const deliveries = await h.call("GET", `/deliveries/?event=${event.body.id}`, { key });
@@ -84,7 +87,11 @@ describe.skipIf(!run)("portal links", () => {
     await second.context().close();
 
     const expired = await portalLink(h.app.customerId, 1);
-    await h.app.store.db.updateTable("console_sessions").set({ expires_at: Date.now() - 1000 }).where("kind", "=", "link").execute();
+    await h.app.store.db
+      .updateTable("console_sessions")
+      .set({ expires_at: Date.now() - 1000 })
+      .where("kind", "=", "link")
+      .execute();
     const third = await newPage(t.browser);
     await third.goto(expired);
     await third.getByRole("heading", { name: "This link cannot be used" }).waitFor();

@@ -42,7 +42,11 @@ interface ReplayBody {
 /** Topics of the given webhooks (deleted ones too: history keeps pointing at them). */
 async function topicsOf(db: Db, webhookIds: string[]): Promise<Map<string, string>> {
   if (webhookIds.length === 0) return new Map();
-  const rows = await db.selectFrom("webhooks").select(["id", "topic"]).where("id", "in", [...new Set(webhookIds)]).execute();
+  const rows = await db
+    .selectFrom("webhooks")
+    .select(["id", "topic"])
+    .where("id", "in", [...new Set(webhookIds)])
+    .execute();
   return new Map(rows.map((r) => [r.id, r.topic]));
 }
 
@@ -88,37 +92,40 @@ export function deliveryRoutes(server: FastifyInstance, app: App): void {
       await mustOwnWebhook(db, query.webhook, customerId);
       const filter = { customerId, status: query.status, webhookId: query.webhook, topic: query.topic, eventId: query.event, ...timeRange(query) };
       const page = await deliveryLog(db, filter, query.limit, query.cursor ? decodeCursor(query.cursor) : null);
-      const topics = await topicsOf(db, page.rows.map((r) => r.webhook_id));
-      return toKeysetPage(request, page, page.rows.map((r) => ({ ...deliveryJson(r), topic: topics.get(r.webhook_id) ?? null })));
+      const topics = await topicsOf(
+        db,
+        page.rows.map((r) => r.webhook_id),
+      );
+      return toKeysetPage(
+        request,
+        page,
+        page.rows.map((r) => ({ ...deliveryJson(r), topic: topics.get(r.webhook_id) ?? null })),
+      );
     },
   );
 
-  server.get<{ Params: { id: string }; Querystring: { customer?: string } }>(
-    "/deliveries/:id/",
-    { schema: { querystring: scopeQuery } },
-    async (request) => {
-      const row = await getDelivery(db, request.params.id, scopeOf(principalOf(request), request.query.customer));
-      const history = (await attemptsOf(db, [row.id])).get(row.id) ?? [];
-      const hook = await db.selectFrom("webhooks").selectAll().where("id", "=", row.webhook_id).executeTakeFirst();
-      const event = await db.selectFrom("events").selectAll().where("id", "=", row.event_id).executeTakeFirst();
-      if (!hook || !event) throw notFound("delivery", row.id);
-      const last = history.at(-1);
-      const body = Buffer.from(event.payload);
-      const headers = deliveryHeaders(
-        { url: hook.url, body, secret: null, webhookId: hook.id, eventId: event.id, deliveryId: row.id, topic: hook.topic, attemptNumber: last?.number ?? 1 },
-        last?.started_at ?? Date.now(),
-      );
-      if (hook.hash_secret) headers["x-signature"] = SIGNATURE_NOTE;
-      return {
-        ...deliveryJson(row, history),
-        topic: hook.topic,
-        url: hook.url,
-        // The exact text as published and as sent: a string, so nothing is reformatted on the way.
-        payload: event.payload,
-        request_headers: last || row.status === "pending" ? headers : null,
-      };
-    },
-  );
+  server.get<{ Params: { id: string }; Querystring: { customer?: string } }>("/deliveries/:id/", { schema: { querystring: scopeQuery } }, async (request) => {
+    const row = await getDelivery(db, request.params.id, scopeOf(principalOf(request), request.query.customer));
+    const history = (await attemptsOf(db, [row.id])).get(row.id) ?? [];
+    const hook = await db.selectFrom("webhooks").selectAll().where("id", "=", row.webhook_id).executeTakeFirst();
+    const event = await db.selectFrom("events").selectAll().where("id", "=", row.event_id).executeTakeFirst();
+    if (!hook || !event) throw notFound("delivery", row.id);
+    const last = history.at(-1);
+    const body = Buffer.from(event.payload);
+    const headers = deliveryHeaders(
+      { url: hook.url, body, secret: null, webhookId: hook.id, eventId: event.id, deliveryId: row.id, topic: hook.topic, attemptNumber: last?.number ?? 1 },
+      last?.started_at ?? Date.now(),
+    );
+    if (hook.hash_secret) headers["x-signature"] = SIGNATURE_NOTE;
+    return {
+      ...deliveryJson(row, history),
+      topic: hook.topic,
+      url: hook.url,
+      // The exact text as published and as sent: a string, so nothing is reformatted on the way.
+      payload: event.payload,
+      request_headers: last || row.status === "pending" ? headers : null,
+    };
+  });
 
   server.post<{ Body: ReplayBody | undefined }>(
     "/deliveries/retry/",
@@ -127,7 +134,13 @@ export function deliveryRoutes(server: FastifyInstance, app: App): void {
         body: {
           type: "object",
           additionalProperties: false,
-          properties: { webhook: id, topic: { type: "string", minLength: 1, maxLength: 200 }, ...timeRangeParams, ...customerParam, dry_run: { type: "boolean" } },
+          properties: {
+            webhook: id,
+            topic: { type: "string", minLength: 1, maxLength: 200 },
+            ...timeRangeParams,
+            ...customerParam,
+            dry_run: { type: "boolean" },
+          },
         },
       },
     },

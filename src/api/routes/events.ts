@@ -103,9 +103,18 @@ export function eventRoutes(server: FastifyInstance, app: App): void {
     },
     async (request) => {
       const { query } = request;
-      const filter = { customerId: scopeOf(principalOf(request), query.customer), topic: query.topic, idempotencyKey: query.idempotency_key, ...timeRange(query) };
+      const filter = {
+        customerId: scopeOf(principalOf(request), query.customer),
+        topic: query.topic,
+        idempotencyKey: query.idempotency_key,
+        ...timeRange(query),
+      };
       const page = await eventLog(db, filter, query.limit, query.cursor ? decodeCursor(query.cursor) : null);
-      return toKeysetPage(request, page, page.rows.map((r) => eventJson(r)));
+      return toKeysetPage(
+        request,
+        page,
+        page.rows.map((r) => eventJson(r)),
+      );
     },
   );
 
@@ -117,8 +126,14 @@ export function eventRoutes(server: FastifyInstance, app: App): void {
       const event = await getEvent(db, request.params.id, scope);
       if (!event) throw notFound("event", request.params.id);
       const deliveries = await everyDelivery(db, { eventId: event.id, customerId: scope });
-      const attempts = await attemptsOf(db, deliveries.map((d) => d.id));
-      return eventJson(event, deliveries.map((d) => deliveryJson(d, attempts.get(d.id) ?? [])));
+      const attempts = await attemptsOf(
+        db,
+        deliveries.map((d) => d.id),
+      );
+      return eventJson(
+        event,
+        deliveries.map((d) => deliveryJson(d, attempts.get(d.id) ?? [])),
+      );
     },
   );
 }

@@ -18,7 +18,5 @@ export function healthRoutes(server: FastifyInstance, app: App, metrics: Metrics
     }
   });
 
-  server.get("/metrics", async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  server.get("/metrics", async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 }

@@ -34,7 +34,10 @@ export function portalRoutes(server: FastifyInstance, app: App): void {
       const expiresAt = Date.now() + (body.expires_in ?? DEFAULT_LINK_SECONDS) * 1000;
       const { token } = await createConsoleSession(db, "link", customerId, expiresAt);
       const url = `${request.protocol}://${request.host}/ui/portal#${token}`;
-      return reply.status(201).header("cache-control", "no-store").send({ url, expires_at: new Date(expiresAt).toISOString() });
+      return reply
+        .status(201)
+        .header("cache-control", "no-store")
+        .send({ url, expires_at: new Date(expiresAt).toISOString() });
     },
   );
 }

@@ -64,7 +64,11 @@ export function statsRoutes(server: FastifyInstance, app: App): void {
 
       const snapshot = await readStatus(db, now, customerId);
       const schedule = app.config.dispatch.schedule;
-      const { database: _where, env: _env, ...status } = statusJson(snapshot, {
+      const {
+        database: _where,
+        env: _env,
+        ...status
+      } = statusJson(snapshot, {
         now,
         database: "",
         env: app.config.env,

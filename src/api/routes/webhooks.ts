@@ -9,15 +9,7 @@ import { attemptsOf, listDeliveries } from "../../store/deliveries.js";
 import { attemptJson, deliveryJson, webhookJson } from "../../store/model.js";
 import { rotateSecret, type RotateInput } from "../../store/rotation.js";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../store/schema.js";
-import {
-  createWebhook,
-  deleteWebhook,
-  getWebhook,
-  listWebhooks,
-  updateWebhook,
-  WEBHOOK_SORTS,
-  type WebhookSort,
-} from "../../store/webhooks.js";
+import { createWebhook, deleteWebhook, getWebhook, listWebhooks, updateWebhook, WEBHOOK_SORTS, type WebhookSort } from "../../store/webhooks.js";
 import { customerParam, ownerOf, principalOf, scopeOf } from "../auth.js";
 import { pageParams, toPage, type PageQuery } from "../pagination.js";
 
@@ -65,7 +57,12 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
     async (request) => {
       const { query } = request;
       const { count, rows } = await listWebhooks(db, scopeOf(principalOf(request), query.customer), query);
-      return toPage(request, query, count, rows.map((r) => webhookJson(r)));
+      return toPage(
+        request,
+        query,
+        count,
+        rows.map((r) => webhookJson(r)),
+      );
     },
   );
 
@@ -137,7 +134,17 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
     const body = Buffer.from(JSON.stringify({ test: true, webhook: hook.id, topic: hook.topic, sent_at: new Date().toISOString() }));
     const deliveryId = randomUUID();
     const outcome = await send(
-      { url: hook.url, body, secret: hook.hash_secret, previousSecrets: hook.previous_secrets, webhookId: hook.id, eventId: randomUUID(), deliveryId, topic: hook.topic, attemptNumber: 1 },
+      {
+        url: hook.url,
+        body,
+        secret: hook.hash_secret,
+        previousSecrets: hook.previous_secrets,
+        webhookId: hook.id,
+        eventId: randomUUID(),
+        deliveryId,
+        topic: hook.topic,
+        attemptNumber: 1,
+      },
       { timeoutMs: app.config.dispatch.timeoutMs, agents },
     );
     return { ok: outcome.ok, ...attemptJson(attemptRow(deliveryId, 1, outcome)) };
@@ -159,8 +166,16 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
       const scope = scopeOf(principalOf(request), query.customer);
       const hook = await getWebhook(db, request.params.id, scope);
       const { count, rows } = await listDeliveries(db, { webhookId: hook.id, customerId: scope, status: query.status }, query);
-      const attempts = await attemptsOf(db, rows.map((r) => r.id));
-      return toPage(request, query, count, rows.map((r) => deliveryJson(r, attempts.get(r.id) ?? [])));
+      const attempts = await attemptsOf(
+        db,
+        rows.map((r) => r.id),
+      );
+      return toPage(
+        request,
+        query,
+        count,
+        rows.map((r) => deliveryJson(r, attempts.get(r.id) ?? [])),
+      );
     },
   );
 }

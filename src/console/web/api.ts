@@ -58,8 +58,7 @@ export const api = {
   patch: <T>(path: string, body: unknown) => request<T>("PATCH", scoped(path), body),
   del: (path: string) => request<null>("DELETE", scoped(path)),
   /** An admin names the customer in the body of a create. */
-  create: <T>(path: string, body: Record<string, unknown>) =>
-    request<T>("POST", path, state.session?.admin ? { ...body, customer: state.customer } : body),
+  create: <T>(path: string, body: Record<string, unknown>) => request<T>("POST", path, state.session?.admin ? { ...body, customer: state.customer } : body),
   signIn: (key: string) => request<Session>("POST", "/ui/session", { key }),
   openPortal: (token: string) => request<Session>("POST", "/ui/session/portal", { token }),
   session: () => request<Session>("GET", "/ui/session"),

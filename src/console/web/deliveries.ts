@@ -51,14 +51,34 @@ export async function deliveriesPage(ctx: PageContext): Promise<() => Promise<vo
   const hooks = await api.get<Page<Webhook>>("/webhooks/?limit=500");
   const urls = new Map(hooks.results.map((w) => [w.id, w.url]));
   const select = (name: string, label: string, options: [string, string][]) =>
-    field(label, h("select", { name }, h("option", { value: "" }, "Any"), options.map(([v, t]) => h("option", { value: v, selected: q.get(name) === v }, t))));
+    field(
+      label,
+      h(
+        "select",
+        { name },
+        h("option", { value: "" }, "Any"),
+        options.map(([v, t]) => h("option", { value: v, selected: q.get(name) === v }, t)),
+      ),
+    );
   const localOf = (iso: string | null) => (iso ? new Date(Date.parse(iso) - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16) : "");
   const filters = h(
     "form",
     { class: "inline", "aria-label": "Filter deliveries" },
-    select("status", "Status", ["pending", "delivered", "failed", "cancelled"].map((s) => [s, s])),
-    select("topic", "Topic", (state.session?.topics ?? []).map((t) => [t, t])),
-    select("webhook", "Webhook", hooks.results.map((w) => [w.id, w.url])),
+    select(
+      "status",
+      "Status",
+      ["pending", "delivered", "failed", "cancelled"].map((s) => [s, s]),
+    ),
+    select(
+      "topic",
+      "Topic",
+      (state.session?.topics ?? []).map((t) => [t, t]),
+    ),
+    select(
+      "webhook",
+      "Webhook",
+      hooks.results.map((w) => [w.id, w.url]),
+    ),
     field("Since", h("input", { type: "datetime-local", name: "since", value: localOf(q.get("since")) })),
     field("Until", h("input", { type: "datetime-local", name: "until", value: localOf(q.get("until")) })),
     h("button", { type: "submit" }, "Apply filters"),
@@ -88,7 +108,13 @@ export async function deliveriesPage(ctx: PageContext): Promise<() => Promise<vo
     searchOut,
     filters,
     data,
-    h("section", { "aria-labelledby": "replay-h" }, h("h2", { id: "replay-h" }, "Replay failed deliveries"), h("p", {}, "Puts the failed deliveries matching the webhook and topic filters back in line, due now."), replayForm(ctx, replayFilter)),
+    h(
+      "section",
+      { "aria-labelledby": "replay-h" },
+      h("h2", { id: "replay-h" }, "Replay failed deliveries"),
+      h("p", {}, "Puts the failed deliveries matching the webhook and topic filters back in line, due now."),
+      replayForm(ctx, replayFilter),
+    ),
   );
   const load = async () => {
     const params = new URLSearchParams(q);
@@ -100,7 +126,9 @@ export async function deliveriesPage(ctx: PageContext): Promise<() => Promise<vo
       page.results.length
         ? deliveriesTable(page.results, urls)
         : empty(
-            q.toString() ? "No delivery matches these filters. Widen the time range or clear a filter." : "No deliveries yet. Create a webhook, then publish an event on its topic (POST /events/).",
+            q.toString()
+              ? "No delivery matches these filters. Widen the time range or clear a filter."
+              : "No deliveries yet. Create a webhook, then publish an event on its topic (POST /events/).",
             link("#/webhooks/new", "Create a webhook"),
           ),
       pager("deliveries", q, page),
@@ -142,22 +170,41 @@ export async function deliveryPage(ctx: PageContext): Promise<() => Promise<void
       h(
         "dl",
         { class: "facts" },
-        h("dt", {}, "Status"), h("dd", {}, badge(d.status)),
-        h("dt", {}, "Topic"), h("dd", {}, d.topic ?? "—"),
-        h("dt", {}, "Webhook"), h("dd", {}, link(`#/webhooks/${d.webhook}`, d.url)),
-        h("dt", {}, "Event"), h("dd", {}, link(`#/events/${d.event}`, d.event)),
-        h("dt", {}, "Attempts"), h("dd", {}, String(d.attempts)),
-        h("dt", {}, "Next attempt"), h("dd", {}, d.next_attempt_at ? `${when(d.next_attempt_at)}${d.wait_reason ? `, waiting: ${d.wait_reason}` : ""}` : "—"),
-        h("dt", {}, "Created"), h("dd", {}, when(d.created_at)),
+        h("dt", {}, "Status"),
+        h("dd", {}, badge(d.status)),
+        h("dt", {}, "Topic"),
+        h("dd", {}, d.topic ?? "—"),
+        h("dt", {}, "Webhook"),
+        h("dd", {}, link(`#/webhooks/${d.webhook}`, d.url)),
+        h("dt", {}, "Event"),
+        h("dd", {}, link(`#/events/${d.event}`, d.event)),
+        h("dt", {}, "Attempts"),
+        h("dd", {}, String(d.attempts)),
+        h("dt", {}, "Next attempt"),
+        h("dd", {}, d.next_attempt_at ? `${when(d.next_attempt_at)}${d.wait_reason ? `, waiting: ${d.wait_reason}` : ""}` : "—"),
+        h("dt", {}, "Created"),
+        h("dd", {}, when(d.created_at)),
       ),
       d.status === "failed" ? h("p", {}, retry) : null,
       out,
-      h("section", { "aria-labelledby": "payload-h" }, h("h2", { id: "payload-h" }, "Payload"), h("pre", { tabindex: 0, "aria-label": "Payload" }, payload), copyButton("Copy payload", () => d.payload)),
+      h(
+        "section",
+        { "aria-labelledby": "payload-h" },
+        h("h2", { id: "payload-h" }, "Payload"),
+        h("pre", { tabindex: 0, "aria-label": "Payload" }, payload),
+        copyButton("Copy payload", () => d.payload),
+      ),
       h(
         "section",
         { "aria-labelledby": "headers-h" },
         h("h2", { id: "headers-h" }, "Headers sent"),
-        d.request_headers ? table(["Header", "Value"], Object.entries(d.request_headers).map(([k, v]) => [k, v]), "Headers sent") : empty("Not sent yet."),
+        d.request_headers
+          ? table(
+              ["Header", "Value"],
+              Object.entries(d.request_headers).map(([k, v]) => [k, v]),
+              "Headers sent",
+            )
+          : empty("Not sent yet."),
       ),
       h(
         "section",

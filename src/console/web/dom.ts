@@ -76,8 +76,26 @@ export function table(headers: string[], rows: Child[][], caption: string): HTML
     "table",
     {},
     h("caption", { class: "visually-hidden" }, caption),
-    h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))),
-    h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c) => h("td", {}, c))))),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        headers.map((t) => h("th", { scope: "col" }, t)),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      rows.map((r) =>
+        h(
+          "tr",
+          {},
+          r.map((c) => h("td", {}, c)),
+        ),
+      ),
+    ),
   );
 }
 

@@ -11,7 +11,15 @@ export async function eventsPage(ctx: PageContext): Promise<() => Promise<void>>
   const filters = h(
     "form",
     { class: "inline", "aria-label": "Filter events" },
-    field("Topic", h("select", { name: "topic" }, h("option", { value: "" }, "Any"), (state.session?.topics ?? []).map((t) => h("option", { value: t, selected: q.get("topic") === t }, t)))),
+    field(
+      "Topic",
+      h(
+        "select",
+        { name: "topic" },
+        h("option", { value: "" }, "Any"),
+        (state.session?.topics ?? []).map((t) => h("option", { value: t, selected: q.get("topic") === t }, t)),
+      ),
+    ),
     field("Idempotency key", h("input", { type: "search", name: "idempotency_key", value: q.get("idempotency_key") ?? "" })),
     h("button", { type: "submit" }, "Apply filters"),
   );
@@ -33,7 +41,12 @@ export async function eventsPage(ctx: PageContext): Promise<() => Promise<void>>
       page.results.length
         ? table(
             ["Event", "Created", "Topic", "Idempotency key"],
-            page.results.map((e) => [link(`#/events/${e.id}`, e.id.slice(0, 8), { "aria-label": `Event ${e.id}` }), when(e.created_at), e.topic, e.idempotency_key ?? "—"]),
+            page.results.map((e) => [
+              link(`#/events/${e.id}`, e.id.slice(0, 8), { "aria-label": `Event ${e.id}` }),
+              when(e.created_at),
+              e.topic,
+              e.idempotency_key ?? "—",
+            ]),
             "Events",
           )
         : empty(q.toString() ? "No event matches these filters." : "No events yet. Publish one with POST /events/ or hookd publish."),
@@ -54,13 +67,30 @@ export async function eventPage(ctx: PageContext): Promise<() => Promise<void>> 
     const deliveries = (e.deliveries ?? []).map((d) => ({ ...d, topic: e.topic }));
     replace(
       body,
-      h("dl", { class: "facts" }, h("dt", {}, "Topic"), h("dd", {}, e.topic), h("dt", {}, "Idempotency key"), h("dd", {}, e.idempotency_key ?? "—"), h("dt", {}, "Published"), h("dd", {}, when(e.created_at))),
-      h("section", { "aria-labelledby": "payload-h" }, h("h2", { id: "payload-h" }, "Payload"), h("pre", { tabindex: 0, "aria-label": "Payload" }, payload), copyButton("Copy payload", () => payload)),
+      h(
+        "dl",
+        { class: "facts" },
+        h("dt", {}, "Topic"),
+        h("dd", {}, e.topic),
+        h("dt", {}, "Idempotency key"),
+        h("dd", {}, e.idempotency_key ?? "—"),
+        h("dt", {}, "Published"),
+        h("dd", {}, when(e.created_at)),
+      ),
+      h(
+        "section",
+        { "aria-labelledby": "payload-h" },
+        h("h2", { id: "payload-h" }, "Payload"),
+        h("pre", { tabindex: 0, "aria-label": "Payload" }, payload),
+        copyButton("Copy payload", () => payload),
+      ),
       h(
         "section",
         { "aria-labelledby": "deliveries-h" },
         h("h2", { id: "deliveries-h" }, "Deliveries"),
-        deliveries.length ? deliveriesTable(deliveries, new Map(hooks.results.map((w) => [w.id, w.url]))) : empty("No webhook was subscribed to this topic when the event was published."),
+        deliveries.length
+          ? deliveriesTable(deliveries, new Map(hooks.results.map((w) => [w.id, w.url])))
+          : empty("No webhook was subscribed to this topic when the event was published."),
       ),
     );
   };

@@ -54,7 +54,12 @@ function start(session: Session): void {
   const nav = h(
     "nav",
     { class: "main", "aria-label": "Console" },
-    [["#/", "Overview"], ["#/webhooks", "Webhooks"], ["#/deliveries", "Deliveries"], ["#/events", "Events"]].map(([href, text]) => h("a", { href: href! }, text!)),
+    [
+      ["#/", "Overview"],
+      ["#/webhooks", "Webhooks"],
+      ["#/deliveries", "Deliveries"],
+      ["#/events", "Events"],
+    ].map(([href, text]) => h("a", { href: href! }, text!)),
   );
   const signOut = h("button", { type: "button", class: "secondary" }, "Sign out");
   signOut.addEventListener("click", async () => {
@@ -68,7 +73,11 @@ function start(session: Session): void {
   });
   let switcher: HTMLElement | null = null;
   if (session.admin) {
-    const select = h("select", { name: "customer" }, session.customers.map((c) => h("option", { value: c.id, selected: c.id === state.customer }, `${c.name} (${c.id.slice(0, 8)})`)));
+    const select = h(
+      "select",
+      { name: "customer" },
+      session.customers.map((c) => h("option", { value: c.id, selected: c.id === state.customer }, `${c.name} (${c.id.slice(0, 8)})`)),
+    );
     select.addEventListener("change", () => {
       state.customer = select.value;
       sessionStorage.setItem(CUSTOMER_KEY, select.value);

@@ -63,7 +63,11 @@ function render(s: Stats, rangeLabel: string) {
               String(w.consecutive_failures),
               w.last_error ?? "—",
               w.next_attempt_at ? `${when(w.next_attempt_at)} (tick ${when(w.next_tick_at)})` : "not scheduled",
-              w.disabled_reason ? badge(`disabled: ${w.disabled_reason}`, "failed") : w.active ? badge("backing off", "pending") : badge("disabled", "cancelled"),
+              w.disabled_reason
+                ? badge(`disabled: ${w.disabled_reason}`, "failed")
+                : w.active
+                  ? badge("backing off", "pending")
+                  : badge("disabled", "cancelled"),
             ]),
             "Failing webhooks",
           ),

@@ -25,12 +25,7 @@ export interface Router {
 
 const REFRESH_MS = 15_000;
 
-export function createRouter(
-  main: HTMLElement,
-  status: HTMLElement,
-  pages: Record<string, PageFn>,
-  onUnauthorized: (message: string) => void,
-): Router {
+export function createRouter(main: HTMLElement, status: HTMLElement, pages: Record<string, PageFn>, onUnauthorized: (message: string) => void): Router {
   let reload: (() => Promise<void>) | null = null;
   let seq = 0;
 
@@ -45,7 +40,12 @@ export function createRouter(
 
   const failed = (err: unknown) => {
     if (err instanceof ApiError && err.status === 401) return onUnauthorized(err.message);
-    replace(main, h("h1", { tabindex: -1 }, "Something went wrong"), h("p", { role: "alert" }, (err as Error).message), h("p", {}, h("a", { href: "#/" }, "Back to the overview")));
+    replace(
+      main,
+      h("h1", { tabindex: -1 }, "Something went wrong"),
+      h("p", { role: "alert" }, (err as Error).message),
+      h("p", {}, h("a", { href: "#/" }, "Back to the overview")),
+    );
   };
 
   async function render(): Promise<void> {

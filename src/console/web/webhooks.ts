@@ -31,7 +31,15 @@ export async function webhooksPage(ctx: PageContext): Promise<() => Promise<void
             ["URL", "Topic", "State", "Success (24 h)", "p50", "p95", "Failures in a row"],
             list.results.map((w) => {
               const s = byId.get(w.id);
-              return [link(`#/webhooks/${w.id}`, w.url), w.topic, health(s, w.active), pct(s?.success_rate ?? null), ms(s?.p50_ms ?? null), ms(s?.p95_ms ?? null), String(s?.consecutive_failures ?? 0)];
+              return [
+                link(`#/webhooks/${w.id}`, w.url),
+                w.topic,
+                health(s, w.active),
+                pct(s?.success_rate ?? null),
+                ms(s?.p50_ms ?? null),
+                ms(s?.p95_ms ?? null),
+                String(s?.consecutive_failures ?? 0),
+              ];
             }),
             "Webhooks",
           ),
@@ -53,13 +61,23 @@ function secretOnce(secret: string, note: string): HTMLElement {
     "div",
     { class: "notice", role: "status" },
     h("p", {}, note),
-    h("p", {}, h("code", { class: "secret" }, secret), " ", copyButton("Copy secret", () => secret)),
+    h(
+      "p",
+      {},
+      h("code", { class: "secret" }, secret),
+      " ",
+      copyButton("Copy secret", () => secret),
+    ),
     h("p", {}, h("small", {}, "This is the only time the secret is shown. Put it in the receiver's configuration now.")),
   );
 }
 
 function topicSelect(current?: string): HTMLSelectElement {
-  return h("select", { name: "topic", required: true }, (state.session?.topics ?? []).map((t) => h("option", { value: t, selected: t === current }, t)));
+  return h(
+    "select",
+    { name: "topic", required: true },
+    (state.session?.topics ?? []).map((t) => h("option", { value: t, selected: t === current }, t)),
+  );
 }
 
 export async function webhookFormPage(ctx: PageContext): Promise<void> {
@@ -141,25 +159,39 @@ export async function webhookPage(ctx: PageContext): Promise<() => Promise<void>
     );
   });
   const confirmBox = h("div", {});
-  const del = act("Delete", async () => {
-    const yes = h("button", { type: "button", class: "danger" }, "Yes, delete this webhook");
-    const no = h("button", { type: "button", class: "secondary" }, "Cancel");
-    yes.addEventListener("click", async () => {
-      try {
-        await api.del(`/webhooks/${id}/`);
-        await ctx.navigate("#/webhooks");
-        ctx.announce("Webhook deleted; its pending deliveries were cancelled.");
-      } catch (err) {
-        replace(confirmBox, h("p", { role: "alert" }, (err as Error).message));
-      }
-    });
-    no.addEventListener("click", () => {
-      replace(confirmBox);
-      del.focus();
-    });
-    replace(confirmBox, h("div", { class: "notice", role: "group", "aria-label": "Confirm deletion" }, h("p", {}, "Delete this webhook? Its pending deliveries are cancelled; its history is kept."), yes, " ", no));
-    yes.focus();
-  }, "danger");
+  const del = act(
+    "Delete",
+    async () => {
+      const yes = h("button", { type: "button", class: "danger" }, "Yes, delete this webhook");
+      const no = h("button", { type: "button", class: "secondary" }, "Cancel");
+      yes.addEventListener("click", async () => {
+        try {
+          await api.del(`/webhooks/${id}/`);
+          await ctx.navigate("#/webhooks");
+          ctx.announce("Webhook deleted; its pending deliveries were cancelled.");
+        } catch (err) {
+          replace(confirmBox, h("p", { role: "alert" }, (err as Error).message));
+        }
+      });
+      no.addEventListener("click", () => {
+        replace(confirmBox);
+        del.focus();
+      });
+      replace(
+        confirmBox,
+        h(
+          "div",
+          { class: "notice", role: "group", "aria-label": "Confirm deletion" },
+          h("p", {}, "Delete this webhook? Its pending deliveries are cancelled; its history is kept."),
+          yes,
+          " ",
+          no,
+        ),
+      );
+      yes.focus();
+    },
+    "danger",
+  );
 
   // Edit: URL and topic.
   const url = h("input", { name: "url", type: "url", required: true, value: hook.url });
@@ -184,25 +216,44 @@ export async function webhookPage(ctx: PageContext): Promise<() => Promise<void>
     h(
       "dl",
       { class: "facts" },
-      h("dt", {}, "Topic"), h("dd", {}, hook.topic),
-      h("dt", {}, "State"), h("dd", {}, health(s, hook.active)),
-      h("dt", {}, "Success rate (24 h)"), h("dd", {}, `${pct(s?.success_rate ?? null)} of ${s?.attempts ?? 0} attempts`),
-      h("dt", {}, "Latency p50 / p95"), h("dd", {}, `${ms(s?.p50_ms ?? null)} / ${ms(s?.p95_ms ?? null)}`),
-      h("dt", {}, "Failures in a row"), h("dd", {}, String(s?.consecutive_failures ?? 0)),
-      h("dt", {}, "Backing off until"), h("dd", {}, when(s?.backoff_until)),
-      h("dt", {}, "Last error"), h("dd", {}, s?.last_error ?? "—"),
-      h("dt", {}, "Created"), h("dd", {}, when(hook.created_at)),
+      h("dt", {}, "Topic"),
+      h("dd", {}, hook.topic),
+      h("dt", {}, "State"),
+      h("dd", {}, health(s, hook.active)),
+      h("dt", {}, "Success rate (24 h)"),
+      h("dd", {}, `${pct(s?.success_rate ?? null)} of ${s?.attempts ?? 0} attempts`),
+      h("dt", {}, "Latency p50 / p95"),
+      h("dd", {}, `${ms(s?.p50_ms ?? null)} / ${ms(s?.p95_ms ?? null)}`),
+      h("dt", {}, "Failures in a row"),
+      h("dd", {}, String(s?.consecutive_failures ?? 0)),
+      h("dt", {}, "Backing off until"),
+      h("dd", {}, when(s?.backoff_until)),
+      h("dt", {}, "Last error"),
+      h("dd", {}, s?.last_error ?? "—"),
+      h("dt", {}, "Created"),
+      h("dd", {}, when(hook.created_at)),
     ),
     h("div", { class: "toolbar" }, toggle, test, rotate, del),
     confirmBox,
     out,
     h("section", { "aria-labelledby": "edit-h" }, h("h2", { id: "edit-h" }, "Edit"), edit),
-    h("section", { "aria-labelledby": "recent-h" }, h("h2", { id: "recent-h" }, "Recent deliveries"), recent, link(`#/deliveries?webhook=${id}`, "All deliveries of this webhook")),
+    h(
+      "section",
+      { "aria-labelledby": "recent-h" },
+      h("h2", { id: "recent-h" }, "Recent deliveries"),
+      recent,
+      link(`#/deliveries?webhook=${id}`, "All deliveries of this webhook"),
+    ),
     h("section", { "aria-labelledby": "replay-h" }, h("h2", { id: "replay-h" }, "Replay failed deliveries"), replayForm(ctx, { webhook: id })),
   );
   const load = async () => {
     const page = await api.get<Page<Delivery>>(`/deliveries/?webhook=${id}&limit=10`);
-    replace(recent, page.results.length ? deliveriesTable(page.results, new Map([[id, hook.url]])) : empty("No deliveries yet. Publish an event on this topic, or send a test above."));
+    replace(
+      recent,
+      page.results.length
+        ? deliveriesTable(page.results, new Map([[id, hook.url]]))
+        : empty("No deliveries yet. Publish an event on this topic, or send a test above."),
+    );
   };
   await load();
   return load;

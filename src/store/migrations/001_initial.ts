@@ -32,12 +32,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("updated_at", "bigint", (c) => c.notNull())
     .addColumn("deleted_at", "bigint")
     .execute();
-  await db.schema
-    .createIndex("webhooks_customer_topic")
-    .on("webhooks")
-    .columns(["customer_id", "topic"])
-    .where(sql.ref("deleted_at"), "is", null)
-    .execute();
+  await db.schema.createIndex("webhooks_customer_topic").on("webhooks").columns(["customer_id", "topic"]).where(sql.ref("deleted_at"), "is", null).execute();
 
   await db.schema
     .createTable("events")
@@ -49,12 +44,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("created_at", "bigint", (c) => c.notNull())
     .execute();
   // NULL keys never collide, in SQLite and PostgreSQL alike.
-  await db.schema
-    .createIndex("events_customer_idempotency")
-    .on("events")
-    .columns(["customer_id", "idempotency_key"])
-    .unique()
-    .execute();
+  await db.schema.createIndex("events_customer_idempotency").on("events").columns(["customer_id", "idempotency_key"]).unique().execute();
   await db.schema.createIndex("events_created").on("events").column("created_at").execute();
 
   await db.schema
@@ -76,12 +66,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("finished_at", "bigint")
     .execute();
   // The claim query walks this index only: due work is found without touching history.
-  await db.schema
-    .createIndex("deliveries_due")
-    .on("deliveries")
-    .columns(["next_attempt_at", "id"])
-    .where(sql.ref("status"), "=", "pending")
-    .execute();
+  await db.schema.createIndex("deliveries_due").on("deliveries").columns(["next_attempt_at", "id"]).where(sql.ref("status"), "=", "pending").execute();
   await db.schema.createIndex("deliveries_webhook").on("deliveries").columns(["webhook_id", "status"]).execute();
   await db.schema.createIndex("deliveries_event").on("deliveries").column("event_id").execute();
   await db.schema.createIndex("deliveries_customer").on("deliveries").columns(["customer_id", "status"]).execute();

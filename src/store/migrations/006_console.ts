@@ -9,11 +9,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Keyset order is (created_at, id): id breaks ties between rows of one millisecond.
   await db.schema.createIndex("deliveries_log").on("deliveries").columns(["created_at", "id"]).execute();
   await db.schema.createIndex("deliveries_customer_log").on("deliveries").columns(["customer_id", "created_at", "id"]).execute();
-  await db.schema
-    .createIndex("deliveries_customer_status_log")
-    .on("deliveries")
-    .columns(["customer_id", "status", "created_at", "id"])
-    .execute();
+  await db.schema.createIndex("deliveries_customer_status_log").on("deliveries").columns(["customer_id", "status", "created_at", "id"]).execute();
   await db.schema.createIndex("deliveries_webhook_log").on("deliveries").columns(["webhook_id", "created_at", "id"]).execute();
   await db.schema.createIndex("events_customer_log").on("events").columns(["customer_id", "created_at", "id"]).execute();
   await db.schema.createIndex("attempts_started").on("attempts").column("started_at").execute();
