@@ -84,24 +84,28 @@ describe.each(backends)("%s", (backend) => {
       expect(dispatcherResult.stderr).toContain('"role":"dispatch","api":null');
     });
 
-    it.runIf(backend === "sqlite")("exits 1 with a clear message when the port is taken", async () => {
-      const { env } = await prepared(backend);
-      env.HOOKD_PORT = String(await closedPort());
-      const first = spawnCli(["serve"], env);
-      const firstDone = collect(first);
-      await untilServing(`http://127.0.0.1:${env.HOOKD_PORT}`);
-      const second = await collect(spawnCli(["serve"], env));
-      first.kill("SIGTERM");
-      expect((await firstDone).code).toBe(0);
-      expect(second.code).toBe(1);
-      expect(second.stderr).toMatch(/EADDRINUSE/);
-    });
+    // Usage and file-level behaviour: the same on every backend, so once.
+    if (backend === "sqlite")
+      it("exits 1 with a clear message when the port is taken", async () => {
+        const { env } = await prepared(backend);
+        env.HOOKD_PORT = String(await closedPort());
+        const first = spawnCli(["serve"], env);
+        const firstDone = collect(first);
+        await untilServing(`http://127.0.0.1:${env.HOOKD_PORT}`);
+        const second = await collect(spawnCli(["serve"], env));
+        first.kill("SIGTERM");
+        expect((await firstDone).code).toBe(0);
+        expect(second.code).toBe(1);
+        expect(second.stderr).toMatch(/EADDRINUSE/);
+      });
 
-    it.runIf(backend === "sqlite")("rejects an unknown --role as a usage error", async () => {
-      const { env } = await prepared(backend);
-      const r = await collect(spawnCli(["serve", "--role", "worker"], env));
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain("--role must be one of api, dispatch, all");
-    });
+    // Usage and file-level behaviour: the same on every backend, so once.
+    if (backend === "sqlite")
+      it("rejects an unknown --role as a usage error", async () => {
+        const { env } = await prepared(backend);
+        const r = await collect(spawnCli(["serve", "--role", "worker"], env));
+        expect(r.code).toBe(2);
+        expect(r.stderr).toContain("--role must be one of api, dispatch, all");
+      });
   });
 });

@@ -28,18 +28,22 @@ describe.each(backends)("%s", (backend) => {
     });
 
     // Usage and config errors stop before the database is used: one backend is enough.
-    it.runIf(backend === "sqlite")("rejects a bad --days as a usage error", async () => {
-      const r = await runCli(["prune", "--days", "0"], env);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain("--days must be a whole number from 1 to 36500");
-    });
+    // Usage and file-level behaviour: the same on every backend, so once.
+    if (backend === "sqlite")
+      it("rejects a bad --days as a usage error", async () => {
+        const r = await runCli(["prune", "--days", "0"], env);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toContain("--days must be a whole number from 1 to 36500");
+      });
 
-    it.runIf(backend === "sqlite")("rejects a bad retention.days naming the key and the file", async () => {
-      const file = path.join(dir.dir, "bad.json");
-      writeFileSync(file, JSON.stringify({ retention: { days: 0 } }));
-      const r = await runCli(["prune"], { ...env, HOOKD_CONFIG: file });
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`"retention.days" in ${file} must be >= 1 (got 0)`);
-    });
+    // Usage and file-level behaviour: the same on every backend, so once.
+    if (backend === "sqlite")
+      it("rejects a bad retention.days naming the key and the file", async () => {
+        const file = path.join(dir.dir, "bad.json");
+        writeFileSync(file, JSON.stringify({ retention: { days: 0 } }));
+        const r = await runCli(["prune"], { ...env, HOOKD_CONFIG: file });
+        expect(r.code).toBe(2);
+        expect(r.stderr).toContain(`"retention.days" in ${file} must be >= 1 (got 0)`);
+      });
   });
 });
