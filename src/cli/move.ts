@@ -5,12 +5,11 @@
 import { createReadStream, createWriteStream, openSync, renameSync, rmSync } from "node:fs";
 import { once } from "node:events";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
 import { HookdError } from "../errors.js";
 import { exportStore } from "../store/exportStore.js";
-import type { Counts } from "../store/exportFormat.js";
+import { ndjsonLines, type Counts } from "../store/exportFormat.js";
 import { importStore } from "../store/importStore.js";
 import { withApp } from "./context.js";
 import { printJson, printLines } from "./output.js";
@@ -59,7 +58,8 @@ export function registerMove(program: Command): void {
         cmd,
         async (app, json) => {
           const input = openInput(file);
-          const lines = createInterface({ input, crlfDelay: Infinity });
+          input.setEncoding("utf8");
+          const lines = ndjsonLines(input as AsyncIterable<string>); // text: setEncoding above
           const bar = rowsProgressBar("importing");
           try {
             const counts = await importStore(app.store.db, lines, { location: app.store.location, onProgress: bar?.update });
@@ -68,7 +68,6 @@ export function registerMove(program: Command): void {
             else printLines([`imported ${describeCounts(counts)} into ${app.store.location}`]);
           } finally {
             bar?.stop();
-            lines.close();
             input.destroy();
           }
         },

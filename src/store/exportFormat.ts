@@ -162,3 +162,18 @@ export function columnKind(declaredType: string): ColumnKind {
   if (t.includes("int")) return "integer";
   return "other";
 }
+
+/**
+ * The lines of an export read as text: split on "\n" only (a CRLF copy loses its "\r").
+ * Not node:readline: from Node 24 it also ends a line at U+2028 and U+2029, which a JSON
+ * string holds unescaped, so a payload containing one would be cut in two.
+ */
+export async function* ndjsonLines(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+  let rest = "";
+  for await (const chunk of chunks) {
+    const parts = (rest + chunk).split("\n");
+    rest = parts.pop() ?? "";
+    for (const line of parts) yield line.endsWith("\r") ? line.slice(0, -1) : line;
+  }
+  if (rest !== "") yield rest;
+}

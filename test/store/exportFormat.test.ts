@@ -5,6 +5,7 @@ import {
   columnKind,
   fromPortable,
   headerLine,
+  ndjsonLines,
   parseHeader,
   parseLine,
   rowLine,
@@ -89,5 +90,27 @@ describe("export format", () => {
     ["text", "x", "x"],
   ] as const)("loads into a %s column %s as %s", (type, value, stored) => {
     expect(fromPortable(value, columnKind(type))).toEqual(stored);
+  });
+});
+
+describe("ndjsonLines", () => {
+  async function* chunks(...parts: string[]) {
+    yield* parts;
+  }
+  const all = async (it: AsyncIterable<string>) => {
+    const out: string[] = [];
+    for await (const line of it) out.push(line);
+    return out;
+  };
+
+  it.each([
+    ["one chunk", ["a\nb\n"], ["a", "b"]],
+    ["a line across chunks", ['{"x":', '1}\n{"y"', ":2}\n"], ['{"x":1}', '{"y":2}']],
+    ["no final newline", ["a\nb"], ["a", "b"]],
+    ["CRLF", ["a\r\nb\r\n"], ["a", "b"]],
+    ["U+2028 and U+2029 stay inside their line", ['{"p":"a\u2028b\u2029c"}\n'], ['{"p":"a\u2028b\u2029c"}']],
+    ["an empty line is a line", ["a\n\nb\n"], ["a", "", "b"]],
+  ])("%s", async (_name, input, expected) => {
+    expect(await all(ndjsonLines(chunks(...input)))).toEqual(expected);
   });
 });
