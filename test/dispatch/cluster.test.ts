@@ -203,8 +203,11 @@ describe.each(["sqlite", "postgres"] as const)("three dispatchers on %s", (backe
     const after = Date.now();
     expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
     // Nobody took another's claims, nobody gave its own up as lapsed, nobody missed what was due.
-    // (Handed back unsent: only what they held of the failing webhook when it failed.)
-    expect(summaries(results).reduce((n, s) => n + s.deferred!, 0)).toBeLessThanOrEqual(4);
+    // (Handed back unsent: only what they held of the failing webhook when it failed. A
+    // dispatcher that got there first, alone, may hold max(min(batchSize, concurrency),
+    // 4 × cap) = 16 of it; CI's Node 24 run met that order. A clock taken for the
+    // database's would hand back, or steal, hundreds.)
+    expect(summaries(results).reduce((n, s) => n + s.deferred!, 0)).toBeLessThanOrEqual(16);
     const healthy = c.receiver.requests.filter((r) => !c.failing.has(r.path));
     expect(healthy).toHaveLength(500);
     expect(new Set(healthy.map((r) => String(r.headers["x-delivery-id"]))).size).toBe(500);
