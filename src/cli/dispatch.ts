@@ -1,6 +1,6 @@
 /** tick, serve */
 import type { Command } from "commander";
-import { Pruner } from "../retention.js";
+import { Pruner } from "../pruner.js";
 import { oneOf, withApp } from "./context.js";
 import { printJson, printLines, printError } from "./output.js";
 import { tickProgressBar } from "./progress.js";

@@ -1,6 +1,6 @@
 /** prune: delete history older than retention.days now (serve also does it hourly). */
 import type { Command } from "commander";
-import { retentionCutoff } from "../retention.js";
+import { retentionCutoff } from "../pruner.js";
 import { pruneBefore } from "../store/retention.js";
 import { positiveInt, withApp } from "./context.js";
 import { printJson, printLines } from "./output.js";

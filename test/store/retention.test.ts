@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import { Pruner, retentionCutoff } from "../../src/retention.js";
+import { Pruner, retentionCutoff } from "../../src/pruner.js";
 import { silentLogger } from "../../src/logger.js";
 import { publish } from "../../src/publishing.js";
 import { pruneBefore } from "../../src/store/retention.js";
