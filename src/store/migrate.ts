@@ -33,6 +33,13 @@ export interface MigrateResult {
  * BEGIN IMMEDIATE, so two processes starting at once (two `hookd tick`s) queue on
  * the write lock instead of one failing with SQLITE_BUSY inside the migrator.
  */
+/**
+ * PostgreSQL advisory lock held while hookd migrates a schema. Dropping a schema of the
+ * same database while Kysely's migrator introspects it makes the migration fail, so
+ * whoever drops schemas there (hookd's tests) takes it first.
+ */
+export const MIGRATION_LOCK_KEY = 4_860_913_377;
+
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrateResult> {
   const names = Object.keys(migrations).sort();
   const current = names[names.length - 1] ?? null;
@@ -54,9 +61,14 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrateResult> {
       : // One connection without db.statementTimeoutMs: building an index over a big table may take minutes.
         await db.connection().execute(async (conn) => {
           await sql`set statement_timeout = 0`.execute(conn);
+          // Kysely's migrator looks for its tables by introspecting every schema of the
+          // database, which fails if another schema is dropped meanwhile: hold the lock
+          // that schema drops take too (MIGRATION_LOCK_KEY).
+          await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`.execute(conn);
           try {
             return await run(conn, false);
           } finally {
+            await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.execute(conn);
             await sql`reset statement_timeout`.execute(conn);
           }
         });

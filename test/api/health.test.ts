@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { apiHarness, type ApiHarness } from "../helpers/api.js";
-import { asAdmin, backends } from "../helpers/backends.js";
+import { asAdmin, backends, dropSchema } from "../helpers/backends.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { holdWriteLock } from "../helpers/sqliteLock.js";
 
@@ -42,7 +42,7 @@ describe.each(backends)("%s", (backend) => {
         expect((await h.call("GET", "/healthz", { key: null })).status).toBe(200);
       } else {
         // The schema under the running server is gone: every route that needs it is a 503.
-        await asAdmin((c) => c.query(`drop schema ${h.app.schema} cascade`));
+        await asAdmin((c) => dropSchema(c, h.app.schema!));
         const down = await h.call("GET", "/healthz/", { key: null });
         expect(down.status).toBe(503);
         expect(down.body.error.code).toBe("store_unavailable");

@@ -10,7 +10,7 @@ import { openApp } from "../../src/app.js";
 import { silentLogger } from "../../src/logger.js";
 import { createApiKey } from "../../src/store/apiKeys.js";
 import { createCustomer } from "../../src/store/customers.js";
-import { asAdmin, PG_BASE, randomName, schemaUrl, tempDatabase, type TempDatabase } from "../helpers/backends.js";
+import { asAdmin, dropSchema, PG_BASE, randomName, schemaUrl, tempDatabase, type TempDatabase } from "../helpers/backends.js";
 import { collect, runCli, spawnCli, untilServing } from "../helpers/cli.js";
 import { closedPort } from "../helpers/receiver.js";
 
@@ -120,7 +120,7 @@ describe("PostgreSQL faults", () => {
       await c.query(`grant usage on schema ${db.schema} to ${role}`);
       await c.query(`grant select, insert, update, delete on all tables in schema ${db.schema} to ${role}`);
     });
-    cleanups.push(() => asAdmin((c) => c.query(`drop schema if exists ${db.schema} cascade; drop role if exists ${role}`)));
+    cleanups.push(() => asAdmin((c) => dropSchema(c, db.schema!, `drop role if exists ${role}`)));
     const url = schemaUrl(db.schema!, variant({ user: role }));
 
     // Row rights are enough: no command needs to migrate an up-to-date schema.

@@ -13,6 +13,7 @@ import { createCustomer } from "../../src/store/customers.js";
 import { publish } from "../../src/publishing.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 import { countByStatus } from "../helpers/deliveries.js";
+import { dropSchema } from "../helpers/backends.js";
 import { ok, startReceiver, type Receiver } from "../helpers/receiver.js";
 
 const PG = process.env.HOOKD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -27,7 +28,7 @@ afterEach(async () => {
   await admin?.query("rollback").catch(() => {});
   await receiver?.close();
   await app?.close();
-  await admin?.query(`drop schema if exists ${schema} cascade`);
+  if (admin) await dropSchema(admin, schema);
   await admin?.end();
 });
 

@@ -20,6 +20,7 @@ import { createWebhook } from "../../src/store/webhooks.js";
 import { tempDir } from "../helpers/app.js";
 import { collect, spawnCli, type CliResult } from "../helpers/cli.js";
 import { countByStatus } from "../helpers/deliveries.js";
+import { dropSchema } from "../helpers/backends.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 
 const PG = process.env.HOOKD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -68,7 +69,7 @@ async function storeUrl(backend: "sqlite" | "postgres"): Promise<string> {
   if (backend === "postgres") {
     const schema = `hookd_cluster_${Math.random().toString(36).slice(2, 10)}`;
     await admin.query(`create schema ${schema}`);
-    cleanups.push(async () => void (await admin.query(`drop schema if exists ${schema} cascade`)));
+    cleanups.push(() => dropSchema(admin, schema));
     return `${PG}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   }
   const dir = tempDir("hookd-cluster-");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HookdError } from "../../src/errors.js";
+import type { HookdError } from "../../src/errors.js";
 import { livePrevious, previousExpiresAt, rotate, validSecrets } from "../../src/dispatch/secrets.js";
 import { generateSecret } from "../../src/store/rotation.js";
 import { secretProblem, standardKey } from "../../src/dispatch/signature.js";

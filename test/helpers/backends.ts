@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import pg from "pg";
 import { openApp } from "../../src/app.js";
+import { MIGRATION_LOCK_KEY } from "../../src/store/migrate.js";
 import { silentLogger } from "../../src/logger.js";
 import { tempDir } from "./app.js";
 import { postgresProblem, prerequisite } from "./prerequisites.js";
@@ -45,6 +46,22 @@ export async function asAdmin<T>(fn: (client: pg.Client) => Promise<T>, url = PG
   }
 }
 
+/**
+ * Drop a test's schema without breaking another test's migration: Kysely's migrator
+ * introspects every schema, so the drop waits for hookd's migration lock.
+ */
+export async function dropSchema(client: pg.Client, schema: string, extra = ""): Promise<void> {
+  await client.query("begin");
+  try {
+    await client.query("select pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
+    await client.query(`drop schema if exists ${schema} cascade${extra ? `; ${extra}` : ""}`);
+    await client.query("commit");
+  } catch (err) {
+    await client.query("rollback").catch(() => {});
+    throw err;
+  }
+}
+
 /** A postgres:// URL whose connections use `schema` (created by the caller). */
 export function schemaUrl(schema: string, base = PG_BASE): string {
   return `${base}${base.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
@@ -71,7 +88,7 @@ export async function tempDatabase(backend: Backend): Promise<TempDatabase> {
       if (dropped) return;
       dropped = true;
       folder.cleanup();
-      await asAdmin((c) => c.query(`drop schema if exists ${schema} cascade`));
+      await asAdmin((c) => dropSchema(c, schema));
     },
   };
 }

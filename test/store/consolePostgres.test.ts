@@ -14,6 +14,7 @@ import { deliveryLog, eventLog } from "../../src/store/logs.js";
 import { publish } from "../../src/publishing.js";
 import { readStatus } from "../../src/store/status.js";
 import { createWebhook } from "../../src/store/webhooks.js";
+import { dropSchema } from "../helpers/backends.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 
 const BASE = process.env.HOOKD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -33,7 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await receiver?.close();
-  await admin.query(`drop schema if exists ${schema} cascade`);
+  await dropSchema(admin, schema);
   await admin.end();
 });
 

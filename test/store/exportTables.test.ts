@@ -11,7 +11,7 @@ import { EXPORTED_TABLES, MIGRATION_TABLES, TRANSIENT_TABLES } from "../../src/s
 import { describeTable, listTables } from "../../src/store/introspect.js";
 import { type Backend, backends, tempDatabase } from "../helpers/backends.js";
 
-let cleanup: (() => Promise<void> | void)[] = [];
+const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0)) await c();
 });
