@@ -7,6 +7,7 @@
 import { HookdError, validationError, type ErrorDetail } from "./errors.js";
 import type { Db } from "./store/connect.js";
 import { insertEvent, type CleanEvent } from "./store/outbox.js";
+import { LONE_SURROGATE } from "./store/webhooks.js";
 import type { EventTable } from "./store/schema.js";
 import { topicProblem } from "./topics.js";
 
@@ -61,9 +62,6 @@ export function nestingDepth(text: string): number {
   }
   return deepest;
 }
-
-/** A lone UTF-16 surrogate, which no database stores faithfully. */
-export const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /** Validate and normalise the input; the payload must be UTF-8 JSON text within the size limit. Pure. */
 export function checkPublishInput(input: PublishInput, rules: PublishRules): CleanEvent {

@@ -14,7 +14,7 @@ export interface WebhookRules {
 }
 
 /** A lone UTF-16 surrogate: SQLite and PostgreSQL would silently store U+FFFD instead. */
-const LONE_SURROGATE = /\p{Surrogate}/u;
+export const LONE_SURROGATE = /\p{Surrogate}/u;
 
 export interface WebhookInput {
   url?: unknown;

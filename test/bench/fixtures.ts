@@ -9,7 +9,7 @@ import path from "node:path";
 import { sql } from "kysely";
 import { openApp, type App } from "../../src/app.js";
 import { silentLogger } from "../../src/logger.js";
-import { writeTransaction, type Db } from "../../src/store/connect.js";
+import { writeTransaction } from "../../src/store/connect.js";
 import { createCustomer } from "../../src/store/customers.js";
 import type { DeliveryStatus } from "../../src/store/schema.js";
 import { createWebhook } from "../../src/store/webhooks.js";
@@ -153,13 +153,4 @@ export function copyDb(template: string, to: string): string {
   for (const suffix of ["-wal", "-shm"]) rmSync(to + suffix, { force: true });
   copyFileSync(template, to);
   return to;
-}
-
-export async function countByStatus(db: Db): Promise<Record<string, number>> {
-  const rows = await db
-    .selectFrom("deliveries")
-    .select(["status", (eb) => eb.fn.countAll<number>().as("n")])
-    .groupBy("status")
-    .execute();
-  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
