@@ -6,6 +6,7 @@ import * as m003 from "./migrations/003_retention.js";
 import * as m004 from "./migrations/004_secret_rotation.js";
 import * as m005 from "./migrations/005_leased_deliveries.js";
 import * as m006 from "./migrations/006_console.js";
+import * as m007 from "./migrations/007_deep_backlog.js";
 
 /** Migrations are imported, not read from disk, so a bundled single binary carries them. */
 const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   "004_secret_rotation": m004,
   "005_leased_deliveries": m005,
   "006_console": m006,
+  "007_deep_backlog": m007,
 };
 
 class StaticProvider implements MigrationProvider {
