@@ -8,11 +8,15 @@
  *   - History: 1,000 due deliveries in a table that also holds `history` finished
  *     ones (with their attempts) vs the same 1,000 alone: claim time, alternated,
  *     medians; and one tick over each.
+ *   - Delivery rate at depth: a tick over `deepDue` due (500,000 in full) against one
+ *     over `shallowDue` (15,000), alternated. The shallow tick runs to its end; the
+ *     deep one is stopped after as long, so both rates are deliveries ÷ the tick's own
+ *     duration over the same span of work.
  */
 import path from "node:path";
 import { claimDue, releaseClaims } from "../../src/store/claims.js";
 import type { Db } from "../../src/store/connect.js";
-import { addWebhooks, DISPATCH, openBenchDb, seed, type BenchDb } from "./fixtures.js";
+import { addWebhooks, closeBenchDb, copyDb, DISPATCH, openBenchDb, seed, type BenchDb } from "./fixtures.js";
 import { startCliTick, startReceiver, type CliTick } from "./processes.js";
 import type { BenchContext, Row, SectionResult } from "./report.js";
 import { fmt, fmtRatio, mb, median, perSecond } from "./stats.js";
@@ -22,12 +26,17 @@ export interface BacklogOptions {
   history: number;
   tickSeconds: number;
   claimReps: number;
+  deepDue: number;
+  shallowDue: number;
+  rateRounds: number;
 }
 
 const WEBHOOKS = 100;
-const RSS_TARGET_MB = 200;
-/** "Flat": claiming next to the history takes at most this many times as long as without it. */
+const RSS_TARGET_MB = 150;
+/** "Flat": claiming next to the history, or with a deep backlog, takes at most this many times as long as without. */
 const FLAT = 1.5;
+/** A tick over a deep backlog delivers at least this fraction of the rate of one over a shallow backlog. */
+const DEEP_RATE = 0.9;
 
 /** Time one claim of a batch, then hand it back so the next claim sees the same table. */
 async function timeClaim(db: Db): Promise<number> {
@@ -53,7 +62,7 @@ async function makeDb(ctx: BenchContext, name: string, url: string): Promise<Ben
   return b;
 }
 
-async function tick(b: BenchDb, stopAfterMs?: number): Promise<CliTick> {
+async function tick(b: Pick<BenchDb, "env">, stopAfterMs?: number): Promise<CliTick> {
   const t = startCliTick(b.env);
   const timer = stopAfterMs ? setTimeout(() => t.stop(), stopAfterMs) : null;
   try {
@@ -106,7 +115,9 @@ export async function backlogSection(ctx: BenchContext, o: BacklogOptions): Prom
       `backlog: ticks — alone ${tickAlone.summary.duration_ms} ms, with history ${tickHistory.summary.duration_ms} ms; big: ${tickBig.summary.delivered} delivered in ${tickBig.summary.duration_ms} ms, peak RSS ${fmt(mb(tickBig.peakRssBytes))} MB`,
     );
 
+    const rate = await depthRates(ctx, o, receiver.url, start);
     const rssMb = mb(tickBig.peakRssBytes);
+    const bigClaimRatio = median(claims.big) / median(claims.alone);
     const rows: Row[] = [
       {
         section: "4",
@@ -125,9 +136,16 @@ export async function backlogSection(ctx: BenchContext, o: BacklogOptions): Prom
       {
         section: "4",
         figure: `claim a batch of ${DISPATCH.batchSize}: ${fmt(due, 0)} due vs 1,000 due`,
-        value: `${fmtRatio(median(claims.big) / median(claims.alone))} (${fmt(median(claims.big))} vs ${fmt(median(claims.alone))} ms)`,
-        target: "",
-        met: null,
+        value: `${fmtRatio(bigClaimRatio)} (${fmt(median(claims.big))} vs ${fmt(median(claims.alone))} ms)`,
+        target: `≤ ${FLAT}×`,
+        met: bigClaimRatio <= FLAT,
+      },
+      {
+        section: "4",
+        figure: `tick over ${fmt(o.deepDue, 0)} due vs over ${fmt(o.shallowDue, 0)} due: deliveries/s`,
+        value: `${fmtRatio(rate.ratio)} (${fmt(rate.deep)} vs ${fmt(rate.shallow)}/s; ${o.rateRounds} rounds, medians)`,
+        target: `≥ ${DEEP_RATE}×`,
+        met: rate.ratio >= DEEP_RATE,
       },
       {
         section: "4",
@@ -153,6 +171,7 @@ export async function backlogSection(ctx: BenchContext, o: BacklogOptions): Prom
         finished,
         claimMs: claims,
         ticks: { alone: tickAlone, history: tickHistory, big: tickBig },
+        depthRates: rate,
         files: dbs.map((b) => path.basename(b.file)),
       },
     };
@@ -160,4 +179,27 @@ export async function backlogSection(ctx: BenchContext, o: BacklogOptions): Prom
     for (const b of dbs) await b.app.close();
     await receiver.close();
   }
+}
+
+/** Deliveries per second of a tick over a deep backlog and over a shallow one (see the header). */
+async function depthRates(ctx: BenchContext, o: BacklogOptions, url: string, start: number) {
+  const deepDb = await makeDb(ctx, "backlog-deep", url);
+  await seed(deepDb, { topic: "orders:created", events: o.deepDue / WEBHOOKS, start });
+  await closeBenchDb(deepDb);
+  const shallowDb = await makeDb(ctx, "backlog-shallow", url);
+  await seed(shallowDb, { topic: "orders:created", events: o.shallowDue / WEBHOOKS, start });
+  await closeBenchDb(shallowDb);
+  const deep: number[] = [];
+  const shallow: number[] = [];
+  for (let round = 0; round < o.rateRounds; round++) {
+    // Fresh copies each round: every tick starts from the same backlog.
+    const s = await tick({ env: { ...shallowDb.env, HOOKD_DB: copyDb(shallowDb.file, path.join(ctx.dir, "backlog-shallow-run.sqlite")) } });
+    const d = await tick({ env: { ...deepDb.env, HOOKD_DB: copyDb(deepDb.file, path.join(ctx.dir, "backlog-deep-run.sqlite")) } }, s.summary.duration_ms);
+    shallow.push(perSecond(s.summary.delivered, s.summary.duration_ms));
+    deep.push(perSecond(d.summary.delivered, d.summary.duration_ms));
+    ctx.log(
+      `backlog: round ${round + 1}: over ${fmt(o.shallowDue, 0)} due ${s.summary.delivered} in ${s.summary.duration_ms} ms; over ${fmt(o.deepDue, 0)} due ${d.summary.delivered} in ${d.summary.duration_ms} ms`,
+    );
+  }
+  return { deep: median(deep), shallow: median(shallow), ratio: median(deep) / median(shallow), rounds: { deep, shallow } };
 }

@@ -6,7 +6,15 @@ export function scaleFor(size: Size) {
   return {
     dispatch: { deliveries: pick(50_000, 5_000, 500), webhooks: 100, rounds: pick(2, 2, 1), peerRounds: 1 },
     ingest: { single: pick(1_000, 300, 50), batched: pick(10_000, 3_000, 200), batch: 100, rounds: pick(3, 2, 1), httpSeconds: pick(10, 3, 1) },
-    backlog: { due: pick(1_000_000, 50_000, 2_000), history: pick(1_000_000, 50_000, 2_000), tickSeconds: pick(20, 5, 2), claimReps: pick(15, 9, 3) },
+    backlog: {
+      due: pick(1_000_000, 50_000, 2_000),
+      history: pick(1_000_000, 50_000, 2_000),
+      tickSeconds: pick(20, 5, 2),
+      claimReps: pick(15, 9, 3),
+      deepDue: pick(500_000, 100_000, 2_000),
+      shallowDue: pick(15_000, 5_000, 500),
+      rateRounds: pick(3, 2, 1),
+    },
     isolation: { healthy: pick(10_000, 2_000, 1_000), dead: pick(10_000, 2_000, 1_000), rounds: 1, capSeconds: pick(30, 10, 5) },
     latency: { rate: 100, seconds: pick(15, 5, 2) },
     move: { deliveries: pick(1_000_000, 50_000, 2_000) },
