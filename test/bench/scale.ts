@@ -13,6 +13,7 @@ export function scaleFor(size: Size) {
       claimReps: pick(15, 9, 3),
       deepDue: pick(500_000, 100_000, 2_000),
       shallowDue: pick(15_000, 5_000, 500),
+      oneDeepDue: pick(300_000, 50_000, 2_000),
       rateRounds: pick(3, 2, 1),
     },
     isolation: { healthy: pick(10_000, 2_000, 1_000), dead: pick(10_000, 2_000, 1_000), rounds: 1, capSeconds: pick(30, 10, 5) },
