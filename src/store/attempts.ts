@@ -3,7 +3,7 @@
  * endpoint health they imply, in one transaction (one commit, one fsync).
  */
 import { sql } from "kysely";
-import { writeTransaction, type Db } from "./connect.js";
+import { dialectOf, writeTransaction, type Db } from "./connect.js";
 import { applyHealth, type HealthChange } from "./endpointHealth.js";
 import type { AttemptTable, DeliveryStatus } from "./schema.js";
 
@@ -63,6 +63,10 @@ export async function recordAttempts(db: Db, owner: string, records: readonly At
     if (group) group.ids.push(a.delivery_id);
     else groups.set(key, { r, ids: [a.delivery_id] });
   }
+  // The rows are found by id. SQLite has no statistics (no ANALYZE), so it guesses a
+  // `status = 'pending'` index walk is cheaper than the id lookups and walks every
+  // pending row per statement; unary + keeps the guard off the indexes.
+  const pendingGuard = dialectOf(db) === "sqlite" ? sql<string>`+status` : sql<string>`status`;
   await writeTransaction(db, async (trx) => {
     for (let i = 0; i < records.length; i += CHUNK) {
       await trx
@@ -88,7 +92,7 @@ export async function recordAttempts(db: Db, owner: string, records: readonly At
             updated_at: now,
           })
           .where("id", "in", ids.slice(i, i + CHUNK))
-          .where("status", "=", "pending");
+          .where(pendingGuard, "=", "pending");
         if (r.status !== "delivered") q = q.where("lease_owner", "=", owner);
         await q.execute();
       }
