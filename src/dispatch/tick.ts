@@ -194,7 +194,9 @@ export class Tick {
     while (!this.stopped) {
       this.reopenDrained();
       const held = this.outstanding.size;
-      const hold = this.alone ? Math.max(settings.batchSize, 2 * settings.concurrency) : 2 * settings.concurrency;
+      // Alone, a tick holds two batches and claims when half is left: whole batches,
+      // so fewer claims, each a transaction and a walk over due rows, per delivery.
+      const hold = 2 * (this.alone ? Math.max(settings.batchSize, settings.concurrency) : settings.concurrency);
       // After an empty claim, claim again only when something could have changed (a
       // full webhook drained, a failing one recovered), not on every finished request.
       if (this.exhausted || held > hold / 2) {
