@@ -25,7 +25,7 @@ export interface BacklogOptions {
 }
 
 const WEBHOOKS = 100;
-const RSS_TARGET_MB = 200;
+const RSS_TARGET_MB = 150;
 /** "Flat": claiming next to the history takes at most this many times as long as without it. */
 const FLAT = 1.5;
 
