@@ -20,7 +20,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { performance } from "node:perf_hooks";
-import pLimit, { type LimitFunction } from "p-limit";
 import type { Agents } from "got";
 import type { Logger } from "pino";
 import type { HookdSettings } from "../config/schema.js";
@@ -33,6 +32,7 @@ import type { TickClock } from "./clock.js";
 import type { DispatchObserver } from "./observer.js";
 import { AttemptRecorder } from "./recorder.js";
 import { send } from "./request.js";
+import { Lanes } from "./lanes.js";
 import { judge, type Judgement } from "./verdict.js";
 
 /** The `dispatch` config a tick runs by (the schedule is the scheduler's). */
@@ -106,16 +106,16 @@ export class Tick {
     error: null,
   };
   private readonly recorder: AttemptRecorder;
-  private readonly global: LimitFunction;
+  /** what may be sent now: the global limit, and per webhook the cap less what others held at the last claim */
+  private readonly lanes: Lanes<ClaimedDelivery>;
   /** deliveries of each webhook this tick holds: claimed and not yet finished */
   private readonly load = new Map<string, number>();
-  /** per webhook: at most this many requests at once (the cap less what others held at the last claim) */
-  private readonly lanes = new Map<string, LimitFunction>();
   /** webhooks whose endpoint failed during this tick: nothing more is sent to them */
   private readonly down = new Set<string>();
   /** webhooks that had more due than room; claimed again once half drained */
   private readonly full = new Set<string>();
-  private readonly outstanding = new Set<Promise<void>>();
+  /** deliveries held: claimed and not yet finished */
+  private held = 0;
   /** One controller per request, aborted together when the grace period ends. */
   private readonly inFlight = new Set<AbortController>();
   /** the last claim found nothing more it could take */
@@ -126,6 +126,8 @@ export class Tick {
    * it holds does not take room the others could be sending with.
    */
   private alone = false;
+  /** per webhook, what other dispatchers held at the last claim */
+  private elsewhere: ReadonlyMap<string, number> = new Map();
   private cutoff = 0;
   private total = 0;
   private sleeper: (() => void) | null = null;
@@ -136,7 +138,14 @@ export class Tick {
     private readonly options: TickOptions = {},
   ) {
     this.recorder = new AttemptRecorder(deps.db, this.owner, deps.logger, deps.clock, deps.settings.batchSize);
-    this.global = pLimit(deps.settings.concurrency);
+    // What others held at the last claim bounds what this tick may send at once, for
+    // every webhook it holds (never below one: holding a webhook's rows means others left room).
+    this.lanes = new Lanes(
+      deps.settings.concurrency,
+      (id) => deps.settings.perWebhookConcurrency - (this.elsewhere.get(id) ?? 0),
+      (d) => d.webhook_id,
+      (d) => this.start(d),
+    );
   }
 
   async run(): Promise<TickSummary> {
@@ -168,7 +177,7 @@ export class Tick {
         }
         await this.claimUntilDone();
       }
-      await Promise.all(this.outstanding);
+      while (this.held > 0) await this.nap();
     } finally {
       await this.recorder.flush();
       if (this.graceTimer) clearTimeout(this.graceTimer);
@@ -193,8 +202,10 @@ export class Tick {
     const cap = settings.perWebhookConcurrency;
     while (!this.stopped) {
       this.reopenDrained();
-      const held = this.outstanding.size;
-      const hold = this.alone ? Math.max(settings.batchSize, 2 * settings.concurrency) : 2 * settings.concurrency;
+      const held = this.held;
+      // Alone, a tick holds two batches and claims when half is left: whole batches,
+      // so fewer claims, each a transaction and a walk over due rows, per delivery.
+      const hold = 2 * (this.alone ? Math.max(settings.batchSize, settings.concurrency) : settings.concurrency);
       // After an empty claim, claim again only when something could have changed (a
       // full webhook drained, a failing one recovered), not on every finished request.
       if (this.exhausted || held > hold / 2) {
@@ -214,10 +225,9 @@ export class Tick {
       });
       if (!claim) return;
       this.alone = claim.elsewhere.size === 0;
+      this.elsewhere = claim.elsewhere;
+      this.lanes.refreshLimits();
       this.schedule(claim.deliveries);
-      // What others hold now bounds what this tick may send at once, for every webhook
-      // it holds (never below one: holding a webhook's rows means others left room).
-      for (const [id, lane] of this.lanes) lane.concurrency = Math.max(1, cap - (claim.elsewhere.get(id) ?? 0));
       for (const id of claim.full) this.full.add(id);
       // Others wait on what this tick holds: records end leases, so write them sooner.
       if (claim.crowded.length > 0 || (claim.full.length > 0 && !this.alone)) this.recorder.hurry();
@@ -254,32 +264,25 @@ export class Tick {
       this.summary.claimed++;
       if (d.probe) this.summary.probes++;
       this.load.set(d.webhook_id, (this.load.get(d.webhook_id) ?? 0) + 1);
-      const task: Promise<void> = this.laneOf(d.webhook_id)(() => this.global(() => this.deliver(d)))
-        .catch((err: unknown) => {
-          // deliver() handles every request outcome; this is a bug guard, and the lease brings the row back.
-          this.deps.logger.error({ err: (err as Error).message, delivery: d.id }, "unexpected error while delivering");
-        })
-        .finally(() => {
-          const left = (this.load.get(d.webhook_id) ?? 1) - 1;
-          if (left > 0) this.load.set(d.webhook_id, left);
-          else {
-            this.load.delete(d.webhook_id);
-            this.lanes.delete(d.webhook_id);
-          }
-          this.outstanding.delete(task);
-          this.wake();
-        });
-      this.outstanding.add(task);
+      this.held++;
+      this.lanes.add(d);
     }
   }
 
-  private laneOf(webhookId: string): LimitFunction {
-    let lane = this.lanes.get(webhookId);
-    if (!lane) {
-      lane = pLimit(this.deps.settings.perWebhookConcurrency);
-      this.lanes.set(webhookId, lane);
-    }
-    return lane;
+  private start(d: ClaimedDelivery): void {
+    this.deliver(d)
+      .catch((err: unknown) => {
+        // deliver() handles every request outcome; this is a bug guard, and the lease brings the row back.
+        this.deps.logger.error({ err: (err as Error).message, delivery: d.id }, "unexpected error while delivering");
+      })
+      .finally(() => {
+        const left = (this.load.get(d.webhook_id) ?? 1) - 1;
+        if (left > 0) this.load.set(d.webhook_id, left);
+        else this.load.delete(d.webhook_id);
+        this.held--;
+        this.lanes.done(d);
+        this.wake();
+      });
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {

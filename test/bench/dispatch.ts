@@ -8,6 +8,7 @@
  *   pgboss  pg-boss on the local PostgreSQL, workers posting with got, results kept.
  * Rounds alternate the contenders (rotating who goes first); ratios are per round,
  * then the median across rounds, so a noisy neighbour hits both sides of a ratio.
+ * Set HOOKD_BENCH_CPU_PROF=DIR to write a --cpu-prof profile of each hookd and bare-loop run there.
  */
 import path from "node:path";
 import { addWebhooks, closeBenchDb, copyDb, DISPATCH, openBenchDb, seed, cliEnv } from "./fixtures.js";
@@ -39,14 +40,16 @@ interface Run {
   cpuUsPer: number;
 }
 
-async function runOnce(c: Contender, template: string, receiver: Receiver, ctx: BenchContext, n: number): Promise<Omit<Run, "round">> {
+async function runOnce(c: Contender, template: string, receiver: Receiver, ctx: BenchContext, n: number, round: number): Promise<Omit<Run, "round">> {
   await receiver.reset();
+  const profileDir = process.env.HOOKD_BENCH_CPU_PROF;
+  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=dispatch-${c}-${round + 1}.cpuprofile`] : [];
   let script: Script;
   if (c === "hookd") {
     const file = copyDb(template, path.join(ctx.dir, "dispatch-run.sqlite"));
-    script = new Script("./tick.ts", [], cliEnv(ctx.dir, file));
+    script = new Script("./tick.ts", [], cliEnv(ctx.dir, file), profile);
   } else if (c === "got" || c === "undici") {
-    script = new Script("./loop.ts", ["--client", c, "--db", template]);
+    script = new Script("./loop.ts", ["--client", c, "--db", template], {}, profile);
   } else {
     script = new Script(c === "bullmq" ? "./peer-bullmq.ts" : "./peer-pgboss.ts", ["--db", template]);
   }
@@ -73,7 +76,7 @@ export async function dispatchSection(ctx: BenchContext, o: DispatchOptions): Pr
       const these = o.contenders.filter((c) => round < o.peerRounds || !PEERS.includes(c));
       const order = these.map((_, i) => these[(i + round) % these.length]!);
       for (const c of order) {
-        const run = { ...(await runOnce(c, b.file, receiver, ctx, made)), round };
+        const run = { ...(await runOnce(c, b.file, receiver, ctx, made, round)), round };
         runs.push(run);
         ctx.log(`  round ${round + 1} ${c.padEnd(7)} ${fmt(run.rate)} deliveries/s (${fmt(run.ms / 1000, 1)} s)`);
       }

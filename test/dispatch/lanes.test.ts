@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { Lanes } from "../../src/dispatch/lanes.js";
+
+/** Items are "webhook:n"; `started` records what was let through, in order. */
+function lanes(limit: number, laneLimit: number | (() => number)) {
+  const started: string[] = [];
+  const l = new Lanes<string>(
+    limit,
+    typeof laneLimit === "number" ? () => laneLimit : laneLimit,
+    (item) => item.split(":")[0]!,
+    (item) => started.push(item),
+  );
+  return { l, started };
+}
+
+describe("Lanes", () => {
+  it("a new lane takes its limit when it opens, before anything of it is let through", () => {
+    const { l, started } = lanes(10, () => 1);
+    for (const item of ["a:1", "a:2"]) l.add(item);
+    expect(started).toEqual(["a:1"]);
+  });
+
+  it("lets items through in order up to the overall limit", () => {
+    const { l, started } = lanes(2, 8);
+    for (const item of ["a:1", "b:1", "c:1"]) l.add(item);
+    expect(started).toEqual(["a:1", "b:1"]);
+    l.done("a:1");
+    expect(started).toEqual(["a:1", "b:1", "c:1"]);
+  });
+
+  it("holds a webhook to its lane limit while others go ahead", () => {
+    const { l, started } = lanes(4, 2);
+    for (const item of ["a:1", "a:2", "a:3", "b:1", "a:4"]) l.add(item);
+    expect(started).toEqual(["a:1", "a:2", "b:1"]);
+    l.done("a:1");
+    expect(started).toEqual(["a:1", "a:2", "b:1", "a:3"]);
+    l.done("b:1");
+    l.done("a:2");
+    expect(started).toEqual(["a:1", "a:2", "b:1", "a:3", "a:4"]);
+  });
+
+  it("an item its lane admitted waits for the overall limit in the order it was admitted", () => {
+    const { l, started } = lanes(1, 1);
+    for (const item of ["a:1", "a:2", "b:1"]) l.add(item);
+    expect(started).toEqual(["a:1"]);
+    l.done("a:1");
+    // b:1 was admitted when it was added; a:2 only when a:1 finished.
+    expect(started).toEqual(["a:1", "b:1"]);
+    l.done("b:1");
+    expect(started).toEqual(["a:1", "b:1", "a:2"]);
+  });
+
+  it("refreshLimits narrows and widens open lanes, never below one", () => {
+    let laneLimit = 4;
+    const { l, started } = lanes(10, () => laneLimit);
+    for (const item of ["a:1", "a:2", "a:3", "a:4", "a:5", "a:6"]) l.add(item);
+    expect(started).toHaveLength(4);
+    laneLimit = 0;
+    l.refreshLimits();
+    l.done("a:1");
+    l.done("a:2");
+    l.done("a:3");
+    expect(started).toHaveLength(4);
+    l.done("a:4");
+    expect(started).toEqual(["a:1", "a:2", "a:3", "a:4", "a:5"]);
+    laneLimit = 8;
+    l.refreshLimits();
+    expect(started).toEqual(["a:1", "a:2", "a:3", "a:4", "a:5", "a:6"]);
+  });
+});
