@@ -2,7 +2,7 @@
  * Publishing: the event and one delivery per subscribed active webhook, written in
  * one transaction, so an acknowledged event always has its deliveries.
  */
-import { randomUUID } from "node:crypto";
+import { timeOrderedId } from "./timeOrderedId.js";
 import { validationError } from "../errors.js";
 import { writeTransaction, type Db } from "./connect.js";
 import { compiledOnce } from "./compiledOnce.js";
@@ -37,7 +37,7 @@ export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): 
     if (subscribed.length === 0) throw validationError([{ field: "customer", message: `customer ${clean.customerId} does not exist` }]);
 
     const event: EventTable = {
-      id: randomUUID(),
+      id: timeOrderedId(now),
       customer_id: clean.customerId,
       topic: clean.topic,
       payload: clean.payload,
@@ -62,7 +62,7 @@ export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): 
     let deliveries = 0;
     for (const { id: webhookId } of subscribed) {
       if (webhookId === null) continue; // the customer's row, when no webhook matched
-      await trx.executeQuery(insertDelivery(trx, { id: randomUUID(), eventId: event.id, webhookId, customerId: clean.customerId, now }));
+      await trx.executeQuery(insertDelivery(trx, { id: timeOrderedId(now), eventId: event.id, webhookId, customerId: clean.customerId, now }));
       deliveries++;
     }
     return { event, deliveries, duplicate: false };
