@@ -5,11 +5,22 @@
 import { accessSync, constants, existsSync, mkdirSync, statfsSync } from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
+import {
+  Kysely,
+  PostgresAdapter,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type CompiledQuery,
+  type DatabaseConnection,
+  type QueryResult,
+  type SqliteDatabase,
+  type Transaction,
+} from "kysely";
 import { HookdError } from "../errors.js";
 import { classifyPostgresError, describePostgresFault } from "./postgresFaults.js";
 import type { Database } from "./schema.js";
-import { reusingStatements } from "./statementCache.js";
+import { reusingStatements, runCompiled } from "./statementCache.js";
 
 export type Dialect = "sqlite" | "postgres";
 export type Db = Kysely<Database>;
@@ -86,7 +97,15 @@ function openSqlite(options: StoreOptions): Store {
   } catch (err) {
     throw explainStoreError(err, file) ?? new HookdError("store_unavailable", `cannot open the SQLite database ${file}: ${(err as Error).message}`);
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
+  const database = reusingStatements(sqlite);
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({
+      database,
+      onCreateConnection: async (connection) => {
+        ownSqliteConnections.set(connection, database);
+      },
+    }),
+  });
   let closed = false;
   return {
     db,
@@ -150,6 +169,25 @@ export function withoutPassword(url: string): string {
 
 export function dialectOf(db: Kysely<any>): Dialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? "postgres" : "sqlite";
+}
+
+/** Kysely's connection object for each SQLite database this module opened, and the database under it. */
+const ownSqliteConnections = new WeakMap<DatabaseConnection, SqliteDatabase>();
+
+export type RunQuery = (query: CompiledQuery) => QueryResult<unknown>;
+
+/**
+ * Inside a transaction on a SQLite database hookd opened: a function that runs a
+ * compiled query at once on that connection (better-sqlite3 is synchronous; Kysely's
+ * promise layers cost more than a small insert). Null on PostgreSQL and on a
+ * connection hookd did not open (an application's own Kysely instance), where queries
+ * go through `trx.executeQuery` as usual. Call it only with a transaction or a
+ * connection handle, whose connection is held for as long as the handle is in use.
+ */
+export async function runsAtOnce(trx: Kysely<Database>): Promise<RunQuery | null> {
+  if (dialectOf(trx) === "postgres") return null;
+  const database = await trx.getExecutor().provideConnection(async (connection) => ownSqliteConnections.get(connection));
+  return database ? (query) => runCompiled(database, query) : null;
 }
 
 /** Connection-scoped handles inside our BEGIN IMMEDIATE (Kysely does not mark them as transactions). */

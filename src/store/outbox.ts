@@ -4,7 +4,8 @@
  */
 import { timeOrderedId } from "./timeOrderedId.js";
 import { validationError } from "../errors.js";
-import { writeTransaction, type Db } from "./connect.js";
+import type { CompiledQuery } from "kysely";
+import { runsAtOnce, writeTransaction, type Db } from "./connect.js";
 import { compiledOnce } from "./compiledOnce.js";
 import type { EventTable } from "./schema.js";
 
@@ -33,7 +34,9 @@ export interface StoredEvent {
  */
 export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): Promise<StoredEvent> {
   return writeTransaction(db, async (trx) => {
-    const subscribed = (await trx.executeQuery<{ id: string | null }>(selectSubscribed(trx, { customerId: clean.customerId, topic: clean.topic }))).rows;
+    // On hookd's own SQLite connection each statement runs at once; elsewhere through Kysely.
+    const run = (await runsAtOnce(trx)) ?? ((query: CompiledQuery) => trx.executeQuery(query));
+    const subscribed = (await run(selectSubscribed(trx, { customerId: clean.customerId, topic: clean.topic }))).rows as { id: string | null }[];
     if (subscribed.length === 0) throw validationError([{ field: "customer", message: `customer ${clean.customerId} does not exist` }]);
 
     const event: EventTable = {
@@ -44,7 +47,7 @@ export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): 
       idempotency_key: clean.key,
       created_at: now,
     };
-    const inserted = await trx.executeQuery(insertEventRow(trx, event));
+    const inserted = await run(insertEventRow(trx, event));
     if (clean.key !== null && Number(inserted.numAffectedRows ?? 0) === 0) {
       const first = await trx
         .selectFrom("events")
@@ -62,7 +65,7 @@ export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): 
     let deliveries = 0;
     for (const { id: webhookId } of subscribed) {
       if (webhookId === null) continue; // the customer's row, when no webhook matched
-      await trx.executeQuery(insertDelivery(trx, { id: timeOrderedId(now), eventId: event.id, webhookId, customerId: clean.customerId, now }));
+      await run(insertDelivery(trx, { id: timeOrderedId(now), eventId: event.id, webhookId, customerId: clean.customerId, now }));
       deliveries++;
     }
     return { event, deliveries, duplicate: false };
