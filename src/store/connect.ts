@@ -174,20 +174,32 @@ export function dialectOf(db: Kysely<any>): Dialect {
 /** Kysely's connection object for each SQLite database this module opened, and the database under it. */
 const ownSqliteConnections = new WeakMap<DatabaseConnection, SqliteDatabase>();
 
-export type RunQuery = (query: CompiledQuery) => QueryResult<unknown>;
+/** Statements run one after another, each receiving the result of the one before; returns the outcome. */
+export type Steps<T> = Generator<CompiledQuery, T, QueryResult<unknown>>;
 
 /**
- * Inside a transaction on a SQLite database hookd opened: a function that runs a
- * compiled query at once on that connection (better-sqlite3 is synchronous; Kysely's
- * promise layers cost more than a small insert). Null on PostgreSQL and on a
- * connection hookd did not open (an application's own Kysely instance), where queries
- * go through `trx.executeQuery` as usual. Call it only with a transaction or a
- * connection handle, whose connection is held for as long as the handle is in use.
+ * Run `steps` on `trx` (a transaction or connection handle). On a SQLite connection
+ * hookd opened, all of them run at once, inside one turn of the connection (better-
+ * sqlite3 is synchronous, and Kysely's promise layers around each query cost more than
+ * a small insert); the handle is checked once, as Kysely checks it before each query
+ * (a committed transaction refuses), and nothing else can reach the connection in
+ * between. On PostgreSQL and on an application's own Kysely connection (transactional
+ * outbox) each statement goes through `trx.executeQuery` as usual.
  */
-export async function runsAtOnce(trx: Kysely<Database>): Promise<RunQuery | null> {
-  if (dialectOf(trx) === "postgres") return null;
-  const database = await trx.getExecutor().provideConnection(async (connection) => ownSqliteConnections.get(connection));
-  return database ? (query) => runCompiled(database, query) : null;
+export async function runSteps<T>(trx: Kysely<Database>, steps: Steps<T>): Promise<T> {
+  if (dialectOf(trx) === "sqlite") {
+    const ran = await trx.getExecutor().provideConnection(async (connection) => {
+      const database = ownSqliteConnections.get(connection);
+      if (!database) return null;
+      let step = steps.next();
+      while (!step.done) step = steps.next(runCompiled(database, step.value));
+      return { value: step.value };
+    });
+    if (ran) return ran.value;
+  }
+  let step = steps.next();
+  while (!step.done) step = steps.next(await trx.executeQuery(step.value));
+  return step.value;
 }
 
 /** Connection-scoped handles inside our BEGIN IMMEDIATE (Kysely does not mark them as transactions). */

@@ -4,8 +4,7 @@
  */
 import { timeOrderedId } from "./timeOrderedId.js";
 import { validationError } from "../errors.js";
-import type { CompiledQuery } from "kysely";
-import { runsAtOnce, writeTransaction, type Db } from "./connect.js";
+import { runSteps, writeTransaction, type Db, type Steps } from "./connect.js";
 import { compiledOnce } from "./compiledOnce.js";
 import type { EventTable } from "./schema.js";
 
@@ -34,42 +33,45 @@ export interface StoredEvent {
  */
 export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): Promise<StoredEvent> {
   return writeTransaction(db, async (trx) => {
-    // On hookd's own SQLite connection each statement runs at once; elsewhere through Kysely.
-    const run = (await runsAtOnce(trx)) ?? ((query: CompiledQuery) => trx.executeQuery(query));
-    const subscribed = (await run(selectSubscribed(trx, { customerId: clean.customerId, topic: clean.topic }))).rows as { id: string | null }[];
-    if (subscribed.length === 0) throw validationError([{ field: "customer", message: `customer ${clean.customerId} does not exist` }]);
-
-    const event: EventTable = {
-      id: timeOrderedId(now),
-      customer_id: clean.customerId,
-      topic: clean.topic,
-      payload: clean.payload,
-      idempotency_key: clean.key,
-      created_at: now,
-    };
-    const inserted = await run(insertEventRow(trx, event));
-    if (clean.key !== null && Number(inserted.numAffectedRows ?? 0) === 0) {
-      const first = await trx
-        .selectFrom("events")
-        .selectAll()
-        .where("customer_id", "=", clean.customerId)
-        .where("idempotency_key", "=", clean.key)
-        .executeTakeFirstOrThrow();
-      const { n } = await trx
-        .selectFrom("deliveries")
-        .select((eb) => eb.fn.countAll<number>().as("n"))
-        .where("event_id", "=", first.id)
-        .executeTakeFirstOrThrow();
-      return { event: first, deliveries: Number(n), duplicate: true };
-    }
-    let deliveries = 0;
-    for (const { id: webhookId } of subscribed) {
-      if (webhookId === null) continue; // the customer's row, when no webhook matched
-      await run(insertDelivery(trx, { id: timeOrderedId(now), eventId: event.id, webhookId, customerId: clean.customerId, now }));
-      deliveries++;
-    }
-    return { event, deliveries, duplicate: false };
+    const stored = await runSteps(trx, storeNew(trx, clean, now));
+    if (stored) return stored;
+    const first = await trx
+      .selectFrom("events")
+      .selectAll()
+      .where("customer_id", "=", clean.customerId)
+      .where("idempotency_key", "=", clean.key)
+      .executeTakeFirstOrThrow();
+    const { n } = await trx
+      .selectFrom("deliveries")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("event_id", "=", first.id)
+      .executeTakeFirstOrThrow();
+    return { event: first, deliveries: Number(n), duplicate: true };
   });
+}
+
+/** The new event and its deliveries, statement by statement (connect.ts runSteps); null if the idempotency key was taken. */
+function* storeNew(trx: Db, clean: CleanEvent, now: number): Steps<StoredEvent | null> {
+  const subscribed = (yield selectSubscribed(trx, { customerId: clean.customerId, topic: clean.topic })).rows as { id: string | null }[];
+  if (subscribed.length === 0) throw validationError([{ field: "customer", message: `customer ${clean.customerId} does not exist` }]);
+
+  const event: EventTable = {
+    id: timeOrderedId(now),
+    customer_id: clean.customerId,
+    topic: clean.topic,
+    payload: clean.payload,
+    idempotency_key: clean.key,
+    created_at: now,
+  };
+  const inserted = yield insertEventRow(trx, event);
+  if (clean.key !== null && Number(inserted.numAffectedRows ?? 0) === 0) return null;
+  let deliveries = 0;
+  for (const { id: webhookId } of subscribed) {
+    if (webhookId === null) continue; // the customer's row, when no webhook matched
+    yield insertDelivery(trx, { id: timeOrderedId(now), eventId: event.id, webhookId, customerId: clean.customerId, now });
+    deliveries++;
+  }
+  return { event, deliveries, duplicate: false };
 }
 
 /** One statement for both: the customer (a row only if it exists) and its live webhooks on the topic. */

@@ -30,7 +30,7 @@ export function reusingStatements(sqlite: SQLite.Database, max = MAX_STATEMENTS)
 /**
  * What Kysely's SQLite connection does with a compiled query, without the layers of
  * promises around it: for the publish path, which already holds the connection
- * (connect.ts, runsAtOnce) and runs a few statements per event.
+ * (connect.ts, runSteps) and runs a few statements per event.
  */
 export function runCompiled(database: SqliteDatabase, query: CompiledQuery): QueryResult<unknown> {
   const stmt = database.prepare(query.sql);
