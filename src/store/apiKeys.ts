@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { CompiledQuery } from "kysely";
 import { compiledOnce } from "./compiledOnce.js";
 import type { Db } from "./connect.js";
 import type { ApiKeyTable } from "./schema.js";
@@ -34,7 +35,8 @@ export async function createApiKey(
  */
 export async function authenticate(db: Db, presented: string): Promise<ApiKeyPrincipal | null> {
   const hash = hashKey(presented);
-  const [row] = (await db.executeQuery<ApiKeyRow>(selectByHash(db, { hash }))).rows;
+  const { sql, parameters } = selectByHash(db, { hash });
+  const [row] = (await db.executeQuery<ApiKeyRow>(CompiledQuery.raw(sql, parameters))).rows;
   if (!row) return null;
   const a = Buffer.from(row.key_hash, "hex");
   const b = Buffer.from(hash, "hex");

@@ -7,11 +7,17 @@
  * SQL text with fresh parameters: SQLite finds it already prepared (statementCache.ts),
  * PostgreSQL gets exactly what the builder would have sent. One query, both backends.
  */
-import { CompiledQuery, type Compilable } from "kysely";
+import type { Compilable } from "kysely";
 import { dialectOf, type Db, type Dialect } from "./connect.js";
 
-/** Runs a shape with `values` for its placeholders; pass the result to `db.executeQuery`. */
-export type Bind<V> = (db: Db, values: V) => CompiledQuery;
+/** A shape's SQL with one run's parameters: run it with connect.ts runSteps, or `db.executeQuery(CompiledQuery.raw(sql, parameters))`. */
+export interface BoundQuery {
+  readonly sql: string;
+  readonly parameters: unknown[];
+}
+
+/** Binds `values` to a shape's placeholders. */
+export type Bind<V> = (db: Db, values: V) => BoundQuery;
 
 /** Where a compiled parameter comes from: a named value, or a constant the builder wrote in. */
 type Slot = { name: string } | { constant: unknown };
@@ -46,7 +52,7 @@ export function compiledOnce<V extends object>(names: readonly (keyof V & string
       const slot = compiled.slots[i]!;
       parameters[i] = "name" in slot ? values[slot.name as keyof V] : slot.constant;
     }
-    return CompiledQuery.raw(compiled.sql, parameters);
+    return { sql: compiled.sql, parameters };
   };
 }
 

@@ -11,7 +11,7 @@ import {
   PostgresDialect,
   SqliteDialect,
   sql,
-  type CompiledQuery,
+  CompiledQuery,
   type DatabaseConnection,
   type QueryResult,
   type SqliteDatabase,
@@ -20,6 +20,7 @@ import {
 import { HookdError } from "../errors.js";
 import { classifyPostgresError, describePostgresFault } from "./postgresFaults.js";
 import type { Database } from "./schema.js";
+import type { BoundQuery } from "./compiledOnce.js";
 import { reusingStatements, runCompiled } from "./statementCache.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -175,7 +176,7 @@ export function dialectOf(db: Kysely<any>): Dialect {
 const ownSqliteConnections = new WeakMap<DatabaseConnection, SqliteDatabase>();
 
 /** Statements run one after another, each receiving the result of the one before; returns the outcome. */
-export type Steps<T> = Generator<CompiledQuery, T, QueryResult<unknown>>;
+export type Steps<T> = Generator<BoundQuery, T, QueryResult<unknown>>;
 
 /**
  * Run `steps` on `trx` (a transaction or connection handle). On a SQLite connection
@@ -198,7 +199,7 @@ export async function runSteps<T>(trx: Kysely<Database>, steps: Steps<T>): Promi
     if (ran) return ran.value;
   }
   let step = steps.next();
-  while (!step.done) step = steps.next(await trx.executeQuery(step.value));
+  while (!step.done) step = steps.next(await trx.executeQuery(CompiledQuery.raw(step.value.sql, step.value.parameters)));
   return step.value;
 }
 
