@@ -45,19 +45,26 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  */
 export const MAX_PAYLOAD_DEPTH = 100;
 
-/** How deeply `text` (valid JSON) nests arrays and objects. Pure; no recursion, so any depth is safe to measure. */
+/**
+ * How deeply `text` (valid JSON) nests arrays and objects. Pure; no recursion, so any
+ * depth is safe to measure. Strings are jumped over with indexOf, not read character by
+ * character: they are most of a typical payload, and this runs on every publish.
+ */
 export function nestingDepth(text: string): number {
   let depth = 0;
   let deepest = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
+    if (c === 0x22) {
+      // To the closing quote: the next one preceded by an even number of backslashes.
+      for (;;) {
+        i = text.indexOf('"', i + 1);
+        if (i === -1) return deepest; // not JSON after all; the caller's JSON.parse says so
+        let slashes = 0;
+        while (text.charCodeAt(i - 1 - slashes) === 0x5c) slashes++;
+        if (slashes % 2 === 0) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
     else if (c === 0x5d || c === 0x7d) depth--;
   }
   return deepest;

@@ -1,5 +1,8 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { CompiledQuery } from "kysely";
+import { compiledOnce } from "./compiledOnce.js";
 import type { Db } from "./connect.js";
+import type { ApiKeyTable } from "./schema.js";
 
 export interface ApiKeyPrincipal {
   keyId: string;
@@ -32,10 +35,18 @@ export async function createApiKey(
  */
 export async function authenticate(db: Db, presented: string): Promise<ApiKeyPrincipal | null> {
   const hash = hashKey(presented);
-  const row = await db.selectFrom("api_keys").selectAll().where("key_hash", "=", hash).executeTakeFirst();
+  const { sql, parameters } = selectByHash(db, { hash });
+  const [row] = (await db.executeQuery<ApiKeyRow>(CompiledQuery.raw(sql, parameters))).rows;
   if (!row) return null;
   const a = Buffer.from(row.key_hash, "hex");
   const b = Buffer.from(hash, "hex");
   if (a.length !== b.length || !timingSafeEqual(a, b)) return null;
   return { keyId: row.id, customerId: row.customer_id };
 }
+
+type ApiKeyRow = Pick<ApiKeyTable, "id" | "customer_id" | "key_hash">;
+
+/** Every API request runs this, so it is compiled once (compiledOnce.ts). */
+const selectByHash = compiledOnce<{ hash: string }>(["hash"], (db, p) =>
+  db.selectFrom("api_keys").select(["id", "customer_id", "key_hash"]).where("key_hash", "=", p.hash),
+);

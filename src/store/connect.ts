@@ -5,11 +5,23 @@
 import { accessSync, constants, existsSync, mkdirSync, statfsSync } from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
+import {
+  Kysely,
+  PostgresAdapter,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  CompiledQuery,
+  type DatabaseConnection,
+  type QueryResult,
+  type SqliteDatabase,
+  type Transaction,
+} from "kysely";
 import { HookdError } from "../errors.js";
 import { classifyPostgresError, describePostgresFault } from "./postgresFaults.js";
 import type { Database } from "./schema.js";
-import { reusingStatements } from "./statementCache.js";
+import type { BoundQuery } from "./compiledOnce.js";
+import { reusingStatements, runCompiled } from "./statementCache.js";
 
 export type Dialect = "sqlite" | "postgres";
 export type Db = Kysely<Database>;
@@ -86,7 +98,15 @@ function openSqlite(options: StoreOptions): Store {
   } catch (err) {
     throw explainStoreError(err, file) ?? new HookdError("store_unavailable", `cannot open the SQLite database ${file}: ${(err as Error).message}`);
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
+  const database = reusingStatements(sqlite);
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({
+      database,
+      onCreateConnection: async (connection) => {
+        ownSqliteConnections.set(connection, database);
+      },
+    }),
+  });
   let closed = false;
   return {
     db,
@@ -150,6 +170,37 @@ export function withoutPassword(url: string): string {
 
 export function dialectOf(db: Kysely<any>): Dialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? "postgres" : "sqlite";
+}
+
+/** Kysely's connection object for each SQLite database this module opened, and the database under it. */
+const ownSqliteConnections = new WeakMap<DatabaseConnection, SqliteDatabase>();
+
+/** Statements run one after another, each receiving the result of the one before; returns the outcome. */
+export type Steps<T> = Generator<BoundQuery, T, QueryResult<unknown>>;
+
+/**
+ * Run `steps` on `trx` (a transaction or connection handle). On a SQLite connection
+ * hookd opened, all of them run at once, inside one turn of the connection (better-
+ * sqlite3 is synchronous, and Kysely's promise layers around each query cost more than
+ * a small insert); the handle is checked once, as Kysely checks it before each query
+ * (a committed transaction refuses), and nothing else can reach the connection in
+ * between. On PostgreSQL and on an application's own Kysely connection (transactional
+ * outbox) each statement goes through `trx.executeQuery` as usual.
+ */
+export async function runSteps<T>(trx: Kysely<Database>, steps: Steps<T>): Promise<T> {
+  if (dialectOf(trx) === "sqlite") {
+    const ran = await trx.getExecutor().provideConnection(async (connection) => {
+      const database = ownSqliteConnections.get(connection);
+      if (!database) return null;
+      let step = steps.next();
+      while (!step.done) step = steps.next(runCompiled(database, step.value));
+      return { value: step.value };
+    });
+    if (ran) return ran.value;
+  }
+  let step = steps.next();
+  while (!step.done) step = steps.next(await trx.executeQuery(CompiledQuery.raw(step.value.sql, step.value.parameters)));
+  return step.value;
 }
 
 /** Connection-scoped handles inside our BEGIN IMMEDIATE (Kysely does not mark them as transactions). */

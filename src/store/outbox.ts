@@ -2,10 +2,11 @@
  * Publishing: the event and one delivery per subscribed active webhook, written in
  * one transaction, so an acknowledged event always has its deliveries.
  */
-import { randomUUID } from "node:crypto";
+import { timeOrderedId } from "./timeOrderedId.js";
 import { validationError } from "../errors.js";
-import { writeTransaction, type Db } from "./connect.js";
-import type { DeliveryTable, EventTable } from "./schema.js";
+import { runSteps, writeTransaction, type Db, type Steps } from "./connect.js";
+import { compiledOnce } from "./compiledOnce.js";
+import type { EventTable } from "./schema.js";
 
 /** An event that passed the publishing rules (src/publishing.ts). */
 export interface CleanEvent {
@@ -32,74 +33,92 @@ export interface StoredEvent {
  */
 export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): Promise<StoredEvent> {
   return writeTransaction(db, async (trx) => {
-    // One statement for both: the customer (a row only if it exists) and its live webhooks on the topic.
-    const subscribed = await trx
-      .selectFrom("customers as c")
-      .leftJoin("webhooks as w", (join) =>
-        join.onRef("w.customer_id", "=", "c.id").on("w.topic", "=", clean.topic).on("w.active", "=", 1).on("w.deleted_at", "is", null),
-      )
-      .select("w.id")
-      .where("c.id", "=", clean.customerId)
-      .execute();
-    if (subscribed.length === 0) throw validationError([{ field: "customer", message: `customer ${clean.customerId} does not exist` }]);
-    const hooks = subscribed.filter((h): h is { id: string } => h.id !== null);
-
-    const event: EventTable = {
-      id: randomUUID(),
-      customer_id: clean.customerId,
-      topic: clean.topic,
-      payload: clean.payload,
-      idempotency_key: clean.key,
-      created_at: now,
-    };
-    const inserted = await trx
-      .insertInto("events")
-      .values(event)
-      .onConflict((oc) => oc.columns(["customer_id", "idempotency_key"]).doNothing())
-      .executeTakeFirst();
-    if (clean.key !== null && Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
-      const first = await trx
-        .selectFrom("events")
-        .selectAll()
-        .where("customer_id", "=", clean.customerId)
-        .where("idempotency_key", "=", clean.key)
-        .executeTakeFirstOrThrow();
-      const { n } = await trx
-        .selectFrom("deliveries")
-        .select((eb) => eb.fn.countAll<number>().as("n"))
-        .where("event_id", "=", first.id)
-        .executeTakeFirstOrThrow();
-      return { event: first, deliveries: Number(n), duplicate: true };
-    }
-    if (hooks.length > 0) {
-      const rows: DeliveryTable[] = hooks.map((h) => ({
-        id: randomUUID(),
-        event_id: event.id,
-        webhook_id: h.id,
-        customer_id: clean.customerId,
-        status: "pending",
-        attempts: 0,
-        next_attempt_at: now,
-        lease_owner: null,
-        lease_expires_at: null,
-        last_status_code: null,
-        last_error: null,
-        wait_reason: null,
-        created_at: now,
-        updated_at: now,
-        finished_at: null,
-      }));
-      // Chunked: SQLite caps the number of bound parameters in one statement.
-      for (let i = 0; i < rows.length; i += 500) {
-        await trx
-          .insertInto("deliveries")
-          .values(rows.slice(i, i + 500))
-          .execute();
-      }
-    }
-    return { event, deliveries: hooks.length, duplicate: false };
+    const stored = await runSteps(trx, storeNew(trx, clean, now));
+    if (stored) return stored;
+    const first = await trx
+      .selectFrom("events")
+      .selectAll()
+      .where("customer_id", "=", clean.customerId)
+      .where("idempotency_key", "=", clean.key)
+      .executeTakeFirstOrThrow();
+    const { n } = await trx
+      .selectFrom("deliveries")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("event_id", "=", first.id)
+      .executeTakeFirstOrThrow();
+    return { event: first, deliveries: Number(n), duplicate: true };
   });
 }
+
+/** The new event and its deliveries, statement by statement (connect.ts runSteps); null if the idempotency key was taken. */
+function* storeNew(trx: Db, clean: CleanEvent, now: number): Steps<StoredEvent | null> {
+  const subscribed = (yield selectSubscribed(trx, { customerId: clean.customerId, topic: clean.topic })).rows as { id: string | null }[];
+  if (subscribed.length === 0) throw validationError([{ field: "customer", message: `customer ${clean.customerId} does not exist` }]);
+
+  const event: EventTable = {
+    id: timeOrderedId(now),
+    customer_id: clean.customerId,
+    topic: clean.topic,
+    payload: clean.payload,
+    idempotency_key: clean.key,
+    created_at: now,
+  };
+  const inserted = yield insertEventRow(trx, event);
+  if (clean.key !== null && Number(inserted.numAffectedRows ?? 0) === 0) return null;
+  let deliveries = 0;
+  for (const { id: webhookId } of subscribed) {
+    if (webhookId === null) continue; // the customer's row, when no webhook matched
+    yield insertDelivery(trx, { id: timeOrderedId(now), eventId: event.id, webhookId, customerId: clean.customerId, now });
+    deliveries++;
+  }
+  return { event, deliveries, duplicate: false };
+}
+
+/** One statement for both: the customer (a row only if it exists) and its live webhooks on the topic. */
+const selectSubscribed = compiledOnce<{ customerId: string; topic: string }>(["customerId", "topic"], (db, p) =>
+  db
+    .selectFrom("customers as c")
+    .leftJoin("webhooks as w", (join) =>
+      join.onRef("w.customer_id", "=", "c.id").on("w.topic", "=", p.topic).on("w.active", "=", 1).on("w.deleted_at", "is", null),
+    )
+    .select("w.id")
+    .where("c.id", "=", p.customerId),
+);
+
+/** A repeated idempotency key inserts nothing (no unique violation): the caller reads the first event back. */
+const insertEventRow = compiledOnce<EventTable>(["id", "customer_id", "topic", "payload", "idempotency_key", "created_at"], (db, event) =>
+  db
+    .insertInto("events")
+    .values(event)
+    .onConflict((oc) => oc.columns(["customer_id", "idempotency_key"]).doNothing()),
+);
+
+/**
+ * One row per subscribed webhook, each its own statement: with the statement compiled
+ * once, a row costs one bind and one step, and no fan-out meets SQLite's cap on
+ * parameters in one statement.
+ */
+const insertDelivery = compiledOnce<{ id: string; eventId: string; webhookId: string; customerId: string; now: number }>(
+  ["id", "eventId", "webhookId", "customerId", "now"],
+  (db, p) =>
+    db.insertInto("deliveries").values({
+      id: p.id,
+      event_id: p.eventId,
+      webhook_id: p.webhookId,
+      customer_id: p.customerId,
+      status: "pending",
+      attempts: 0,
+      next_attempt_at: p.now,
+      lease_owner: null,
+      lease_expires_at: null,
+      last_status_code: null,
+      last_error: null,
+      wait_reason: null,
+      created_at: p.now,
+      updated_at: p.now,
+      finished_at: null,
+    }),
+);
 
 export async function getEvent(db: Db, id: string, customerId: string | null): Promise<EventTable | undefined> {
   let q = db.selectFrom("events").selectAll().where("id", "=", id);

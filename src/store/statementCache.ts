@@ -6,7 +6,8 @@
  * its text; past the limit the oldest goes (hookd's own shapes never get there).
  */
 import type SQLite from "better-sqlite3";
-import type { SqliteDatabase } from "kysely";
+import type { QueryResult, SqliteDatabase } from "kysely";
+import type { BoundQuery } from "./compiledOnce.js";
 
 /** Distinct statements kept; hookd's own queries are a few dozen shapes. */
 const MAX_STATEMENTS = 256;
@@ -25,4 +26,16 @@ export function reusingStatements(sqlite: SQLite.Database, max = MAX_STATEMENTS)
       return stmt;
     },
   };
+}
+
+/**
+ * What Kysely's SQLite connection does with a compiled query, without the layers of
+ * promises around it: for the publish path, which already holds the connection
+ * (connect.ts, runSteps) and runs a few statements per event.
+ */
+export function runCompiled(database: SqliteDatabase, query: BoundQuery): QueryResult<unknown> {
+  const stmt = database.prepare(query.sql);
+  if (stmt.reader) return { rows: stmt.all(query.parameters) };
+  const { changes } = stmt.run(query.parameters);
+  return { numAffectedRows: BigInt(changes), rows: [] };
 }

@@ -11,9 +11,9 @@ import SQLite from "better-sqlite3";
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { sql } from "kysely";
-import { randomUUID } from "node:crypto";
 import { openHookd } from "../../src/index.js";
 import { createApiKey } from "../../src/store/apiKeys.js";
+import { timeOrderedId } from "../../src/store/timeOrderedId.js";
 import { CLI, untilServing } from "../helpers/cli.js";
 import { closedPort } from "../helpers/receiver.js";
 import { addWebhooks, closeBenchDb, openBenchDb, orderPayload } from "./fixtures.js";
@@ -47,11 +47,12 @@ export async function ingestSection(ctx: BenchContext, o: IngestOptions): Promis
   const insertDelivery = raw.prepare(
     "insert into deliveries (id, event_id, webhook_id, customer_id, status, attempts, next_attempt_at, created_at, updated_at) values (?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
   );
+  // The same rows hookd writes, ids included: their order decides which index pages an insert touches.
   const rawPublish = (n: number) => {
-    const id = randomUUID();
     const now = Date.now();
+    const id = timeOrderedId(now);
     insertEvent.run(id, customerId, "orders:created", orderPayload(n), now);
-    insertDelivery.run(randomUUID(), id, webhookId, customerId, now, now, now);
+    insertDelivery.run(timeOrderedId(now), id, webhookId, customerId, now, now, now);
   };
   const rawOne = raw.transaction(rawPublish);
   const rawMany = raw.transaction((from: number, count: number) => {

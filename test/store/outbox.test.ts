@@ -124,6 +124,19 @@ describe.each(backends)("%s", (backend) => {
   });
 
   describe("transactional outbox", () => {
+    it("refuses a transaction that has already ended, and stores nothing", async () => {
+      app = await testApp({}, backend);
+      await app.hook("http://127.0.0.1:1/a");
+      const input = { customerId: app.customerId, topic: "orders:created", payload: '{"n":1}' };
+      let ended: Parameters<typeof publish>[0] | undefined;
+      await app.store.db.transaction().execute(async (trx) => {
+        ended = trx;
+      });
+      await expect(publish(ended!, input, app.publishRules)).rejects.toThrow(/already committed/);
+      expect(await count("events")).toBe(0);
+      expect(await count("deliveries")).toBe(0);
+    });
+
     it("publishes inside the application's own Kysely transaction: committed together, rolled back together", async () => {
       app = await testApp({}, backend);
       await app.hook("http://127.0.0.1:1/a");
