@@ -4,9 +4,9 @@
  */
 import { timeOrderedId } from "./timeOrderedId.js";
 import { validationError } from "../errors.js";
-import { runSteps, writeTransaction, type Db, type Steps } from "./connect.js";
+import { dialectOf, runSteps, writeTransaction, type Db, type Steps } from "./connect.js";
 import { compiledOnce } from "./compiledOnce.js";
-import type { EventTable } from "./schema.js";
+import type { DeliveryTable, EventTable } from "./schema.js";
 
 /** An event that passed the publishing rules (src/publishing.ts). */
 export interface CleanEvent {
@@ -65,13 +65,27 @@ function* storeNew(trx: Db, clean: CleanEvent, now: number): Steps<StoredEvent |
   };
   const inserted = yield insertEventRow(trx, event);
   if (clean.key !== null && Number(inserted.numAffectedRows ?? 0) === 0) return null;
-  let deliveries = 0;
-  for (const { id: webhookId } of subscribed) {
-    if (webhookId === null) continue; // the customer's row, when no webhook matched
-    yield insertDelivery(trx, { id: timeOrderedId(now), eventId: event.id, webhookId, customerId: clean.customerId, now });
-    deliveries++;
+  // the customer's row has a null id when no webhook matched
+  const webhookIds = subscribed.flatMap(({ id }) => (id === null ? [] : [id]));
+  const row = (webhookId: string) => ({ id: timeOrderedId(now), eventId: event.id, webhookId, customerId: clean.customerId, now });
+  if (dialectOf(trx) === "postgres") {
+    // A round trip per statement: the fan-out goes in multi-row inserts.
+    for (let i = 0; i < webhookIds.length; i += FANOUT_CHUNK) {
+      const { sql, parameters } = trx
+        .insertInto("deliveries")
+        .values(
+          webhookIds
+            .slice(i, i + FANOUT_CHUNK)
+            .map(row)
+            .map(deliveryRow),
+        )
+        .compile();
+      yield { sql, parameters: [...parameters] };
+    }
+  } else {
+    for (const webhookId of webhookIds) yield insertDelivery(trx, row(webhookId));
   }
-  return { event, deliveries, duplicate: false };
+  return { event, deliveries: webhookIds.length, duplicate: false };
 }
 
 /** One statement for both: the customer (a row only if it exists) and its live webhooks on the topic. */
@@ -93,32 +107,45 @@ const insertEventRow = compiledOnce<EventTable>(["id", "customer_id", "topic", "
     .onConflict((oc) => oc.columns(["customer_id", "idempotency_key"]).doNothing()),
 );
 
+interface NewDelivery {
+  id: string;
+  eventId: string;
+  webhookId: string;
+  customerId: string;
+  now: number;
+}
+
+function deliveryRow(p: NewDelivery): DeliveryTable {
+  return {
+    id: p.id,
+    event_id: p.eventId,
+    webhook_id: p.webhookId,
+    customer_id: p.customerId,
+    status: "pending",
+    attempts: 0,
+    next_attempt_at: p.now,
+    lease_owner: null,
+    lease_expires_at: null,
+    last_status_code: null,
+    last_error: null,
+    wait_reason: null,
+    created_at: p.now,
+    updated_at: p.now,
+    finished_at: null,
+  };
+}
+
 /**
- * One row per subscribed webhook, each its own statement: with the statement compiled
- * once, a row costs one bind and one step, and no fan-out meets SQLite's cap on
- * parameters in one statement.
+ * SQLite: one row per subscribed webhook, each its own statement. With the statement
+ * compiled once, a row costs one bind and one step in-process, and no fan-out meets
+ * SQLite's cap on parameters in one statement.
  */
-const insertDelivery = compiledOnce<{ id: string; eventId: string; webhookId: string; customerId: string; now: number }>(
-  ["id", "eventId", "webhookId", "customerId", "now"],
-  (db, p) =>
-    db.insertInto("deliveries").values({
-      id: p.id,
-      event_id: p.eventId,
-      webhook_id: p.webhookId,
-      customer_id: p.customerId,
-      status: "pending",
-      attempts: 0,
-      next_attempt_at: p.now,
-      lease_owner: null,
-      lease_expires_at: null,
-      last_status_code: null,
-      last_error: null,
-      wait_reason: null,
-      created_at: p.now,
-      updated_at: p.now,
-      finished_at: null,
-    }),
+const insertDelivery = compiledOnce<NewDelivery>(["id", "eventId", "webhookId", "customerId", "now"], (db, p) =>
+  db.insertInto("deliveries").values(deliveryRow(p)),
 );
+
+/** Rows per PostgreSQL insert: 15 parameters each, far below its 65,535. */
+const FANOUT_CHUNK = 500;
 
 export async function getEvent(db: Db, id: string, customerId: string | null): Promise<EventTable | undefined> {
   let q = db.selectFrom("events").selectAll().where("id", "=", id);
