@@ -3,7 +3,8 @@
  * empty folder, with no node_modules or config/ around it, it runs on the embedded
  * Node 24, migrates, publishes and delivers a signed event to a real receiver.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { copyFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,8 +23,10 @@ let receiver: Receiver;
 
 beforeAll(async () => {
   // Built once per run: seconds once the Node 24 addon is cached (CI builds it in a step of
-  // its own); the first build compiles it, so the timeout is generous.
-  execFileSync("npm", ["run", "--silent", "build:binary"], { cwd: root, stdio: "pipe" });
+  // its own); the first build compiles it, so the timeout is generous. Not execFileSync:
+  // blocking this worker for the minute and a half of a first build made vitest's own
+  // calls from it time out ("Timeout calling onTaskUpdate").
+  await promisify(execFile)("npm", ["run", "--silent", "build:binary"], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
   dir = tempDir("hookd-binary-");
   binary = path.join(dir.dir, "hookd");
   copyFileSync(path.join(root, "dist", "hookd"), binary);
