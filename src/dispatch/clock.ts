@@ -32,9 +32,14 @@ export function localClock(env: NodeJS.ProcessEnv, environment: string): Clock {
   return environment === "test" && Number.isFinite(offset) && offset !== 0 ? skewedClock(offset) : systemClock;
 }
 
-/** The database's time, estimated between reads as the local clock plus the offset last seen. */
+/**
+ * The database's time, estimated between reads as the local clock plus the offset last
+ * seen. It never goes back: each read is only good to a millisecond or so, and a due
+ * time stamped just before a sync must not turn out to lie in the future after it.
+ */
 export class DatabaseClock implements TickClock {
   private offset = 0;
+  private latest = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly readDatabaseTime: () => Promise<number>,
@@ -50,7 +55,8 @@ export class DatabaseClock implements TickClock {
   }
 
   now(): number {
-    return Math.round(this.local.now() + this.offset);
+    this.latest = Math.max(this.latest, Math.round(this.local.now() + this.offset));
+    return this.latest;
   }
 }
 

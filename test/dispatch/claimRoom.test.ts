@@ -42,4 +42,17 @@ describe("DatabaseClock", () => {
     await clock.sync();
     expect(clock.now()).toBe(702_500);
   });
+
+  it("never goes back, though a later read puts the database a little behind", async () => {
+    const local = new ManualClock(1_000_000);
+    let database = 1_000_000;
+    const clock = new DatabaseClock(async () => database, local);
+    await clock.sync();
+    expect(clock.now()).toBe(1_000_000);
+    database = 999_999; // the next read, rounded the other way
+    await clock.sync();
+    expect(clock.now()).toBe(1_000_000);
+    local.advance(5);
+    expect(clock.now()).toBe(1_000_004);
+  });
 });
