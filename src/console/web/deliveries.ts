@@ -1,6 +1,6 @@
 /** Deliveries: the log (filters, search, keyset pages, bulk replay) and one delivery's page. */
 import { api, state, type Page } from "./api.js";
-import { badge, copyButton, empty, field, h, link, replace, table, when } from "./dom.js";
+import { badge, copyButton, empty, field, h, link, replace, shortId, table, when } from "./dom.js";
 import { isoOf, replayForm } from "./replay.js";
 import { counted, pager } from "./pager.js";
 import type { PageContext } from "./router.js";
@@ -15,11 +15,11 @@ export function deliveriesTable(rows: Delivery[], urls: Map<string, string>): HT
   return table(
     ["Delivery", "Created", "Status", "Topic", "Webhook", "Attempts", "Last result", "Next attempt"],
     rows.map((d) => [
-      link(`#/deliveries/${d.id}`, d.id.slice(0, 8), { "aria-label": `Delivery ${d.id}` }),
+      link(`#/deliveries/${d.id}`, shortId(d.id), { "aria-label": `Delivery ${d.id}` }),
       when(d.created_at),
       badge(d.status),
       d.topic ?? "—",
-      link(`#/webhooks/${d.webhook}`, urls.get(d.webhook) ?? d.webhook.slice(0, 8)),
+      link(`#/webhooks/${d.webhook}`, urls.get(d.webhook) ?? shortId(d.webhook)),
       String(d.attempts),
       outcome(d),
       d.next_attempt_at ? `${when(d.next_attempt_at)}${d.wait_reason ? ` (${d.wait_reason})` : ""}` : "—",

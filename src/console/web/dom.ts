@@ -42,6 +42,16 @@ export function when(iso: string | null | undefined): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
 }
 
+/**
+ * An id short enough for a table: its last group. Event and delivery ids lead with
+ * their creation time (UUID v7), so their first group is the same for everything made
+ * in the same minute; the last is random. A whole group, so the text is a word of the
+ * link's accessible name ("Delivery <id>").
+ */
+export function shortId(id: string): string {
+  return id.slice(id.lastIndexOf("-") + 1);
+}
+
 export function link(href: string, text: string, attrs: Attrs = {}): HTMLAnchorElement {
   return h("a", { href, ...attrs }, text);
 }

@@ -1,6 +1,6 @@
 /** Events: the list (filters, keyset pages) and one event with its deliveries. */
 import { api, state, type Page } from "./api.js";
-import { copyButton, empty, field, h, link, replace, table, when } from "./dom.js";
+import { copyButton, empty, field, h, link, replace, shortId, table, when } from "./dom.js";
 import { deliveriesTable } from "./deliveries.js";
 import { counted, pager } from "./pager.js";
 import type { PageContext } from "./router.js";
@@ -42,7 +42,7 @@ export async function eventsPage(ctx: PageContext): Promise<() => Promise<void>>
         ? table(
             ["Event", "Created", "Topic", "Idempotency key"],
             page.results.map((e) => [
-              link(`#/events/${e.id}`, e.id.slice(0, 8), { "aria-label": `Event ${e.id}` }),
+              link(`#/events/${e.id}`, shortId(e.id), { "aria-label": `Event ${e.id}` }),
               when(e.created_at),
               e.topic,
               e.idempotency_key ?? "—",

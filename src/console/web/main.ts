@@ -4,7 +4,7 @@
  */
 import { api, ApiError, state, type Session } from "./api.js";
 import { deliveriesPage, deliveryPage } from "./deliveries.js";
-import { field, h, replace } from "./dom.js";
+import { field, h, replace, shortId } from "./dom.js";
 import { eventPage, eventsPage } from "./events.js";
 import { overviewPage } from "./overview.js";
 import { createRouter } from "./router.js";
@@ -76,7 +76,7 @@ function start(session: Session): void {
     const select = h(
       "select",
       { name: "customer" },
-      session.customers.map((c) => h("option", { value: c.id, selected: c.id === state.customer }, `${c.name} (${c.id.slice(0, 8)})`)),
+      session.customers.map((c) => h("option", { value: c.id, selected: c.id === state.customer }, `${c.name} (${shortId(c.id)})`)),
     );
     select.addEventListener("change", () => {
       state.customer = select.value;
