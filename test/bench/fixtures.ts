@@ -26,6 +26,9 @@ export const DISPATCH = {
 
 export const SECRET = "bench-secret";
 
+/** The bench's one customer holds more webhooks (256 in section 10) than the shipped per-customer limit of 100. */
+export const LIMITS = { maxWebhooksPerCustomer: 10_000 } as const;
+
 /** A scratch folder for the run, removed by `cleanup`. */
 export function scratch(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), "hookd-bench-"));
@@ -43,7 +46,7 @@ export interface BenchDb {
 /** The config file every bench process uses (dispatch settings above; logs at warn so the tick's own log is the only cost). */
 export function writeBenchConfig(dir: string): string {
   const file = path.join(dir, "bench-config.json");
-  if (!existsSync(file)) writeFileSync(file, JSON.stringify({ dispatch: DISPATCH, log: { level: "warn" } }, null, 2));
+  if (!existsSync(file)) writeFileSync(file, JSON.stringify({ dispatch: DISPATCH, limits: LIMITS, log: { level: "warn" } }, null, 2));
   return file;
 }
 

@@ -77,7 +77,7 @@ export async function httpsSection(ctx: BenchContext, o: HttpsOptions): Promise<
       ctx.log(`  https c=${concurrency}: ${fmt(rate)}/s of ${fmt(bound)}/s bound, ${fmt(cores, 2)} cores, peak RSS ${fmt(run.rssMb)} MB`);
       const cpuBound = cores >= CPU_BOUND;
       rows.push({
-        section: "7",
+        section: "10",
         figure: `HTTPS receivers (private CA, answer after ${o.latencyMs} ms), concurrency ${fmt(concurrency, 0)}: ${fmt(made, 0)} deliveries / bound`,
         value: `${fmtRatio(run.ratio)} (${fmt(rate)} vs ${fmt(bound)}/s = ${concurrency} ÷ ${o.latencyMs} ms; ${delivered < made ? `${fmt(made - delivered, 0)} not delivered; ` : ""}tick CPU ${fmt(cores, 2)} cores, ${fmt(run.cpuUsPer)} µs/delivery${cpuBound ? ", CPU-bound" : ""}; peak RSS ${fmt(run.rssMb)} MB)`,
         target: "≥ 0.90× until CPU binds",
