@@ -120,6 +120,8 @@ export class Tick {
   private readonly inFlight = new Set<AbortController>();
   /** the last claim found nothing more it could take */
   private exhausted = false;
+  /** webhooks that recovered during this tick, so far: a claim under way may not have seen the last one */
+  private recoveries = 0;
   /**
    * No other dispatcher held anything at the last claim. Then claims are whole
    * batches; with others about, a tick holds about two rounds of work, so that what
@@ -214,6 +216,7 @@ export class Tick {
         continue;
       }
       const queueCap = this.queueCap();
+      const recoveries = this.recoveries;
       const claim = await this.store("claim deliveries", async () => {
         await clock.sync();
         return claimDue(db, {
@@ -231,7 +234,8 @@ export class Tick {
       for (const id of claim.full) this.full.add(id);
       // Others wait on what this tick holds: records end leases, so write them sooner.
       if (claim.crowded.length > 0 || (claim.full.length > 0 && !this.alone)) this.recorder.hurry();
-      if (claim.exhausted) this.exhausted = true;
+      // A probe that succeeded while this claim ran: its webhook's backlog is claimable now.
+      if (claim.exhausted && this.recoveries === recoveries) this.exhausted = true;
     }
   }
 
@@ -345,6 +349,7 @@ export class Tick {
       this.deps.logger.info({ webhook: d.webhook_id }, "webhook recovered");
       // Written now, so the next claim sees the webhook healthy and drains its backlog.
       await this.recorder.flush();
+      this.recoveries++;
       this.exhausted = false;
       return;
     }
