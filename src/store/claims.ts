@@ -179,17 +179,8 @@ async function duePerWebhook(
       full.push(hook.id);
       continue;
     }
-    const rows = await trx
-      .selectFrom("deliveries as d")
-      .select("d.id")
-      .where("d.webhook_id", "=", hook.id)
-      .where("d.status", "=", "pending")
-      .where("d.next_attempt_at", "<=", o.cutoff)
-      .where(free(o.now))
-      .orderBy("d.next_attempt_at")
-      .limit(take + 1)
-      .execute();
-    for (const r of rows.slice(0, take)) ids.push(r.id);
+    const rows = await queued(trx, hook.id, o, take + 1);
+    for (const id of rows.slice(0, take)) ids.push(id);
     // More than it may take: full if its room was the limit, else the batch ran out.
     if (rows.length > take) {
       if (take === room(hook.id)) full.push(hook.id);
@@ -197,6 +188,21 @@ async function duePerWebhook(
     }
   }
   return { plan: { ids, full }, exhausted: true };
+}
+
+/** A webhook's own queue: the ids of its first `n` free due deliveries, oldest first (`deliveries_webhook_due`). */
+async function queued(trx: Db, webhookId: string, o: { cutoff: number; now: number }, n: number): Promise<string[]> {
+  const rows = await trx
+    .selectFrom("deliveries as d")
+    .select("d.id")
+    .where("d.webhook_id", "=", webhookId)
+    .where("d.status", "=", "pending")
+    .where("d.next_attempt_at", "<=", o.cutoff)
+    .where(free(o.now))
+    .orderBy("d.next_attempt_at")
+    .limit(n)
+    .execute();
+  return rows.map((r) => r.id);
 }
 
 /**
@@ -237,16 +243,7 @@ export async function claimProbes(db: Db, o: Omit<ClaimRequest, "limit" | "exclu
       .execute();
     const probes: string[] = [];
     for (const hook of failing) {
-      const oldest = await trx
-        .selectFrom("deliveries")
-        .select("id")
-        .where("webhook_id", "=", hook.id)
-        .where("status", "=", "pending")
-        .where("next_attempt_at", "<=", o.cutoff)
-        .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", o.now)]))
-        .orderBy("next_attempt_at")
-        .limit(1)
-        .executeTakeFirst();
+      const [oldest] = await queued(trx, hook.id, o, 1);
       if (!oldest) continue;
       const won = await trx
         .updateTable("webhooks")
@@ -255,7 +252,7 @@ export async function claimProbes(db: Db, o: Omit<ClaimRequest, "limit" | "exclu
         .where((eb) => eb.or([eb("backoff_until", "is", null), eb("backoff_until", "<=", o.now)]))
         .executeTakeFirst();
       if (won.numUpdatedRows === 0n) continue;
-      probes.push(...(await lease(trx, [oldest.id], o.owner, o.now, expires)));
+      probes.push(...(await lease(trx, [oldest], o.owner, o.now, expires)));
     }
     return probes;
   });

@@ -58,9 +58,9 @@ async function timeClaim(db: Db): Promise<number> {
   return ms;
 }
 
-async function makeDb(ctx: BenchContext, name: string, url: string): Promise<BenchDb> {
+async function makeDb(ctx: BenchContext, name: string, url: string, webhooks = WEBHOOKS): Promise<BenchDb> {
   const b = await openBenchDb(ctx.dir, name);
-  await addWebhooks(b, WEBHOOKS, "orders:created", (i) => `${url}/hooks/${i}`);
+  await addWebhooks(b, webhooks, "orders:created", (i) => `${url}/hooks/${i}`);
   return b;
 }
 
@@ -194,8 +194,7 @@ export async function backlogSection(ctx: BenchContext, o: BacklogOptions): Prom
 /** Deliveries per second of a tick over a deep backlog and over a shallow one (see the header). */
 async function depthRates(ctx: BenchContext, o: BacklogOptions, url: string, start: number, webhooks: number, deepDue: number) {
   const made = async (name: string, due: number) => {
-    const b = await openBenchDb(ctx.dir, `${name}-${webhooks}`);
-    await addWebhooks(b, webhooks, "orders:created", (i) => `${url}/hooks/${i}`);
+    const b = await makeDb(ctx, `${name}-${webhooks}`, url, webhooks);
     await seed(b, { topic: "orders:created", events: due / webhooks, start });
     await closeBenchDb(b);
     return b;
