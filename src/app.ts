@@ -13,7 +13,7 @@ import { HookdError } from "./errors.js";
 import { explainStoreError, openStore, type Store } from "./store/connect.js";
 import { migrateToLatest, schemaState } from "./store/migrate.js";
 import type { PublishRules } from "./publishing.js";
-import type { WebhookRules } from "./store/webhooks.js";
+import type { WebhookRules } from "./domain/webhookInput.js";
 
 export interface App {
   readonly config: Config;

@@ -19,7 +19,7 @@ export { loadConfig } from "./config/load.js";
 export { HookdError } from "./errors.js";
 export type { ErrorCode, ErrorDetail } from "./errors.js";
 export { verifySignature } from "./verify.js";
-export { sign } from "./dispatch/signature.js";
+export { sign } from "./domain/signature.js";
 export { migrateToLatest } from "./store/migrate.js";
 export { openStore } from "./store/connect.js";
 export type { Store, StoreOptions } from "./store/connect.js";

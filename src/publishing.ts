@@ -7,9 +7,9 @@
 import { HookdError, validationError, type ErrorDetail } from "./errors.js";
 import type { Db } from "./store/connect.js";
 import { insertEvent, type CleanEvent } from "./store/outbox.js";
-import { LONE_SURROGATE } from "./store/webhooks.js";
+import { LONE_SURROGATE } from "./domain/webhookInput.js";
 import type { EventTable } from "./store/schema.js";
-import { topicProblem } from "./topics.js";
+import { topicProblem } from "./domain/topics.js";
 
 export interface PublishInput {
   customerId: string;

@@ -3,7 +3,7 @@
  * Needs nothing beyond node:crypto.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { standardKey } from "./dispatch/signature.js";
+import { standardKey } from "./domain/signature.js";
 
 /**
  * True when `signature` (the X-Signature header) is the HMAC-SHA256 of `body`

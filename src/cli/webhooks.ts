@@ -3,16 +3,8 @@ import { InvalidArgumentError, type Command } from "commander";
 import { validationError } from "../errors.js";
 import { webhookJson } from "../store/model.js";
 import { MAX_OVERLAP_SECONDS, rotateSecret } from "../store/rotation.js";
-import {
-  createWebhook,
-  deleteWebhook,
-  getWebhook,
-  listWebhooks,
-  updateWebhook,
-  WEBHOOK_SORTS,
-  type WebhookInput,
-  type WebhookSort,
-} from "../store/webhooks.js";
+import { createWebhook, deleteWebhook, getWebhook, listWebhooks, updateWebhook, WEBHOOK_SORTS, type WebhookSort } from "../store/webhooks.js";
+import type { WebhookInput } from "../domain/webhookInput.js";
 import { bool, cliPage, oneOf, positiveInt, readOnly, withApp, customerId, requireCustomer } from "./context.js";
 import { describeObject, printJson, printLines, table } from "./output.js";
 

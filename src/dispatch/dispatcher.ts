@@ -7,7 +7,7 @@ import type { Agents } from "got";
 import type { Logger } from "pino";
 import type { Db } from "../store/connect.js";
 import { readDatabaseTime } from "../store/databaseTime.js";
-import type { RetryPolicy } from "./backoff.js";
+import type { RetryPolicy } from "../domain/retryPolicy.js";
 import { DatabaseClock, systemClock, type Clock, type TickClock } from "./clock.js";
 import type { DispatchObserver } from "./observer.js";
 import { createAgents, destroyAgents, type AgentRules } from "./request.js";

@@ -7,9 +7,9 @@ import { createSecureContext, rootCertificates } from "node:tls";
 import got, { type Agents } from "got";
 import { VERSION } from "../version.js";
 import { classifyError, classifyStatus, type AttemptOutcome } from "./outcome.js";
-import { validSecrets } from "./secrets.js";
-import { sign, standardSignatureHeader } from "./signature.js";
-import { guardConnections } from "./urlPolicy.js";
+import { validSecrets } from "../domain/secrets.js";
+import { sign, standardSignatureHeader } from "../domain/signature.js";
+import { guardConnections } from "./connectGuard.js";
 
 /** At most this much of a response is read; the rest is dropped with the socket. */
 export const MAX_RESPONSE_READ = 64 * 1024;

@@ -27,45 +27,19 @@ import { claimDue, claimProbes, countDue, type ClaimedDelivery } from "../store/
 import { purgeExpiredSecrets } from "../store/rotation.js";
 import { explainStoreError, type Db } from "../store/connect.js";
 import { expireWaiting } from "../store/endpointHealth.js";
-import type { RetryPolicy } from "./backoff.js";
+import type { RetryPolicy } from "../domain/retryPolicy.js";
 import type { TickClock } from "./clock.js";
 import type { DispatchObserver } from "./observer.js";
 import { AttemptRecorder } from "./recorder.js";
 import { send } from "./request.js";
 import { Lanes } from "./lanes.js";
+import type { TickProgress, TickSummary } from "./tickSummary.js";
 import { judge, type Judgement } from "./verdict.js";
+
+export type { TickProgress, TickSummary } from "./tickSummary.js";
 
 /** The `dispatch` config a tick runs by (the schedule is the scheduler's). */
 export type DispatchSettings = Omit<HookdSettings["dispatch"], "schedule">;
-
-export interface TickSummary {
-  started_at: string;
-  duration_ms: number;
-  /** deliveries claimed by this tick */
-  claimed: number;
-  delivered: number;
-  /** retry budget spent: now `failed` */
-  failed: number;
-  /** attempt failed, retry scheduled */
-  rescheduled: number;
-  /** claimed but handed back unsent (endpoint backing off, shutdown, lease too short) */
-  deferred: number;
-  /** probes sent to failing webhooks */
-  probes: number;
-  /** true when a signal stopped the tick early */
-  interrupted: boolean;
-  /** set when the store could not be reached and the tick gave up early */
-  error: string | null;
-}
-
-export interface TickProgress {
-  /** due when the tick started */
-  total: number;
-  delivered: number;
-  failed: number;
-  rescheduled: number;
-  deferred: number;
-}
 
 export interface TickOptions {
   /** Abort to stop: no more claims, queued claims are handed back, in-flight requests get `shutdownGraceMs`. */

@@ -14,7 +14,7 @@ import type { AttemptRecord } from "../store/attempts.js";
 import { attemptRow } from "../store/attempts.js";
 import type { ClaimedDelivery } from "../store/claims.js";
 import type { HealthChange } from "../store/endpointHealth.js";
-import { nextStep, parseRetryAfter, waitAfter, type RetryPolicy } from "./backoff.js";
+import { nextStep, parseRetryAfter, waitAfter, type RetryPolicy } from "../domain/retryPolicy.js";
 import type { AttemptOutcome } from "./outcome.js";
 
 export type Verdict = "delivered" | "rescheduled" | "failed";

@@ -8,13 +8,10 @@
  * PostgreSQL gets exactly what the builder would have sent. One query, both backends.
  */
 import type { Compilable } from "kysely";
+import type { BoundQuery } from "./boundQuery.js";
 import { dialectOf, type Db, type Dialect } from "./connect.js";
 
-/** A shape's SQL with one run's parameters: run it with connect.ts runSteps, or `db.executeQuery(CompiledQuery.raw(sql, parameters))`. */
-export interface BoundQuery {
-  readonly sql: string;
-  readonly parameters: unknown[];
-}
+export type { BoundQuery } from "./boundQuery.js";
 
 /** Binds `values` to a shape's placeholders. */
 export type Bind<V> = (db: Db, values: V) => BoundQuery;

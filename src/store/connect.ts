@@ -20,7 +20,7 @@ import {
 import { HookdError } from "../errors.js";
 import { classifyPostgresError, describePostgresFault } from "./postgresFaults.js";
 import type { Database } from "./schema.js";
-import type { BoundQuery } from "./compiledOnce.js";
+import type { BoundQuery } from "./boundQuery.js";
 import { reusingStatements, runCompiled } from "./statementCache.js";
 
 export type Dialect = "sqlite" | "postgres";

@@ -2,7 +2,7 @@
  * Row → API shape, in one place. The CLI's --json prints exactly these, so the API
  * and the CLI cannot drift apart.
  */
-import { previousExpiresAt } from "../dispatch/secrets.js";
+import { previousExpiresAt } from "../domain/secrets.js";
 import type { AttemptTable, DeliveryTable, EventTable, WebhookTable } from "./schema.js";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());

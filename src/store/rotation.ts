@@ -1,12 +1,12 @@
 /**
  * Secret rotation in the store: make a new secret current while the previous ones
- * stay valid for an overlap (the rule is in dispatch/secrets.ts), and delete previous
+ * stay valid for an overlap (the rule is in domain/secrets.ts), and delete previous
  * secrets once they have expired.
  */
 import { randomBytes } from "node:crypto";
 import { validationError, type ErrorDetail } from "../errors.js";
-import { livePrevious, previousColumn, rotate } from "../dispatch/secrets.js";
-import { secretProblem } from "../dispatch/signature.js";
+import { livePrevious, previousColumn, rotate } from "../domain/secrets.js";
+import { secretProblem } from "../domain/signature.js";
 import { dialectOf, writeTransaction, type Db } from "./connect.js";
 import type { WebhookTable } from "./schema.js";
 

@@ -7,7 +7,7 @@
  */
 import type SQLite from "better-sqlite3";
 import type { QueryResult, SqliteDatabase } from "kysely";
-import type { BoundQuery } from "./compiledOnce.js";
+import type { BoundQuery } from "./boundQuery.js";
 
 /** Distinct statements kept; hookd's own queries are a few dozen shapes. */
 const MAX_STATEMENTS = 256;

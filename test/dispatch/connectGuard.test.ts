@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { hostProblem } from "../../src/dispatch/urlPolicy.js";
+import { hostProblem } from "../../src/domain/urlPolicy.js";
 import { createAgents, destroyAgents, send } from "../../src/dispatch/request.js";
 import { publish } from "../../src/publishing.js";
 import { createWebhook } from "../../src/store/webhooks.js";

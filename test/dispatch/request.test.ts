@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { deliveryHeaders, type DeliveryRequest } from "../../src/dispatch/request.js";
-import { sign, standardSignatureHeader } from "../../src/dispatch/signature.js";
+import { sign, standardSignatureHeader } from "../../src/domain/signature.js";
 
 const now = 1_700_000_000_500;
 const ts = 1_700_000_000;

@@ -1,6 +1,6 @@
 /** The status and Retry-After rules, as a table: one attempt → the delivery's next state and the webhook's change. */
 import { describe, expect, it } from "vitest";
-import type { RetryPolicy } from "../../src/dispatch/backoff.js";
+import type { RetryPolicy } from "../../src/domain/retryPolicy.js";
 import type { AttemptOutcome } from "../../src/dispatch/outcome.js";
 import { judge, type JudgedDelivery } from "../../src/dispatch/verdict.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkUrl, isPublicAddress } from "../../src/dispatch/urlPolicy.js";
+import { checkUrl, isPublicAddress } from "../../src/domain/urlPolicy.js";
 
 const production = { allowHttp: false, allowPrivateAddresses: false };
 const sandbox = { allowHttp: true, allowPrivateAddresses: true };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseTopic, topicProblem } from "../src/topics.js";
+import { parseTopic, topicProblem } from "../../src/domain/topics.js";
 
 const catalog = ["orders:created", "orders:updated", "stock:updated"];
 

@@ -1,15 +1,12 @@
 /**
  * Which webhook URLs hookd may POST to, in one place: the syntax and scheme rules, the
- * address rule, name resolution when a webhook is saved, and the guard on every
- * connection the dispatcher opens. The store calls `checkUrl` and `resolvedUrlProblem`
- * before it saves a URL; the sender's agents go through `guardConnections`, which checks
- * the address actually dialled, so a name re-pointed later (DNS rebinding) still cannot
- * reach the internal network.
+ * address rule, and name resolution when a webhook is saved. The store calls `checkUrl`
+ * and `resolvedUrlProblem` before it saves a URL; the dispatcher's agents apply the same
+ * address rule to every address they dial (dispatch/connectGuard.ts), so a name
+ * re-pointed later (DNS rebinding) still cannot reach the internal network.
  */
 import dns, { type LookupAddress } from "node:dns";
-import type http from "node:http";
-import { BlockList, isIP, type LookupFunction } from "node:net";
-import type { Duplex } from "node:stream";
+import { BlockList, isIP } from "node:net";
 
 export interface UrlRules {
   allowHttp: boolean;
@@ -126,7 +123,7 @@ export function checkUrl(raw: string, rules: UrlRules): UrlCheck {
 }
 
 /** The first address that is not public, if any. */
-function firstNonPublic(addresses: readonly LookupAddress[]): string | null {
+export function firstNonPublic(addresses: readonly LookupAddress[]): string | null {
   return addresses.find((a) => !isPublicAddress(a.address))?.address ?? null;
 }
 
@@ -149,52 +146,4 @@ export async function hostProblem(host: string): Promise<string | null> {
 export async function resolvedUrlProblem(check: Extract<UrlCheck, { ok: true }>, rules: UrlRules): Promise<string | null> {
   if (rules.allowPrivateAddresses || check.isAddress) return null;
   return hostProblem(check.host);
-}
-
-/** The error code src/dispatch/outcome.ts classifies as "blocked". */
-export const BLOCKED_ADDRESS = "ERR_HOOKD_BLOCKED_ADDRESS";
-
-export function blockedAddressError(host: string, address: string): NodeJS.ErrnoException {
-  const err: NodeJS.ErrnoException = new Error(
-    host === address ? `refused to connect to non-public address ${address}` : `refused to connect to ${host}: it resolves to non-public address ${address}`,
-  );
-  err.code = BLOCKED_ADDRESS;
-  return err;
-}
-
-/**
- * A `lookup` for sockets that fails with ERR_HOOKD_BLOCKED_ADDRESS when the name
- * resolves to any non-public address, so the connection is never attempted.
- */
-export const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
-  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
-    if (err) {
-      callback(err, "", 0);
-      return;
-    }
-    const bad = firstNonPublic(addresses);
-    if (bad !== null) {
-      callback(blockedAddressError(hostname, bad), "", 0);
-      return;
-    }
-    if (options.all) callback(null, addresses);
-    else callback(null, addresses[0]!.address, addresses[0]!.family);
-  });
-};
-
-/**
- * Make `agent` refuse non-public addresses at connect time: IP literals (which Node
- * dials without a lookup) before the socket is made, names through publicOnlyLookup.
- */
-export function guardConnections(agent: http.Agent): void {
-  const connect = agent.createConnection.bind(agent);
-  agent.createConnection = (options, callback) => {
-    const host = options.host ?? "";
-    if (isIP(host.replace(/^\[|\]$/g, "")) !== 0 && !isPublicAddress(host)) {
-      // The agent takes an undefined return with an error in the callback as "could not connect".
-      callback?.(blockedAddressError(host, host), undefined as unknown as Duplex);
-      return undefined as unknown as Duplex;
-    }
-    return connect({ ...options, lookup: publicOnlyLookup }, callback);
-  };
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { HookdError } from "../../src/errors.js";
-import { livePrevious, previousExpiresAt, rotate, validSecrets } from "../../src/dispatch/secrets.js";
+import { livePrevious, previousExpiresAt, rotate, validSecrets } from "../../src/domain/secrets.js";
 import { generateSecret } from "../../src/store/rotation.js";
-import { secretProblem, standardKey } from "../../src/dispatch/signature.js";
+import { secretProblem, standardKey } from "../../src/domain/signature.js";
 
 const H = 3_600_000;
 const col = (...entries: [string, number][]) => JSON.stringify(entries.map(([secret, expires_at]) => ({ secret, expires_at })));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { delayAfter, nextStep, parseRetryAfter, type RetryPolicy } from "../../src/dispatch/backoff.js";
+import { delayAfter, nextStep, parseRetryAfter, type RetryPolicy } from "../../src/domain/retryPolicy.js";
 import { loadConfig } from "../../src/config/load.js";
 
 const policy: RetryPolicy = {

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { secretProblem, sign, signStandard, standardKey, standardSignatureHeader } from "../../src/dispatch/signature.js";
+import { secretProblem, sign, signStandard, standardKey, standardSignatureHeader } from "../../src/domain/signature.js";
 import { standardProblem, verifySignature, verifyStandard } from "../../src/verify.js";
 
 // Known answers computed independently (RFC 4231 test case 2, and openssl dgst -sha256 -hmac).
