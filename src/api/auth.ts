@@ -58,5 +58,14 @@ export function ownerOf(principal: ApiKeyPrincipal, named: string | undefined): 
   return scope;
 }
 
+/**
+ * A portal session is the customer managing its own webhooks, for as long as the link's
+ * session lasts: it may not mint what would outlive that (a portal link, an API key) or
+ * publish events as the operator's application does. 403, nothing made.
+ */
+export function refusePortal(principal: ApiKeyPrincipal, what: string): void {
+  if (principal.portal) throw new HookdError("forbidden", `a portal session may not ${what}: ask the operator's application`);
+}
+
 /** The `customer` query parameter by which an admin key names a customer (schema properties). */
 export const customerParam = { customer: { type: "string", minLength: 1 } } as const;

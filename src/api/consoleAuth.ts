@@ -47,5 +47,5 @@ export async function consolePrincipal(db: Db, request: FastifyRequest): Promise
       throw new HookdError("forbidden", `a console write needs the session's ${CSRF_HEADER} header`);
     }
   }
-  return { keyId: "console-session", customerId: session.customerId };
+  return { keyId: session.portal ? "portal-session" : "console-session", customerId: session.customerId, portal: session.portal };
 }

@@ -32,32 +32,46 @@ export function neighbours(page: number, limit: number, count: number): { next: 
 }
 
 /**
- * The link to `page` of the list at `requestUrl` (path and query as requested): on
- * `publicUrl` when given, else relative to the root. Pure.
+ * The request's own list (path and query as requested) with `param` set to `value`:
+ * on `publicUrl` when given, else relative to the root. Pure.
  */
-export function withPage(requestUrl: string, page: number, publicUrl?: string | null): string {
+export function listLink(requestUrl: string, param: string, value: string, publicUrl?: string | null): string {
   const at = requestUrl.indexOf("?");
   const query = new URLSearchParams(at === -1 ? "" : requestUrl.slice(at + 1));
-  query.set("page", String(page));
+  query.set(param, value);
   // One leading slash: "//host/…" would be read as another host.
   const path = `/${(at === -1 ? requestUrl : requestUrl.slice(0, at)).replace(/^\/+/, "")}?${query}`;
+  return onPublicUrl(path, publicUrl);
+}
+
+/** The link to `page` of the list at `requestUrl`. Pure. */
+export function withPage(requestUrl: string, page: number, publicUrl?: string | null): string {
+  return listLink(requestUrl, "page", String(page), publicUrl);
+}
+
+/**
+ * An absolute path (`/ui/portal`, `/webhooks/?page=2`) as hookd answers it: on
+ * `server.publicUrl` when set, else left relative. Never built from the request's
+ * Host or X-Forwarded-* headers, which the client chooses. Pure.
+ */
+export function onPublicUrl(path: string, publicUrl?: string | null): string {
   return publicUrl ? `${publicUrl.replace(/\/+$/, "")}${path}` : path;
 }
 
 declare module "fastify" {
   interface FastifyInstance {
     /** server.publicUrl, the base of list links; null: links are relative */
-    listLinkBase: string | null;
+    publicUrl: string | null;
   }
 }
 
 /** Build this server's list links on `publicUrl` (server.publicUrl) instead of relative ones. Before any route. */
 export function usePublicUrl(server: FastifyInstance, publicUrl: string | undefined | null): void {
-  server.decorate("listLinkBase", publicUrl ?? null);
+  server.decorate("publicUrl", publicUrl ?? null);
 }
 
 export function toPage<T>(request: FastifyRequest, query: PageQuery, count: number, results: T[]): Page<T> {
-  const publicUrl = request.server.listLinkBase;
+  const publicUrl = request.server.publicUrl;
   const { next, previous } = neighbours(query.page, query.limit, count);
   return {
     count,
@@ -78,18 +92,13 @@ export interface KeysetQuery {
   cursor?: string;
 }
 
-/** A keyset page in the list shape, `next`/`previous` being the request's own URL with another cursor. */
+/** A keyset page in the list shape, `next`/`previous` being the request's own list with another cursor (relative, or on server.publicUrl). */
 export function toKeysetPage<T>(
   request: FastifyRequest,
   page: { count: number; countExact: boolean; next: Cursor | null; previous: Cursor | null },
   results: T[],
 ): Page<T> & { count_exact: boolean } {
-  const url = new URL(request.url, `${request.protocol}://${request.host}`);
-  const link = (c: Cursor | null) => {
-    if (c === null) return null;
-    const copy = new URL(url);
-    copy.searchParams.set("cursor", encodeCursor(c));
-    return copy.toString();
-  };
+  const publicUrl = request.server.publicUrl;
+  const link = (c: Cursor | null) => (c === null ? null : listLink(request.url, "cursor", encodeCursor(c), publicUrl));
   return { count: page.count, count_exact: page.countExact, next: link(page.next), previous: link(page.previous), results };
 }

@@ -8,6 +8,8 @@ export interface ApiKeyPrincipal {
   keyId: string;
   /** null for an admin key */
   customerId: string | null;
+  /** a console session opened from a portal link: it may not mint links or keys, or publish */
+  portal?: boolean;
 }
 
 export function hashKey(key: string): string {

@@ -10,6 +10,8 @@ import type { ConsoleSessionTable } from "./schema.js";
 
 export interface ConsoleSession {
   customerId: string | null;
+  /** opened from a portal link: one customer's webhooks, no new links, keys or events */
+  portal: boolean;
   csrfToken: string;
   expiresAt: number;
 }
@@ -30,14 +32,19 @@ export async function createConsoleSession(
     .insertInto("console_sessions")
     .values({ id: hashKey(t), kind, customer_id: customerId, csrf_token: csrfToken, created_at: now, expires_at: expiresAt })
     .execute();
-  return { token: t, session: { customerId, csrfToken, expiresAt } };
+  return { token: t, session: { customerId, portal: kind === "portal", csrfToken, expiresAt } };
 }
 
 /** The live session behind a cookie's token, or null (unknown, expired or signed out). */
 export async function findConsoleSession(db: Db, presented: string, now = Date.now()): Promise<ConsoleSession | null> {
-  const row = await db.selectFrom("console_sessions").selectAll().where("id", "=", hashKey(presented)).where("kind", "=", "session").executeTakeFirst();
+  const row = await db
+    .selectFrom("console_sessions")
+    .selectAll()
+    .where("id", "=", hashKey(presented))
+    .where("kind", "in", ["session", "portal"])
+    .executeTakeFirst();
   if (!row || Number(row.expires_at) <= now) return null;
-  return { customerId: row.customer_id, csrfToken: row.csrf_token, expiresAt: Number(row.expires_at) };
+  return { customerId: row.customer_id, portal: row.kind === "portal", csrfToken: row.csrf_token, expiresAt: Number(row.expires_at) };
 }
 
 /**
@@ -56,7 +63,7 @@ export async function openPortalLink(
     return row ?? null;
   });
   if (!link || Number(link.expires_at) <= now) return null;
-  return createConsoleSession(db, "session", link.customer_id, now + sessionMs, now);
+  return createConsoleSession(db, "portal", link.customer_id, now + sessionMs, now);
 }
 
 export async function endConsoleSession(db: Db, presented: string): Promise<void> {

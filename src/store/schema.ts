@@ -92,10 +92,14 @@ export interface AttemptTable {
   response_body: string | null;
 }
 
-/** A console sign-in (a cookie) or a portal link not yet opened; `id` is the token's sha256. */
+/**
+ * A console sign-in with a key ("session", a cookie), a portal link not yet opened
+ * ("link"), or the session a portal link opened ("portal", a cookie that may do less);
+ * `id` is the token's sha256.
+ */
 export interface ConsoleSessionTable {
   id: string;
-  kind: "session" | "link";
+  kind: "session" | "link" | "portal";
   /** null for an admin session */
   customer_id: string | null;
   csrf_token: string;

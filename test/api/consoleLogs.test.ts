@@ -25,7 +25,7 @@ describe("the console's secrets and hookd serve's log", () => {
     const link = (await (
       await fetch(`${url}/portal-sessions/`, { method: "POST", headers: { ...json, authorization: `Bearer ${key}` }, body: "{}" })
     ).json()) as { url: string };
-    const token = new URL(link.url).hash.slice(1);
+    const token = new URL(link.url, url).hash.slice(1);
     const opened = await fetch(`${url}/ui/session/portal`, { method: "POST", headers: json, body: JSON.stringify({ token }) });
     const portalCookie = opened.headers.get("set-cookie")!.split(";")[0]!;
     expect((await fetch(`${url}/webhooks/`, { headers: { cookie } })).status).toBe(200);

@@ -20,7 +20,7 @@ async function portal(body: unknown, key = h.adminKey) {
 }
 
 async function open(url: string) {
-  const token = new URL(url).hash.slice(1);
+  const token = new URL(url, h.server.url).hash.slice(1);
   const res = await h.call("POST", "/ui/session/portal", { key: null, body: { token } });
   return { res, cookie: res.status === 200 ? cookieOf(res.headers) : "" };
 }
@@ -29,7 +29,8 @@ describe("POST /portal-sessions/", () => {
   it("gives a one-time link to one customer's console; its cookie reads and (with the CSRF token) writes only that customer's data", async () => {
     const link = await portal({ customer: h.app.customerId, expires_in: 60 });
     expect(link.status).toBe(201);
-    expect(link.body.url).toMatch(new RegExp(`^${h.server.url}/ui/portal#[\\w-]{40,}$`));
+    // Relative without server.publicUrl: never built from the request's Host.
+    expect(link.body.url).toMatch(/^\/ui\/portal#[\w-]{40,}$/);
     expect(Date.parse(link.body.expires_at) - Date.now()).toBeLessThanOrEqual(60_000);
 
     const { res, cookie } = await open(link.body.url);
@@ -59,6 +60,34 @@ describe("POST /portal-sessions/", () => {
     const theirs = await h.call("POST", "/webhooks/", { key: h.other.key, body: hook });
     expect((await h.call("GET", `/webhooks/?customer=${h.other.customerId}`, { key: null, headers: { cookie } })).status).toBe(400);
     expect((await h.call("GET", `/webhooks/${theirs.body.id}/`, { key: null, headers: { cookie } })).status).toBe(404);
+  });
+
+  it("a portal session may not mint portal links or publish events: 403, nothing made", async () => {
+    const link = await portal({ customer: h.app.customerId, expires_in: 60 });
+    const { res, cookie } = await open(link.body.url);
+    const headers = { cookie, "x-csrf-token": res.body.csrf_token as string };
+    const links = async () => (await h.app.store.db.selectFrom("console_sessions").selectAll().execute()).length;
+    const events = async () => (await h.app.store.db.selectFrom("events").selectAll().execute()).length;
+    const [linksBefore, eventsBefore] = [await links(), await events()];
+
+    const renewed = await h.call("POST", "/portal-sessions/", { key: null, headers, body: {} });
+    expect(renewed.status).toBe(403);
+    expect(renewed.body.error).toMatchObject({ code: "forbidden", message: expect.stringContaining("portal session may not create portal links") });
+    const published = await h.call("POST", "/events/", { key: null, headers, body: { topic: "orders:created", payload: { n: 1 } } });
+    expect(published.status).toBe(403);
+    expect(published.body.error.message).toContain("may not publish events");
+    expect([await links(), await events()]).toEqual([linksBefore, eventsBefore]);
+
+    // What it may do: its own webhooks, end to end.
+    const made = await h.call("POST", "/webhooks/", { key: null, headers, body: { url: "http://127.0.0.1:9/p", group: "orders", action: "created" } });
+    expect(made.status).toBe(201);
+    expect((await h.call("POST", `/webhooks/${made.body.id}/rotate-secret/`, { key: null, headers, body: {} })).status).toBe(200);
+    expect((await h.call("GET", "/deliveries/", { key: null, headers: { cookie } })).status).toBe(200);
+
+    // A console signed in with the customer's own key acts with that key's rights.
+    const signedIn = await h.call("POST", "/ui/session", { key: null, body: { key: h.key } });
+    const keyHeaders = { cookie: cookieOf(signedIn.headers), "x-csrf-token": signedIn.body.csrf_token as string };
+    expect((await h.call("POST", "/portal-sessions/", { key: null, headers: keyHeaders, body: {} })).status).toBe(201);
   });
 
   it("a customer key makes links for itself only; an admin key must name the customer", async () => {

@@ -50,11 +50,46 @@ describe("hostile inputs", () => {
     }
   });
 
+  it("no link in any answer comes from a hostile Host or X-Forwarded-Host, on every paginated route and portal links", async () => {
+    const created = await hook("http://127.0.0.1:9/links");
+    for (let i = 0; i < 3; i++) expect((await h.call("POST", "/events/", { body: { topic: "orders:created", payload: { i } } })).status).toBe(202);
+    const routes: [string, string, string][] = [
+      ["GET", "/webhooks/?limit=1&page=2", ""],
+      ["GET", "/events/?limit=1", ""],
+      ["GET", "/deliveries/?limit=1", ""],
+      ["GET", `/webhooks/${created.body.id}/deliveries/?limit=1&page=2`, ""],
+      ["POST", "/portal-sessions/", "{}"],
+    ];
+    for (const [method, path, body] of routes) {
+      const headers: [string, string][] = [
+        ["Host", "evil.example"],
+        ["X-Forwarded-Host", "evil-forwarded.example"],
+        ["X-Forwarded-Proto", "https"],
+        ["Authorization", `Bearer ${h.key}`],
+        ...(body ? ([["Content-Type", "application/json"], ["Content-Length", String(body.length)]] as [string, string][]) : []),
+        ["Connection", "close"],
+      ];
+      const reply = await rawRequest(h.server.url, httpText(method, path, headers, body));
+      expect(reply.status, `${method} ${path}`).toBeLessThan(300);
+      expect(reply.text, `${method} ${path}`).not.toContain("evil");
+      const answer = JSON.parse(reply.text.slice(reply.text.indexOf("\r\n\r\n") + 4));
+      const links = [answer.next, answer.previous, answer.url].filter((l): l is string => typeof l === "string");
+      expect(links.length, `${method} ${path} gives a link`).toBeGreaterThan(0);
+      for (const link of links) expect(link, `${method} ${path}`).toMatch(/^\/(webhooks|events|deliveries|ui)\//);
+    }
+    await h.call("DELETE", `/webhooks/${created.body.id}/`);
+  });
+
   it("builds links on server.publicUrl when it is configured", async () => {
     const other = await apiHarness({ server: { publicUrl: "https://hooks.example.com/api" } });
     try {
       const res = await other.call("GET", "/webhooks/?limit=5&page=3", { headers: { host: "evil.example" } });
       expect(res.body.previous).toBe("https://hooks.example.com/api/webhooks/?limit=5&page=1");
+      for (let i = 0; i < 2; i++) await other.call("POST", "/events/", { body: { topic: "orders:created", payload: { i } } });
+      const events = await other.call("GET", "/events/?limit=1");
+      expect(events.body.next).toMatch(/^https:\/\/hooks\.example\.com\/api\/events\/\?limit=1&cursor=/);
+      const link = await other.call("POST", "/portal-sessions/", { body: {} });
+      expect(link.body.url).toMatch(/^https:\/\/hooks\.example\.com\/api\/ui\/portal#[\w-]{40,}$/);
     } finally {
       await other.cleanup();
     }

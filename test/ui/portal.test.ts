@@ -21,7 +21,7 @@ beforeEach(() => ({ h, receiver, page } = t));
 async function portalLink(customer: string, expiresIn = 300): Promise<string> {
   const res = await h.call("POST", "/portal-sessions/", { key: h.adminKey, body: { customer, expires_in: expiresIn } });
   expect(res.status).toBe(201);
-  return res.body.url;
+  return new URL(res.body.url, h.server.url).href;
 }
 
 /** B's webhook, event and delivered delivery, made through the API with B's key. */

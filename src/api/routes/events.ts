@@ -9,7 +9,7 @@ import { deliveryJson, eventJson } from "../../store/model.js";
 import { publish } from "../../publishing.js";
 import { getEvent } from "../../store/outbox.js";
 import type { DeliveryTable } from "../../store/schema.js";
-import { customerParam, ownerOf, principalOf, scopeOf } from "../auth.js";
+import { customerParam, ownerOf, principalOf, refusePortal, scopeOf } from "../auth.js";
 import { rawBodyOf, rawMember } from "../body.js";
 import { decodeCursor } from "../../store/keyset.js";
 import { eventLog } from "../../store/logs.js";
@@ -71,7 +71,9 @@ export function eventRoutes(server: FastifyInstance, app: App): void {
     },
     async (request, reply) => {
       const { body } = request;
-      const customerId = ownerOf(principalOf(request), body.customer);
+      const principal = principalOf(request);
+      refusePortal(principal, "publish events");
+      const customerId = ownerOf(principal, body.customer);
       const key = idempotencyKeyOf(singleHeader(request.raw.rawHeaders, "idempotency-key"), body.idempotency_key);
       // The payload's own text from the request, so it is stored and delivered byte for byte.
       const payload = rawMember(rawBodyOf(request) ?? "", "payload") ?? JSON.stringify(body.payload);

@@ -8,7 +8,8 @@ import type { App } from "../../app.js";
 import { createConsoleSession } from "../../store/consoleSessions.js";
 import { getCustomer } from "../../store/customers.js";
 import { notFound } from "../../errors.js";
-import { customerParam, ownerOf, principalOf } from "../auth.js";
+import { customerParam, ownerOf, principalOf, refusePortal } from "../auth.js";
+import { onPublicUrl } from "../pagination.js";
 
 export const DEFAULT_LINK_SECONDS = 300;
 export const MAX_LINK_SECONDS = 3600;
@@ -29,11 +30,15 @@ export function portalRoutes(server: FastifyInstance, app: App): void {
     },
     async (request, reply) => {
       const body = request.body ?? {};
-      const customerId = ownerOf(principalOf(request), body.customer);
+      const principal = principalOf(request);
+      // A portal session minting links for itself would renew its one-hour limit forever.
+      refusePortal(principal, "create portal links");
+      const customerId = ownerOf(principal, body.customer);
       if (!(await getCustomer(db, customerId))) throw notFound("customer", customerId);
       const expiresAt = Date.now() + (body.expires_in ?? DEFAULT_LINK_SECONDS) * 1000;
       const { token } = await createConsoleSession(db, "link", customerId, expiresAt);
-      const url = `${request.protocol}://${request.host}/ui/portal#${token}`;
+      // On server.publicUrl, or relative: never from the request's Host, which the client chooses.
+      const url = onPublicUrl(`/ui/portal#${token}`, request.server.publicUrl);
       return reply
         .status(201)
         .header("cache-control", "no-store")
