@@ -14,6 +14,7 @@ import { explainStoreError, openStore, type Store } from "./store/connect.js";
 import { migrateToLatest, schemaState } from "./store/migrate.js";
 import type { PublishRules } from "./publishing.js";
 import type { WebhookRules } from "./domain/webhookInput.js";
+import { plainKeyring, type Keyring } from "./domain/secretBox.js";
 
 export interface App {
   readonly config: Config;
@@ -24,6 +25,8 @@ export interface App {
   readonly publishRules: PublishRules;
   /** how delivery and test requests connect: address guard, extra trusted CAs */
   readonly agentRules: AgentRules;
+  /** seals the secrets hookd stores and opens them for signing */
+  readonly keyring: Keyring;
   close(): Promise<void>;
 }
 
@@ -85,10 +88,13 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     extraCa: config.dispatch.caFile ? readFileSync(config.dispatch.caFile, "utf8") : null,
     maxIdleSockets: config.dispatch.concurrency,
   };
+  const keyring = plainKeyring();
   const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger, {
     storeLocation: store.location,
     agentRules,
     localClock: localClock(options.env ?? process.env, config.env),
+    keyring,
+    maxAttempts: config.limits.maxAttempts,
   });
   let closed = false;
   return {
@@ -100,9 +106,11 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
       topics: config.topics,
       url: { allowHttp: config.security.allowHttp, allowPrivateAddresses: config.security.allowPrivateAddresses },
       maxPerCustomer: config.limits.maxWebhooksPerCustomer,
+      settings: { maxTimeoutMs: config.dispatch.timeoutMs, maxAttempts: config.limits.maxAttempts, maxBatchSize: config.dispatch.maxBatchSize },
     },
     publishRules: { topics: config.topics, maxPayloadBytes: config.limits.maxPayloadBytes },
     agentRules,
+    keyring,
     async close() {
       if (closed) return;
       closed = true;

@@ -18,6 +18,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  unprocessable: 422,
   store_unavailable: 503,
   config_invalid: 500,
 };

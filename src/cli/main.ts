@@ -8,6 +8,7 @@ import { VERSION } from "../version.js";
 import { registerAdmin } from "./admin.js";
 import { registerDispatch } from "./dispatch.js";
 import { registerEvents } from "./events.js";
+import { registerEventTypes } from "./eventTypes.js";
 import { registerMove } from "./move.js";
 import { printable, printError } from "./output.js";
 import { registerPrune } from "./prune.js";
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerAdmin(program);
   registerWebhooks(program);
   registerEvents(program);
+  registerEventTypes(program);
   registerPrune(program);
   registerStatus(program);
   registerVerify(program);

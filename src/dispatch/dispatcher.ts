@@ -8,8 +8,10 @@ import type { Logger } from "pino";
 import type { Db } from "../store/connect.js";
 import { readDatabaseTime } from "../store/databaseTime.js";
 import type { RetryPolicy } from "../domain/retryPolicy.js";
+import type { Keyring } from "../domain/secretBox.js";
 import { DatabaseClock, systemClock, type Clock, type TickClock } from "./clock.js";
 import type { DispatchObserver } from "./observer.js";
+import { OAuthTokens } from "./oauthTokens.js";
 import { createAgents, destroyAgents, type AgentRules } from "./request.js";
 import { Tick, type DispatchSettings, type TickOptions, type TickSummary } from "./tick.js";
 
@@ -23,11 +25,17 @@ export interface DispatcherOptions {
   localClock?: Clock;
   /** replaces the database clock altogether (tests move time with a ManualClock) */
   clock?: TickClock;
+  /** opens the webhooks' sealed secrets to sign with */
+  keyring: Keyring;
+  /** limits.maxAttempts (default: no bound beyond each webhook's own) */
+  maxAttempts?: number;
 }
 
 export class Dispatcher {
   private readonly agents: Agents;
   private readonly clock: TickClock;
+  /** receivers' OAuth2 tokens: fetched once, used by every tick until they expire */
+  private readonly tokens = new OAuthTokens();
   private running: Promise<TickSummary> | null = null;
   private readonly observers = new Set<DispatchObserver>();
 
@@ -36,7 +44,7 @@ export class Dispatcher {
     private readonly settings: DispatchSettings,
     private readonly policy: RetryPolicy,
     private readonly logger: Logger,
-    private readonly options: DispatcherOptions = {},
+    private readonly options: DispatcherOptions,
   ) {
     this.agents = createAgents(options.agentRules);
     this.clock = options.clock ?? new DatabaseClock(() => readDatabaseTime(db), options.localClock ?? systemClock);
@@ -65,6 +73,9 @@ export class Dispatcher {
           agents: this.agents,
           observers: this.observers,
           storeLocation: this.options.storeLocation ?? "store",
+          keyring: this.options.keyring,
+          tokens: this.tokens,
+          maxAttempts: this.options.maxAttempts ?? Number.MAX_SAFE_INTEGER,
         },
         options,
       );

@@ -28,10 +28,13 @@ import { purgeExpiredSecrets } from "../store/rotation.js";
 import { explainStoreError, type Db } from "../store/connect.js";
 import { expireWaiting } from "../store/endpointHealth.js";
 import type { RetryPolicy } from "../domain/retryPolicy.js";
+import type { Keyring } from "../domain/secretBox.js";
+import { attemptDelivery } from "./attempt.js";
 import type { TickClock } from "./clock.js";
+import { deliverySettingsOf } from "./deliverySettings.js";
+import type { OAuthTokens } from "./oauthTokens.js";
 import type { DispatchObserver } from "./observer.js";
 import { AttemptRecorder } from "./recorder.js";
-import { send } from "./request.js";
 import { Lanes } from "./lanes.js";
 import type { TickProgress, TickSummary } from "./tickSummary.js";
 import { judge, type Judgement } from "./verdict.js";
@@ -58,6 +61,12 @@ export interface TickDeps {
   observers: ReadonlySet<DispatchObserver>;
   /** named in error messages */
   storeLocation: string;
+  /** opens the sealed secrets of claimed deliveries' webhooks */
+  keyring: Keyring;
+  /** OAuth2 tokens for receivers, kept across ticks */
+  tokens: OAuthTokens;
+  /** limits.maxAttempts: bounds a webhook's own max_attempts */
+  maxAttempts: number;
 }
 
 /** Margin kept between a request's deadline and its lease's end (less when leases are short). */
@@ -140,7 +149,7 @@ export class Tick {
         this.summary.started_at = new Date(this.cutoff).toISOString();
         if (this.options.onProgress) this.total = await countDue(db, this.cutoff);
         // Secrets whose overlap has ended leave the store (they stopped signing already).
-        await purgeExpiredSecrets(db, clock.now()).catch((err: unknown) =>
+        await purgeExpiredSecrets(db, this.deps.keyring, clock.now()).catch((err: unknown) =>
           logger.warn({ err: (err as Error).message }, "could not remove expired secrets; the next tick tries again"),
         );
         // Housekeeping; if the store is busy it waits for the next tick.
@@ -264,8 +273,9 @@ export class Tick {
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {
-    const { settings, clock, policy } = this.deps;
+    const { settings, clock, policy, maxAttempts, keyring } = this.deps;
     if (this.down.has(d.webhook_id)) return this.defer(d, "endpoint_backoff");
+    const hook = deliverySettingsOf(d, { ...settings, policy, maxAttempts, keyring });
     // Backpressure: never run more than a batch ahead of what is recorded.
     await this.recorder.room();
     // Never start a request that could outlive its lease: another dispatcher may
@@ -273,24 +283,21 @@ export class Tick {
     if (this.stopped || clock.now() + settings.timeoutMs + this.leaseMargin() > d.lease_expires_at) return this.defer(d);
     const controller = new AbortController();
     this.inFlight.add(controller);
-    const outcome = await send(
-      {
-        url: d.url,
-        body: Buffer.from(d.payload, "utf8"),
-        secret: d.hash_secret,
-        previousSecrets: d.previous_secrets,
-        webhookId: d.webhook_id,
-        eventId: d.event_id,
-        deliveryId: d.id,
-        topic: d.topic,
-        attemptNumber: d.attempts + 1,
-      },
-      { timeoutMs: settings.timeoutMs, agents: this.deps.agents, signal: controller.signal },
-    ).finally(() => this.inFlight.delete(controller));
+    const target = {
+      webhookId: d.webhook_id,
+      eventId: d.event_id,
+      deliveryId: d.id,
+      topic: d.topic,
+      body: Buffer.from(d.payload, "utf8"),
+      attempts: d.attempts,
+    };
+    const deadline = Date.now() + (d.lease_expires_at - clock.now() - this.leaseMargin());
+    const ctx = { agents: this.deps.agents, tokens: this.deps.tokens, deadline, now: () => clock.now(), signal: controller.signal };
+    const outcome = await attemptDelivery(target, hook, ctx).finally(() => this.inFlight.delete(controller));
     // Cut off by shutdown: not an attempt. The receiver may have seen it; it will be sent again.
     if (outcome.error === "aborted") return this.defer(d);
 
-    const judged = judge(d, outcome, policy, clock.now());
+    const judged = judge(d, outcome, hook.policy, clock.now());
     for (const o of this.deps.observers) o.attempt?.(outcome, judged.verdict);
     this.recorder.add(judged.record);
     this.summary[judged.verdict]++;

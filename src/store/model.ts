@@ -2,8 +2,13 @@
  * Row → API shape, in one place. The CLI's --json prints exactly these, so the API
  * and the CLI cannot drift apart.
  */
+import { headersOf } from "../domain/headers.js";
+import { authViewOf, type AuthView } from "../domain/receiverAuth.js";
+import { delaysOf } from "../domain/retrySettings.js";
+import type { Keyring } from "../domain/secretBox.js";
 import { previousExpiresAt } from "../domain/secrets.js";
 import type { AttemptTable, DeliveryTable, EventTable, WebhookTable } from "./schema.js";
+import { openStored } from "./sealedColumns.js";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -17,12 +22,37 @@ export interface WebhookJson {
   active: boolean;
   created_at: string;
   updated_at: string;
-  /** until when the secrets before the last rotation still sign deliveries (null: none do) */
+  /** until when the secrets (and Ed25519 keys) before the last rotation still sign deliveries (null: none do) */
   previous_secret_expires_at: string | null;
+  // Delivery settings (SPEC "Per-webhook delivery settings"); null: the configured default.
+  headers: Record<string, string>;
+  /** never the token or client secret */
+  auth: AuthView | null;
+  timeout_ms: number | null;
+  max_attempts: number | null;
+  retry_delays_seconds: number[] | null;
+  rate_limit: number | null;
+  filter: Record<string, unknown> | null;
+  ordered: boolean;
+  batch_size: number;
+  signing: WebhookTable["signing"];
+  /** `whpk_…` with `signing: "ed25519"`: what receivers verify `v1a` signatures with */
+  public_key: string | null;
   hash_secret?: string | null;
 }
 
-export function webhookJson(row: WebhookTable, options: { withSecret?: boolean; now?: number } = {}): WebhookJson {
+export interface WebhookJsonOptions {
+  /** the secret to show, in clear: given only by create and rotate, which just chose it */
+  secret?: string | null;
+  now?: number;
+}
+
+export function webhookJson(row: WebhookTable, keyring: Keyring, options: WebhookJsonOptions = {}): WebhookJson {
+  const now = options.now ?? Date.now();
+  // Rotation keeps previous HMAC secrets and Ed25519 keys alike; the later expiry is the one to wait for.
+  const expiries = [row.previous_secrets, row.previous_signing_keys]
+    .map((column) => previousExpiresAt(openStored(keyring, column), now))
+    .filter((t): t is number => t !== null);
   const json: WebhookJson = {
     id: row.id,
     customer: row.customer_id,
@@ -33,9 +63,20 @@ export function webhookJson(row: WebhookTable, options: { withSecret?: boolean; 
     active: row.active === 1,
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
-    previous_secret_expires_at: iso(previousExpiresAt(row.previous_secrets, options.now ?? Date.now())),
+    previous_secret_expires_at: iso(expiries.length === 0 ? null : Math.max(...expiries)),
+    headers: headersOf(row.headers),
+    auth: authViewOf(row.auth),
+    timeout_ms: row.timeout_ms,
+    max_attempts: row.max_attempts,
+    retry_delays_seconds: delaysOf(row.retry_delays_seconds),
+    rate_limit: row.rate_limit === null ? null : Number(row.rate_limit),
+    filter: row.filter === null ? null : (JSON.parse(row.filter) as Record<string, unknown>),
+    ordered: row.ordered === 1,
+    batch_size: row.batch_size,
+    signing: row.signing,
+    public_key: row.signing === "ed25519" ? row.public_key : null,
   };
-  if (options.withSecret) json.hash_secret = row.hash_secret;
+  if (options.secret !== undefined) json.hash_secret = options.secret;
   return json;
 }
 
@@ -72,6 +113,8 @@ export interface DeliveryJson {
   last_status_code: number | null;
   last_error: string | null;
   wait_reason: string | null;
+  /** an ordered webhook's delivery waiting its turn: the delivery ahead of it (null: not waiting on another) */
+  waiting_for: string | null;
   created_at: string;
   updated_at: string;
   finished_at: string | null;
@@ -90,6 +133,8 @@ export function deliveryJson(row: DeliveryTable, attempts?: AttemptTable[]): Del
     last_status_code: row.last_status_code,
     last_error: row.last_error,
     wait_reason: row.status === "pending" ? row.wait_reason : null,
+    // Strict ordering's scheduling (the tick) fills this in; until then nothing waits on another delivery.
+    waiting_for: null,
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
     finished_at: iso(row.finished_at),

@@ -83,6 +83,7 @@ async function makeSource(db: string): Promise<Source> {
     for (const where of ["ok", "down"]) {
       await createWebhook(
         app.store.db,
+        app.keyring,
         customer.id,
         { url: `${receiver.url}/${where}`, group: "orders", action: "created", hash_secret: "s3cret" },
         app.webhookRules,

@@ -3,7 +3,10 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { Agents } from "got";
 import type { App } from "../../app.js";
-import { send } from "../../dispatch/request.js";
+import { attemptDelivery } from "../../dispatch/attempt.js";
+import { deliverySettingsOf } from "../../dispatch/deliverySettings.js";
+import { OAuthTokens } from "../../dispatch/oauthTokens.js";
+import type { SettingsInput } from "../../domain/webhookSettings.js";
 import { attemptRow } from "../../store/attempts.js";
 import { attemptsOf, listDeliveries } from "../../store/deliveries.js";
 import { attemptJson, deliveryJson, webhookJson } from "../../store/model.js";
@@ -13,7 +16,7 @@ import { createWebhook, deleteWebhook, getWebhook, listWebhooks, updateWebhook, 
 import { customerParam, ownerOf, principalOf, scopeOf } from "../auth.js";
 import { pageParams, toPage, type PageQuery } from "../pagination.js";
 
-interface WebhookBody {
+interface WebhookBody extends SettingsInput {
   url?: string;
   group?: string;
   action?: string;
@@ -21,13 +24,23 @@ interface WebhookBody {
   active?: boolean;
 }
 
-// Types here; values (URL policy, topic catalog, lengths) in checkWebhookInput, which the CLI shares.
+// Types here; values (URL policy, topic catalog, lengths, settings' bounds) in checkWebhookInput, which the CLI shares.
 const webhookFields = {
   url: { type: "string" },
   group: { type: "string" },
   action: { type: "string" },
   hash_secret: { type: ["string", "null"] },
   active: { type: "boolean" },
+  headers: { type: ["object", "null"] },
+  auth: { type: ["object", "null"] },
+  timeout_ms: { type: ["integer", "null"] },
+  max_attempts: { type: ["integer", "null"] },
+  retry_delays_seconds: { type: ["array", "null"] },
+  rate_limit: { type: ["number", "null"] },
+  filter: { type: ["object", "null"] },
+  ordered: { type: ["boolean", "null"] },
+  batch_size: { type: ["integer", "null"] },
+  signing: { type: ["string", "null"] },
 } as const;
 
 const scopeQuery = { type: "object", additionalProperties: false, properties: customerParam } as const;
@@ -36,7 +49,10 @@ type ById = { Params: { id: string }; Querystring: { customer?: string } };
 
 export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents): void {
   const { db } = app.store;
+  const { keyring } = app;
   const rules = app.webhookRules;
+  // Test sends to OAuth2 receivers fetch their tokens like the dispatcher does, from a cache of their own.
+  const tokens = new OAuthTokens();
 
   server.get<{ Querystring: PageQuery & { sort: WebhookSort; direction: "asc" | "desc"; customer?: string } }>(
     "/webhooks/",
@@ -61,7 +77,7 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
         request,
         query,
         count,
-        rows.map((r) => webhookJson(r)),
+        rows.map((r) => webhookJson(r, keyring)),
       );
     },
   );
@@ -81,14 +97,14 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
     async (request, reply) => {
       const { customer, ...input } = request.body;
       const customerId = ownerOf(principalOf(request), customer);
-      const row = await createWebhook(db, customerId, input, rules);
+      const { row, secret } = await createWebhook(db, keyring, customerId, input, rules);
       // The only response that carries the secret: the caller just chose it.
-      return reply.status(201).send(webhookJson(row, { withSecret: true }));
+      return reply.status(201).send(webhookJson(row, keyring, { secret }));
     },
   );
 
   server.get<ById>("/webhooks/:id/", { schema: { querystring: scopeQuery } }, async (request) =>
-    webhookJson(await getWebhook(db, request.params.id, scopeOf(principalOf(request), request.query.customer))),
+    webhookJson(await getWebhook(db, request.params.id, scopeOf(principalOf(request), request.query.customer)), keyring),
   );
 
   // SPEC: PUT is the same partial update as PATCH.
@@ -99,7 +115,7 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
     handler: async (request) => {
       const scope = scopeOf(principalOf(request), request.query.customer);
       const current = await getWebhook(db, request.params.id, scope);
-      return webhookJson(await updateWebhook(db, current.id, scope, request.body, rules));
+      return webhookJson(await updateWebhook(db, keyring, current.id, scope, request.body, rules), keyring);
     },
   });
 
@@ -123,9 +139,9 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
     async (request) => {
       const scope = scopeOf(principalOf(request), request.query.customer);
       const overlap = app.config.security.secretRotationOverlapSeconds;
-      const row = await rotateSecret(db, request.params.id, scope, request.body ?? {}, overlap);
+      const { row, secret } = await rotateSecret(db, keyring, request.params.id, scope, request.body ?? {}, overlap);
       // Like create, the one response that carries the (new) secret.
-      return webhookJson(row, { withSecret: true });
+      return webhookJson(row, keyring, { secret });
     },
   );
 
@@ -133,20 +149,17 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
     const hook = await getWebhook(db, request.params.id, scopeOf(principalOf(request), request.query.customer));
     const body = Buffer.from(JSON.stringify({ test: true, webhook: hook.id, topic: hook.topic, sent_at: new Date().toISOString() }));
     const deliveryId = randomUUID();
-    const outcome = await send(
-      {
-        url: hook.url,
-        body,
-        secret: hook.hash_secret,
-        previousSecrets: hook.previous_secrets,
-        webhookId: hook.id,
-        eventId: randomUUID(),
-        deliveryId,
-        topic: hook.topic,
-        attemptNumber: 1,
-      },
-      { timeoutMs: app.config.dispatch.timeoutMs, agents },
-    );
+    const { config } = app;
+    const settings = deliverySettingsOf(hook, {
+      timeoutMs: config.dispatch.timeoutMs,
+      policy: config.retry,
+      maxAttempts: config.limits.maxAttempts,
+      maxBatchSize: config.dispatch.maxBatchSize,
+      keyring,
+    });
+    const target = { webhookId: hook.id, eventId: randomUUID(), deliveryId, topic: hook.topic, body, attempts: 0 };
+    const ctx = { agents, tokens, deadline: Date.now() + 3 * settings.timeoutMs, now: Date.now };
+    const outcome = await attemptDelivery(target, settings, ctx);
     return { ok: outcome.ok, ...attemptJson(attemptRow(deliveryId, 1, outcome)) };
   });
 
