@@ -6,6 +6,7 @@
 import { checkEventType } from "../domain/eventTypes.js";
 import { topicProblem } from "../domain/topics.js";
 import { notFound, validationError, type ErrorDetail } from "../errors.js";
+import { sql } from "kysely";
 import type { Db } from "./connect.js";
 import type { EventTypeTable } from "./schema.js";
 
@@ -47,15 +48,23 @@ export async function putEventType(
   if ("problems" in checked) problems.push(...checked.problems);
   if (problems.length > 0 || "problems" in checked) throw validationError(problems);
   const row: EventTypeTable = { topic, schema: checked.schema, description: checked.description, created_at: now, updated_at: now };
-  // One statement, so two PUTs of one topic at once cannot collide; the first creation time stays.
+  // One statement, so two PUTs of one topic at once cannot collide; the first creation
+  // time stays. updated_at only ever grows, even for two saves in one millisecond:
+  // publishers key the schemas they compiled by it (store/outbox.ts).
   const stored = await db
     .insertInto("event_types")
     .values(row)
-    .onConflict((oc) => oc.column("topic").doUpdateSet({ schema: row.schema, description: row.description, updated_at: now }))
-    .returning("created_at")
+    .onConflict((oc) =>
+      oc.column("topic").doUpdateSet({
+        schema: row.schema,
+        description: row.description,
+        updated_at: sql<number>`case when ${sql.ref("event_types.updated_at")} >= ${now} then ${sql.ref("event_types.updated_at")} + 1 else ${now} end`,
+      }),
+    )
+    .returning(["created_at", "updated_at"])
     .executeTakeFirstOrThrow();
   const createdAt = Number(stored.created_at);
-  return { row: { ...row, created_at: createdAt }, created: createdAt === now };
+  return { row: { ...row, created_at: createdAt, updated_at: Number(stored.updated_at) }, created: createdAt === now && Number(stored.updated_at) === now };
 }
 
 export async function getEventType(db: Db, topic: string): Promise<EventTypeTable> {
