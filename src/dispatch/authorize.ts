@@ -30,26 +30,25 @@ export async function attemptWithAuth(auth: ReceiverAuth | null, run: Run, ctx: 
   if (auth.type === "bearer") return run(`Bearer ${auth.token}`, ctx.timeoutMs);
   const startedAt = Date.now();
   const step = () => Math.min(ctx.timeoutMs, ctx.deadline - Date.now());
-  const token = (timeoutMs: number) => ctx.tokens.token(auth, { agents: ctx.agents, timeoutMs, now: ctx.now(), signal: ctx.signal });
+  /** A token, or the failed attempt that not having one is. */
+  const token = async (): Promise<{ token: string } | { failed: AttemptOutcome }> => {
+    try {
+      return { token: await ctx.tokens.token(auth, { agents: ctx.agents, timeoutMs: step(), now: ctx.now(), signal: ctx.signal }) };
+    } catch (err) {
+      return { failed: authFailure(startedAt, err, ctx.signal) };
+    }
+  };
 
-  let first: string;
-  try {
-    first = await token(step());
-  } catch (err) {
-    return authFailure(startedAt, err, ctx.signal);
-  }
-  const sent = await run(`Bearer ${first}`, Math.max(1, step()));
+  const first = await token();
+  if ("failed" in first) return first.failed;
+  const sent = await run(`Bearer ${first.token}`, Math.max(1, step()));
   if (sent.statusCode !== 401 || ctx.signal?.aborted) return sent;
   // Not enough of the lease left for a token request and a second send: the 401 stands.
   if (step() < Math.min(ctx.timeoutMs, 1000)) return sent;
-  ctx.tokens.invalidate(auth, first);
-  let fresh: string;
-  try {
-    fresh = await token(step());
-  } catch (err) {
-    return authFailure(startedAt, err, ctx.signal);
-  }
-  const again = await run(`Bearer ${fresh}`, Math.max(1, step()));
+  ctx.tokens.invalidate(auth, first.token);
+  const fresh = await token();
+  if ("failed" in fresh) return fresh.failed;
+  const again = await run(`Bearer ${fresh.token}`, Math.max(1, step()));
   // One attempt, as the receiver's owner sees it: from the first request to the last answer.
   return { ...again, startedAt, durationMs: Date.now() - startedAt };
 }
