@@ -8,6 +8,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { apiHarness, type ApiHarness } from "../helpers/api.js";
 import { backends } from "../helpers/backends.js";
+import { startReceiver } from "../helpers/receiver.js";
+import { verifyStandard } from "../../src/verify.js";
 
 const TOKEN = "bearer-token-canary";
 const CLIENT_SECRET = "client-secret-canary";
@@ -167,6 +169,30 @@ describe.each(backends)("webhook delivery settings in the API (%s)", (backend) =
     // A filter changed later applies to what is published from then on.
     await h.call("PATCH", `/webhooks/${paid}/`, { body: { filter: null } });
     expect((await publish({ status: "open" })).deliveries).toBe(2);
+  });
+
+  it("a test send applies the webhook's headers, auth and signing", async () => {
+    const receiver = await startReceiver();
+    try {
+      const { body: hook } = await h.call("POST", "/webhooks/", {
+        body: {
+          url: `${receiver.url}/t`,
+          group: "orders",
+          action: "created",
+          headers: { "X-Tenant": "acme" },
+          auth: { type: "bearer", token: TOKEN },
+          signing: "ed25519",
+        },
+      });
+      const sent = await h.call("POST", `/webhooks/${hook.id}/test/`);
+      expect(sent.body).toMatchObject({ ok: true, status_code: 200 });
+      const [req] = receiver.requests;
+      expect(req!.headers).toMatchObject({ "x-tenant": "acme", authorization: `Bearer ${TOKEN}` });
+      expect(verifyStandard(req!.body, req!.headers, hook.public_key)).toBe(true);
+      expect(sent.text).not.toContain(TOKEN);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it("moving to ed25519 makes a key pair, rotate-secret renews it, and moving back drops it", async () => {
