@@ -185,6 +185,22 @@ describe.each(backends)("receiver auth and headers (%s)", (backend) => {
     await noSecretsShown(id);
   });
 
+  it("OAuth2: token requests dial through the dispatcher's address guard", async () => {
+    receiver = await startReceiver();
+    tokens = await startTokenEndpoint(CLIENT);
+    log = memoryLogger("debug");
+    app = await testApp({ security: { allowHttp: true, allowPrivateAddresses: false } }, backend, log.logger);
+    // Saved under sandbox rules, as if the config changed since: the guard still stops the token request.
+    const sandbox = { ...app.webhookRules, url: { allowHttp: true, allowPrivateAddresses: true } };
+    const input = { url: `${receiver.url}/in`, group: "orders", action: "created", auth: oauth2() };
+    await createWebhook(app.store.db, app.keyring, app.customerId, input, sandbox);
+    await publish(1);
+    await app.dispatcher.tick();
+    expect(tokens.receiver.requests).toEqual([]);
+    const [attempt] = await attempts();
+    expect(attempt).toMatchObject({ error: "auth", error_message: expect.stringContaining("the OAuth2 token request failed (blocked)") });
+  });
+
   it("OAuth2: a token endpoint that is not there is an auth failure naming the transport error", async () => {
     await setup(ok, {});
     await tokens!.close();
