@@ -72,7 +72,7 @@ export function registerDispatch(program: Command): void {
           await pruner?.stop();
           app.logger.info("stopped");
         },
-        { schema: "create" },
+        { schema: "create", daemon: true },
       ),
     );
 }

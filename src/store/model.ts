@@ -2,6 +2,7 @@
  * Row → API shape, in one place. The CLI's --json prints exactly these, so the API
  * and the CLI cannot drift apart.
  */
+import { deliveryWait, type WaitingWebhook } from "../domain/deliveryWait.js";
 import { previousExpiresAt } from "../domain/secrets.js";
 import type { AttemptTable, DeliveryTable, EventTable, WebhookTable } from "./schema.js";
 
@@ -68,17 +69,54 @@ export interface DeliveryJson {
   customer: string;
   status: DeliveryTable["status"];
   attempts: number;
+  /** when a pending delivery will really be tried at the earliest (its webhook's backoff included); null once done, or while its webhook is switched off */
   next_attempt_at: string | null;
   last_status_code: number | null;
   last_error: string | null;
+  /** the stored code (backoff, retry_after, endpoint_backoff, …), kept for scripts that read it */
   wait_reason: string | null;
+  /** why a pending delivery waits and what happens next, in words (domain/deliveryWait.ts) */
+  waiting: string | null;
   created_at: string;
   updated_at: string;
   finished_at: string | null;
   history?: AttemptJson[];
 }
 
-export function deliveryJson(row: DeliveryTable, attempts?: AttemptTable[]): DeliveryJson {
+/**
+ * What a delivery's JSON needs besides its row: the time, and the state of the
+ * webhooks it may belong to (store/deliveryViews.ts reads them).
+ */
+export interface DeliveryView {
+  now: number;
+  /** the retry budget of a webhook not in `webhooks` */
+  maxAttempts: number;
+  webhooks: ReadonlyMap<string, WaitingWebhook>;
+}
+
+export function deliveryJson(row: DeliveryTable, view: DeliveryView, attempts?: AttemptTable[]): DeliveryJson {
+  const webhook = view.webhooks.get(row.webhook_id) ?? {
+    active: true,
+    disabledReason: null,
+    failingSince: null,
+    consecutiveFailures: 0,
+    backoffUntil: null,
+    maxAttempts: view.maxAttempts,
+  };
+  const wait = deliveryWait(
+    {
+      status: row.status,
+      attempts: row.attempts,
+      dueAt: row.next_attempt_at,
+      waitReason: row.wait_reason,
+      lastStatusCode: row.last_status_code,
+      lastError: row.last_error,
+      updatedAt: row.updated_at,
+      leasedUntil: row.lease_owner === null ? null : row.lease_expires_at,
+    },
+    webhook,
+    view.now,
+  );
   const json: DeliveryJson = {
     id: row.id,
     event: row.event_id,
@@ -86,10 +124,11 @@ export function deliveryJson(row: DeliveryTable, attempts?: AttemptTable[]): Del
     customer: row.customer_id,
     status: row.status,
     attempts: row.attempts,
-    next_attempt_at: row.status === "pending" ? iso(row.next_attempt_at) : null,
+    next_attempt_at: iso(wait?.at ?? null),
     last_status_code: row.last_status_code,
     last_error: row.last_error,
     wait_reason: row.status === "pending" ? row.wait_reason : null,
+    waiting: wait?.message ?? null,
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
     finished_at: iso(row.finished_at),
