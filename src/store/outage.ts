@@ -55,9 +55,21 @@ export interface StoreHealthState {
   readonly kind: OutageKind | null;
   /** probes that failed during this outage (they space out the next probe) */
   readonly failedProbes: number;
+  /** when the last outage that was reported ended (null: none yet) */
+  readonly backAt: number | null;
+  /** this outage began within RELAPSE_MS of the last one's end: it is not reported again */
+  readonly relapse: boolean;
 }
 
-export const HEALTHY: StoreHealthState = Object.freeze({ up: true, downSince: null, kind: null, failedProbes: 0 });
+export const HEALTHY: StoreHealthState = Object.freeze({ up: true, downSince: null, kind: null, failedProbes: 0, backAt: null, relapse: false });
+
+/**
+ * A database that keeps failing and recovering (a disk full enough to refuse big writes
+ * but not the probe's small one) would otherwise log a warning every few probes: an
+ * outage beginning this soon after the last one ended is the same episode, and is not
+ * reported again (the health, /healthz and /metrics still show it).
+ */
+export const RELAPSE_MS = 60_000;
 
 /** The next state, and what to say: "down" once when an outage begins, "back" once when it ends. */
 export type HealthStep =
@@ -65,10 +77,12 @@ export type HealthStep =
   | { state: StoreHealthState; say: "down" }
   | { state: StoreHealthState; say: "back"; downMs: number };
 
-/** A store call failed with `kind`. Only the first failure of an outage is news. */
+/** A store call failed with `kind`. Only the first failure of an outage is news, and not even that in a relapse. */
 export function afterFailure(state: StoreHealthState, kind: OutageKind, now: number): HealthStep {
   if (!state.up) return { state, say: null };
-  return { state: { up: false, downSince: now, kind, failedProbes: 0 }, say: "down" };
+  const relapse = state.backAt !== null && now - state.backAt < RELAPSE_MS;
+  const next = { up: false, downSince: now, kind, failedProbes: 0, backAt: state.backAt, relapse };
+  return relapse ? { state: next, say: null } : { state: next, say: "down" };
 }
 
 /**
@@ -78,7 +92,9 @@ export function afterFailure(state: StoreHealthState, kind: OutageKind, now: num
 export function afterProbe(state: StoreHealthState, ok: boolean, now: number): HealthStep {
   if (state.up) return { state, say: null };
   if (!ok) return { state: { ...state, failedProbes: state.failedProbes + 1 }, say: null };
-  return { state: HEALTHY, say: "back", downMs: now - (state.downSince ?? now) };
+  // A relapse ends quietly, and the episode's window runs from its first recovery.
+  if (state.relapse) return { state: { ...HEALTHY, backAt: state.backAt }, say: null };
+  return { state: { ...HEALTHY, backAt: now }, say: "back", downMs: now - (state.downSince ?? now) };
 }
 
 /** First probe soon after the failure, then spaced out: never more than this apart. */

@@ -11,6 +11,7 @@ import {
   passesByItself,
   PROBE_CAP_MS,
   PROBE_FIRST_MS,
+  RELAPSE_MS,
   type StoreHealthState,
 } from "../../src/store/outage.js";
 
@@ -74,25 +75,44 @@ describe("backoffMs", () => {
 });
 
 describe("store health", () => {
-  const down = (at: number, failedProbes = 0): StoreHealthState => ({ up: false, downSince: at, kind: "unreachable", failedProbes });
+  const NOW = 100_000;
+  const down = (at: number, failedProbes = 0, o: Partial<StoreHealthState> = {}): StoreHealthState => ({
+    up: false,
+    downSince: at,
+    kind: "unreachable",
+    failedProbes,
+    backAt: null,
+    relapse: false,
+    ...o,
+  });
+  const upSince = (backAt: number): StoreHealthState => ({ ...HEALTHY, backAt });
 
   it.each([
-    // state, event, next state, what is said
-    ["up, a failure", HEALTHY, { failure: "unreachable" }, down(1_000), "down"],
+    // state, event at NOW, next state, what is said
+    ["up, a failure", HEALTHY, { failure: "unreachable" }, down(NOW), "down"],
     ["down, another failure", down(500), { failure: "shutting_down" }, down(500), null],
     ["up, a probe fails", HEALTHY, { probe: false }, HEALTHY, null],
     ["up, a probe works", HEALTHY, { probe: true }, HEALTHY, null],
     ["down, a probe fails", down(500, 2), { probe: false }, down(500, 3), null],
-    ["down, a probe works", down(500, 2), { probe: true }, HEALTHY, "back"],
+    ["down, a probe works", down(500, 2), { probe: true }, upSince(NOW), "back"],
+    ["up a minute after an outage, a failure", upSince(NOW - RELAPSE_MS), { failure: "unreachable" }, down(NOW, 0, { backAt: NOW - RELAPSE_MS }), "down"],
+    [
+      "up just after an outage, a failure: a relapse",
+      upSince(NOW - 5_000),
+      { failure: "sqlite_full" },
+      down(NOW, 0, { kind: "sqlite_full", backAt: NOW - 5_000, relapse: true }),
+      null,
+    ],
+    ["in a relapse, a probe works", down(NOW - 1_000, 1, { backAt: NOW - 5_000, relapse: true }), { probe: true }, upSince(NOW - 5_000), null],
   ] as const)("%s", (_name, state, event, next, say) => {
-    const step = "failure" in event ? afterFailure(state, event.failure, 1_000) : afterProbe(state, event.probe, 1_000);
+    const step = "failure" in event ? afterFailure(state, event.failure, NOW) : afterProbe(state, event.probe, NOW);
     expect(step.state).toEqual(next);
     expect(step.say).toBe(say);
   });
 
   it("says how long the outage lasted when it ends", () => {
     const step = afterProbe(down(1_000, 4), true, 13_500);
-    expect(step).toEqual({ state: HEALTHY, say: "back", downMs: 12_500 });
+    expect(step).toEqual({ state: upSince(13_500), say: "back", downMs: 12_500 });
   });
 
   it("probes soon after the first failure, then further apart, never more than the cap", () => {
