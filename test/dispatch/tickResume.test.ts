@@ -40,7 +40,7 @@ describe("after a tick the store cut short", () => {
   it("the next runs as soon as the store is back, whatever the schedule, and nothing in flight is sent twice", async () => {
     const log = memoryLogger("info");
     app = await testApp({ db: { busyTimeoutMs: 50 }, dispatch: { concurrency: 4, batchSize: 20, leaseSeconds: 60 } }, "sqlite", log.logger);
-    receiver = await startReceiver((_req, res) => setTimeout(() => res.writeHead(200).end(), 30));
+    receiver = await startReceiver((_req, res) => setTimeout(() => res.writeHead(200).end(), 30), { keepAliveTimeoutMs: 60_000 });
     await app.hook(`${receiver.url}/a`);
     await app.hook(`${receiver.url}/b`);
     for (let i = 0; i < 60; i++) await publish(app.store.db, { customerId: app.customerId, topic: "orders:created", payload: `{"i":${i}}` }, app.publishRules);
