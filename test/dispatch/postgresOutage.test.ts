@@ -26,10 +26,9 @@ import { tempDir } from "../helpers/app.js";
 import { randomName } from "../helpers/backends.js";
 import { countByStatus } from "../helpers/deliveries.js";
 import { ownPostgres, startOwnPostgres, type OwnPostgres } from "../helpers/ownPostgres.js";
+import { sleep, until } from "../helpers/until.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
-import { startServeNode, warnings, type Role, type ServeNode } from "../helpers/serveNode.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { callNode, startServeNode, warnings, type Role, type ServeNode } from "../helpers/serveNode.js";
 
 /** Short everything, so an outage and the recovery from it fit in seconds. */
 const CONFIG = {
@@ -145,23 +144,7 @@ async function withServer<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 45_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await sleep(50);
-  }
-}
-
 const delivered = async (s: Scene) => (await countByStatus(s.app.store.db)).delivered ?? 0;
-
-async function call(node: ServeNode, method: string, route: string, key: string | null = null, body?: unknown) {
-  const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${node.url}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, text, body: text.startsWith("{") ? JSON.parse(text) : null };
-}
 
 /** What no process may ever print: Node's last words, or a stack trace. */
 function expectNoCrashOutput(node: ServeNode): void {
@@ -237,7 +220,7 @@ describe.skipIf(ownPostgres.skip)("PostgreSQL going away under hookd serve", () 
       // Events published once the API node finds the database again are not lost either.
       let accepted = 0;
       while (accepted < 10) {
-        const r = await call(api, "POST", "/events/", s.key, { topic: "orders:created", payload: { after: accepted } });
+        const r = await callNode(api, "POST", "/events/", s.key, { topic: "orders:created", payload: { after: accepted } });
         if (r.status === 202) accepted++;
         else expect({ status: r.status, code: r.body?.error?.code }).toEqual({ status: 503, code: "store_unavailable" });
       }
@@ -294,7 +277,7 @@ describe.skipIf(ownPostgres.skip)("PostgreSQL going away under hookd serve", () 
     });
     await s.admin.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
     const node = await starting;
-    expect((await call(node, "GET", "/healthz")).status).toBe(200);
+    expect((await callNode(node, "GET", "/healthz")).status).toBe(200);
     expectNoCrashOutput(node);
   });
 
@@ -308,10 +291,10 @@ describe.skipIf(ownPostgres.skip)("PostgreSQL going away under hookd serve", () 
       try {
         // Past the statement timeout (1 s) and the client's deadline after it (2 s).
         await sleep(2_500);
-        const health = await call(node, "GET", "/healthz");
+        const health = await callNode(node, "GET", "/healthz");
         expect(health.status).toBe(503);
         expect(health.body.error.code).toBe("store_unavailable");
-        expect(await call(node, "GET", "/metrics")).toMatchObject({ status: 200, text: expect.stringContaining("\nhookd_store_up 0\n") });
+        expect(await callNode(node, "GET", "/metrics")).toMatchObject({ status: 200, text: expect.stringContaining("\nhookd_store_up 0\n") });
       } finally {
         server.resume();
       }
@@ -320,7 +303,7 @@ describe.skipIf(ownPostgres.skip)("PostgreSQL going away under hookd serve", () 
       expect(s.receiver.requests.length - 600).toBeLessThanOrEqual(CONFIG.dispatch.concurrency);
       expect(node.alive()).toBe(true);
       expectNoCrashOutput(node);
-      await until("/healthz is 200 again", async () => (await call(node, "GET", "/healthz")).status === 200);
+      await until("/healthz is 200 again", async () => (await callNode(node, "GET", "/healthz")).status === 200);
     },
     SLOW,
   );
@@ -335,10 +318,10 @@ describe.skipIf(ownPostgres.skip)("PostgreSQL going away under hookd serve", () 
       expect(s.distinct()).toBeLessThan(400);
       try {
         for (const node of [api, all]) {
-          const health = await call(node, "GET", "/healthz");
+          const health = await callNode(node, "GET", "/healthz");
           expect(health.status).toBe(503);
           expect(health.body.error.code).toBe("store_unavailable");
-          const metrics = await call(node, "GET", "/metrics");
+          const metrics = await callNode(node, "GET", "/metrics");
           expect(metrics.status).toBe(200);
           expect(metrics.text).toContain("\nhookd_store_up 0\n");
           expect(metrics.text).not.toContain("hookd_deliveries{");
@@ -346,7 +329,7 @@ describe.skipIf(ownPostgres.skip)("PostgreSQL going away under hookd serve", () 
             ["GET", "/webhooks/", undefined],
             ["POST", "/events/", { topic: "orders:created", payload: {} }],
           ] as const) {
-            const r = await call(node, method, route, s.key, body);
+            const r = await callNode(node, method, route, s.key, body);
             expect({ route, status: r.status, code: r.body?.error?.code }).toEqual({ route, status: 503, code: "store_unavailable" });
           }
         }
@@ -364,7 +347,7 @@ describe.skipIf(ownPostgres.skip)("PostgreSQL going away under hookd serve", () 
         expect(said[0]).toMatchObject({ reason: expect.stringMatching(/unreachable|shutting_down/), error: expect.stringContaining("PostgreSQL") });
         expect(node.alive()).toBe(true);
         expectNoCrashOutput(node);
-        expect((await call(node, "GET", "/healthz")).status).toBe(200);
+        expect((await callNode(node, "GET", "/healthz")).status).toBe(200);
       }
     },
     SLOW,

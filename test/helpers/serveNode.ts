@@ -69,3 +69,13 @@ export async function startServeNode(role: Role, env: Record<string, string>): P
 export function warnings(node: ServeNode, ignore: readonly string[] = []): LogLine[] {
   return node.logs().filter((l) => l.level >= PINO_WARN && !ignore.includes(l.msg ?? ""));
 }
+
+/** A request to a node as a client would send it (a key, a JSON body); the status and the body, parsed when JSON. */
+export async function callNode(node: ServeNode, method: string, route: string, key: string | null = null, body?: unknown) {
+  const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`${node.url}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  // Tests read arbitrary JSON shapes.
+  return { status: res.status, text, body: (text.startsWith("{") ? JSON.parse(text) : null) as any };
+}

@@ -19,11 +19,11 @@ import { createCustomer } from "../../src/store/customers.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 import { tempDir } from "../helpers/app.js";
 import { countByStatus } from "../helpers/deliveries.js";
+import { sleep, until } from "../helpers/until.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
-import { startServeNode, warnings, type ServeNode } from "../helpers/serveNode.js";
+import { callNode, startServeNode, warnings, type ServeNode } from "../helpers/serveNode.js";
 import { holdWriteLock } from "../helpers/sqliteLock.js";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CONFIG = {
   db: { busyTimeoutMs: 100 },
   dispatch: { schedule: "* * * * * *", concurrency: 4, batchSize: 20, leaseSeconds: 30, timeoutMs: 2000, shutdownGraceMs: 1000 },
@@ -85,34 +85,18 @@ async function scene(dbFile: string, events: number): Promise<Scene> {
   };
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await sleep(50);
-  }
-}
-
-async function call(node: ServeNode, method: string, route: string, key: string | null = null, body?: unknown) {
-  const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${node.url}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, text, body: text.startsWith("{") ? JSON.parse(text) : null };
-}
-
 /** While the store cannot be written: what the node answers. */
 async function expectDown(s: Scene): Promise<void> {
-  const health = await call(s.node, "GET", "/healthz");
+  const health = await callNode(s.node, "GET", "/healthz");
   expect(health.status).toBe(503);
   expect(health.body.error.code).toBe("store_unavailable");
-  const metrics = await call(s.node, "GET", "/metrics");
+  const metrics = await callNode(s.node, "GET", "/metrics");
   expect(metrics.status).toBe(200);
   expect(metrics.text).toContain("\nhookd_store_up 0\n");
-  const published = await call(s.node, "POST", "/events/", s.key, { topic: "orders:created", payload: {} });
+  const published = await callNode(s.node, "POST", "/events/", s.key, { topic: "orders:created", payload: {} });
   expect({ status: published.status, code: published.body?.error?.code }).toEqual({ status: 503, code: "store_unavailable" });
   // Reads still work.
-  expect((await call(s.node, "GET", "/webhooks/", s.key)).status).toBe(200);
+  expect((await callNode(s.node, "GET", "/webhooks/", s.key)).status).toBe(200);
 }
 
 function expectOneWarning(node: ServeNode): void {
@@ -160,7 +144,7 @@ describe("SQLite going bad under hookd serve", () => {
     await until("everything is delivered", async () => (await countByStatus(s.app!.store.db)).delivered === 200);
     expect(new Set(s.receiver.requests.map((r) => r.headers["x-delivery-id"])).size).toBe(200);
     await until("it says the database is back", () => s.node.logs().some((l) => l.msg?.startsWith("the database is back after")));
-    expect((await call(s.node, "GET", "/healthz")).status).toBe(200);
+    expect((await callNode(s.node, "GET", "/healthz")).status).toBe(200);
     expect(s.node.alive()).toBe(true);
     expectOneWarning(s.node);
   });
