@@ -30,9 +30,13 @@ import { sleep, until } from "../helpers/until.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { callNode, startServeNode, warnings, type Role, type ServeNode } from "../helpers/serveNode.js";
 
-/** Short everything, so an outage and the recovery from it fit in seconds. */
+/**
+ * Short everything, so an outage and the recovery from it fit in seconds. The statement
+ * timeout stays long enough that a loaded runner's slow claim is not cancelled (that
+ * warns, and is no outage); the pause test shortens it.
+ */
 const CONFIG = {
-  db: { statementTimeoutMs: 1000, connectTimeoutMs: 1000, poolSize: 4 },
+  db: { statementTimeoutMs: 5000, connectTimeoutMs: 1000, poolSize: 4 },
   dispatch: { schedule: "* * * * * *", concurrency: 8, perWebhookConcurrency: 8, batchSize: 50, leaseSeconds: 20, timeoutMs: 10_000, shutdownGraceMs: 1000 },
   log: { level: "info" },
 };
@@ -284,7 +288,7 @@ describe.skipIf(ownPostgres.skip)("PostgreSQL going away under hookd serve", () 
   it(
     "the server paused past db.statementTimeoutMs: /healthz says so in time, and dispatch carries on when it resumes",
     async () => {
-      const s = await scene({ webhooks: 4, events: 150, replyMs: 20 });
+      const s = await scene({ webhooks: 4, events: 150, replyMs: 20, config: { ...CONFIG, db: { ...CONFIG.db, statementTimeoutMs: 1000 } } });
       const node = await s.start("all");
       await until("the drain is under way", () => s.distinct() >= 150);
       server.pause();
