@@ -10,8 +10,11 @@ import { Dispatcher } from "./dispatch/dispatcher.js";
 import type { AgentRules } from "./dispatch/request.js";
 import { createLogger, type Logger } from "./logger.js";
 import { HookdError } from "./errors.js";
-import { explainStoreError, openStore, type Store } from "./store/connect.js";
+import { explainStoreError, openStore, type Db, type Store } from "./store/connect.js";
 import { migrateToLatest, schemaState } from "./store/migrate.js";
+import { backoffMs, outageOf, passesByItself } from "./store/outage.js";
+import { probeStore } from "./store/probe.js";
+import { StoreHealth } from "./store/storeHealth.js";
 import type { PublishRules } from "./publishing.js";
 import type { WebhookRules } from "./domain/webhookInput.js";
 import { plainKeyring, type Keyring } from "./domain/secretBox.js";
@@ -19,6 +22,8 @@ import { plainKeyring, type Keyring } from "./domain/secretBox.js";
 export interface App {
   readonly config: Config;
   readonly store: Store;
+  /** up or down, for /healthz, /metrics and dispatch; every store error path reports to it */
+  readonly health: StoreHealth;
   readonly logger: Logger;
   readonly dispatcher: Dispatcher;
   readonly webhookRules: WebhookRules;
@@ -47,13 +52,17 @@ export interface OpenOptions extends LoadOptions {
 
 export type SchemaAccess = "create" | "upgrade" | "use" | "open";
 
-/** Check (and for "create"/"upgrade" update) hookd's tables as `access` allows. */
-async function prepareSchema(store: Store, access: SchemaAccess): Promise<void> {
+/**
+ * Check (and for "create"/"upgrade" update) hookd's tables as `access` allows. The
+ * first read is start-up's check of HOOKD_DB: failing it ends the process, naming the
+ * problem. Once the database has answered, losing it is an outage instead.
+ */
+async function prepareSchema(store: Store, access: SchemaAccess, health: StoreHealth): Promise<void> {
   if (access === "open") return;
   const state = await schemaState(store.db);
   if (state === "current") return;
   if (access === "create" || (access === "upgrade" && state === "behind")) {
-    await migrateToLatest(store.db);
+    await migrateThroughOutages(store.db, health);
     return;
   }
   throw new HookdError(
@@ -62,6 +71,28 @@ async function prepareSchema(store: Store, access: SchemaAccess): Promise<void> 
       ? `the database ${store.location} has no hookd tables: check HOOKD_DB / db.url, or run \`hookd migrate\` to set up a new one`
       : `the database ${store.location} is from an older hookd: run \`hookd migrate\` (or start \`hookd serve\`) first`,
   );
+}
+
+/** Migrations at most this far apart while the database is away. */
+const MIGRATE_RETRY_CAP_MS = 5_000;
+
+/**
+ * A migration cut off by a restart or a failover (its connection, holding or awaiting
+ * the migration lock, terminated) starts again on a new connection, with capped
+ * backoff, for as long as the outage lasts; anything else ends start-up.
+ */
+async function migrateThroughOutages(db: Db, health: StoreHealth): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrateToLatest(db);
+      return;
+    } catch (err) {
+      const kind = outageOf(err);
+      if (!kind || !passesByItself(kind)) throw err;
+      health.failed(err);
+      await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt, 200, MIGRATE_RETRY_CAP_MS)));
+    }
+  }
 }
 
 export async function openApp(options: OpenOptions = {}): Promise<App> {
@@ -76,9 +107,15 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     connectTimeoutMs: config.db.connectTimeoutMs,
     create: access === "create" || access === "open",
   });
+  const health = new StoreHealth({
+    logger,
+    probe: () => probeStore(store.db, { recovering: true }),
+    describe: (err) => explainStoreError(err, store.location)?.message ?? (err as Error).message,
+  });
   try {
-    await prepareSchema(store, access);
+    await prepareSchema(store, access, health);
   } catch (err) {
+    health.close();
     await store.close();
     throw explainStoreError(err, store.location) ?? err;
   }
@@ -91,6 +128,7 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
   const keyring = plainKeyring();
   const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger, {
     storeLocation: store.location,
+    health,
     agentRules,
     localClock: localClock(options.env ?? process.env, config.env),
     keyring,
@@ -100,6 +138,7 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
   return {
     config,
     store,
+    health,
     logger,
     dispatcher,
     webhookRules: {
@@ -114,6 +153,7 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     async close() {
       if (closed) return;
       closed = true;
+      health.close();
       dispatcher.close();
       await store.close();
     },

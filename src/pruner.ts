@@ -7,6 +7,7 @@
 import type { Logger } from "pino";
 import type { Db } from "./store/connect.js";
 import { pruneBefore, type PruneCounts } from "./store/retention.js";
+import type { StoreHealth } from "./store/storeHealth.js";
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -27,6 +28,8 @@ export class Pruner {
     private readonly db: Db,
     private readonly days: number,
     private readonly logger: Logger,
+    /** where store errors are reported: an outage is logged there, once */
+    private readonly health: StoreHealth | null = null,
     private readonly intervalMs = HOUR_MS,
   ) {}
 
@@ -51,7 +54,7 @@ export class Pruner {
         return counts;
       })
       .catch((err: unknown) => {
-        this.logger.warn({ err: (err as Error).message }, "pruning failed; will try again");
+        if (!this.health?.failed(err)) this.logger.warn({ err: (err as Error).message }, "pruning failed; will try again");
         return { deliveries: 0, attempts: 0, events: 0 };
       })
       .finally(() => {

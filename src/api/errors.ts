@@ -6,7 +6,9 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { HookdError, validationError, type ErrorCode } from "../errors.js";
+import { SQLITE_FAULT } from "../store/outage.js";
 import { classifyPostgresError } from "../store/postgresFaults.js";
+import type { StoreHealth } from "../store/storeHealth.js";
 import { redactUrl } from "./logging.js";
 import { validationDetails } from "./validation.js";
 
@@ -55,15 +57,18 @@ export function explain(err: unknown, bodyLimit: number): HookdError | null {
   return null;
 }
 
-const SQLITE_FAULT = /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|CORRUPT|NOTADB)/;
-
 /** The client hung up before its request was complete: nothing is wrong on our side. */
 function clientWentAway(err: unknown, request: FastifyRequest): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return request.raw.destroyed && (code === "ECONNRESET" || code === "ECONNABORTED" || code === "ERR_STREAM_PREMATURE_CLOSE");
 }
 
-export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, bodyLimit: number): void {
+/**
+ * Answer `err` in the API's error shape. A store that is away is reported to `health`,
+ * which logs the outage once; other store errors (a busy lock, a statement timeout)
+ * are logged per request, as before.
+ */
+export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, bodyLimit: number, health: StoreHealth | null = null): void {
   if (clientWentAway(err, request)) {
     request.log.info({ method: request.method, url: redactUrl(request.url) }, "client closed the connection before its request was complete");
     // Nobody will read it; answering still lets fastify finish the request.
@@ -72,7 +77,9 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
   }
   const known = explain(err, bodyLimit);
   if (known) {
-    if (known.code === "store_unavailable") request.log.warn({ err, method: request.method, url: redactUrl(request.url) }, "the store is unavailable");
+    if (known.code === "store_unavailable" && !health?.failed(err)) {
+      request.log.warn({ err, method: request.method, url: redactUrl(request.url) }, "the store is unavailable");
+    }
     if (known.code === "unauthorized") void reply.header("www-authenticate", 'Bearer realm="hookd"');
     void reply.status(statusOf(known)).send(known.toJSON());
     return;

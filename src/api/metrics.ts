@@ -1,20 +1,26 @@
 /**
  * Prometheus metrics for `GET /metrics`: attempts by outcome and their latency
- * (from the dispatcher's observer), tick duration, and the delivery backlog by
- * status (read from the store at scrape time, so every process reports the truth).
+ * (from the dispatcher's observer), tick duration, whether the store is up, and the
+ * delivery backlog by status (read from the store at scrape time, so every process
+ * reports the truth). A scrape always answers: while the store is down the backlog is
+ * left out, and reading it is bounded.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Logger } from "pino";
 import type { DispatchObserver } from "../dispatch/observer.js";
 import type { Db } from "../store/connect.js";
 import { DELIVERY_STATUSES } from "../store/schema.js";
+import type { StoreHealth } from "../store/storeHealth.js";
+import { NoAnswerError } from "../store/outage.js";
+import { within } from "./storeAnswer.js";
 
 export interface Metrics {
   readonly registry: Registry;
   readonly observer: DispatchObserver;
 }
 
-export function createMetrics(db: Db, logger: Logger): Metrics {
+/** `boundMs`: how long a scrape waits for the backlog count. */
+export function createMetrics(db: Db, logger: Logger, health: StoreHealth, boundMs: number): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -37,22 +43,35 @@ export function createMetrics(db: Db, logger: Logger): Metrics {
     registers: [registry],
   });
   new Gauge({
+    name: "hookd_store_up",
+    help: "1 while the store can be read and written, 0 while it is unavailable (the log says why, once per outage)",
+    registers: [registry],
+    collect() {
+      this.set(health.up ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: "hookd_deliveries",
     help: "Deliveries in the store by status (pending is the backlog)",
     labelNames: ["status"] as const,
     registers: [registry],
     async collect() {
+      // No number rather than a stale one: a scrape during an outage shows hookd_store_up 0 and no backlog.
+      this.reset();
+      if (!health.up) return;
       try {
-        const rows = await db
+        const query = db
           .selectFrom("deliveries")
           .select((eb) => ["status", eb.fn.countAll<number>().as("n")])
           .groupBy("status")
           .execute();
+        const rows = await within(query, boundMs);
         const counts = new Map(rows.map((r) => [r.status, Number(r.n)]));
         for (const status of DELIVERY_STATUSES) this.set({ status }, counts.get(status) ?? 0);
       } catch (err) {
-        // A scrape still gets the other metrics; /healthz is where an unavailable store shows.
-        logger.warn({ err: (err as Error).message }, "metrics: could not count deliveries");
+        // A scrape still gets the other metrics. A count slower than the bound is no outage
+        // (a big table); other paths report a store that stopped answering.
+        if (!(err instanceof NoAnswerError) && !health.failed(err)) logger.warn({ err: (err as Error).message }, "metrics: could not count deliveries");
       }
     },
   });

@@ -12,6 +12,7 @@ import { acceptJsonBodies } from "./body.js";
 import { sendError } from "./errors.js";
 import { requestForLog } from "./logging.js";
 import { createMetrics } from "./metrics.js";
+import { storeAnswerBoundMs } from "./storeAnswer.js";
 import { usePublicUrl } from "./pagination.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
 import { eventRoutes } from "./routes/events.js";
@@ -48,17 +49,17 @@ export function buildServer(app: App): FastifyInstance {
     http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 },
     routerOptions: { ignoreTrailingSlash: true },
     // Errors the router raises before any route (bad percent-encoding, over-long ids) get our shape too.
-    frameworkErrors: (err, request, reply) => sendError(err, request, reply, bodyLimit),
+    frameworkErrors: (err, request, reply) => sendError(err, request, reply, bodyLimit, app.health),
   });
   usePublicUrl(server, app.config.server.publicUrl);
   server.setValidatorCompiler(validatorCompiler);
   acceptJsonBodies(server);
-  server.setErrorHandler((err, request, reply) => sendError(err, request, reply, bodyLimit));
+  server.setErrorHandler((err, request, reply) => sendError(err, request, reply, bodyLimit, app.health));
   server.setNotFoundHandler((request, reply) =>
     sendError(new HookdError("not_found", `no such route: ${request.method} ${request.url.split("?")[0]}`), request, reply, bodyLimit),
   );
 
-  const metrics = createMetrics(app.store.db, app.logger);
+  const metrics = createMetrics(app.store.db, app.logger, app.health, storeAnswerBoundMs(app.config.db));
   const unobserve = app.dispatcher.observe(metrics.observer);
   // Test sends dial like the dispatcher does: non-public addresses refused unless allowed.
   const agents = createAgents(app.agentRules);

@@ -1,7 +1,7 @@
 /**
  * The console's files into dist/ui: esbuild bundles src/console/web (plain TypeScript
- * and DOM, no framework) into one minified script; the page and the stylesheet are
- * copied (the stylesheet minified). Prints each file's gzipped size: the budget is
+ * and DOM, no framework) into one minified script; the page, the icon and the
+ * stylesheet are copied (the stylesheet minified). Prints each file's gzipped size: the budget is
  * 300 KB in all.
  */
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
@@ -28,7 +28,7 @@ export async function buildConsole(): Promise<number> {
     logLevel: "warning",
   });
   await build({ entryPoints: [path.join(web, "app.css")], outfile: path.join(out, "app.css"), minify: true, logLevel: "warning" });
-  copyFileSync(path.join(web, "index.html"), path.join(out, "index.html"));
+  for (const name of ["index.html", "favicon.svg"]) copyFileSync(path.join(web, name), path.join(out, name));
   let total = 0;
   for (const name of CONSOLE_FILES) total += gzipSync(readFileSync(path.join(out, name))).length;
   return total;

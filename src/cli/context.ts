@@ -1,14 +1,19 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { openApp, type App, type SchemaAccess } from "../app.js";
+import { loadConfig } from "../config/load.js";
+import type { LogLevel } from "../config/schema.js";
+import { createLogger } from "../logger.js";
 import { notFound } from "../errors.js";
 import type { Db } from "../store/connect.js";
 import { getCustomer } from "../store/customers.js";
 import { explainStoreError } from "../store/connect.js";
+import { cliLogLevel } from "./logLevel.js";
 import { exitCodeFor, reportError } from "./output.js";
 
 export interface GlobalOptions {
   config?: string;
   json?: boolean;
+  logLevel?: LogLevel;
 }
 
 export function globals(cmd: Command): GlobalOptions {
@@ -21,11 +26,17 @@ export function globals(cmd: Command): GlobalOptions {
  * up to date; read-only commands pass `schema: "use"` and change nothing; only
  * `migrate` and `serve` may create a database.
  */
-export async function withApp(cmd: Command, fn: (app: App, json: boolean) => Promise<void>, options: { schema?: SchemaAccess } = {}): Promise<void> {
-  const { config, json = false } = globals(cmd);
+export async function withApp(
+  cmd: Command,
+  fn: (app: App, json: boolean) => Promise<void>,
+  options: { schema?: SchemaAccess; daemon?: boolean } = {},
+): Promise<void> {
+  const { config: configFile, json = false, logLevel } = globals(cmd);
   let app: App | null = null;
   try {
-    app = await openApp({ configFile: config, schema: options.schema ?? "upgrade" });
+    const config = loadConfig({ configFile });
+    const level = cliLogLevel({ flag: logLevel, configured: config.log.level, terminal: process.stderr.isTTY === true, daemon: options.daemon ?? false });
+    app = await openApp({ config, logger: createLogger(level), schema: options.schema ?? "upgrade" });
     await fn(app, json);
   } catch (caught) {
     const err = (app && explainStoreError(caught, app.store.location)) ?? caught;

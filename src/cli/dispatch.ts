@@ -53,7 +53,7 @@ export function registerDispatch(program: Command): void {
           // Loaded here, not at the top: the HTTP framework, metrics and cron are only
           // the daemon's, and every other command starts faster and smaller without them.
           const [{ startServer }, { Scheduler }] = await Promise.all([import("../api/server.js"), import("../dispatch/scheduler.js")]);
-          const scheduler = dispatch ? new Scheduler(app.dispatcher, app.config.dispatch.schedule, app.logger) : null;
+          const scheduler = dispatch ? new Scheduler(app.dispatcher, app.config.dispatch.schedule, app.logger, app.health) : null;
           // Listening first: a port in use stops start-up before anything is scheduled.
           const server = api ? await startServer(app) : null;
           const stopped = new Promise<void>((resolve) => {
@@ -65,14 +65,14 @@ export function registerDispatch(program: Command): void {
           });
           scheduler?.start();
           // Retention is background work: it runs where ticks run.
-          const pruner = dispatch ? new Pruner(app.store.db, app.config.retention.days, app.logger) : null;
+          const pruner = dispatch ? new Pruner(app.store.db, app.config.retention.days, app.logger, app.health) : null;
           pruner?.start();
           app.logger.info({ env: app.config.env, database: app.store.location, role: opts.role, api: server?.url ?? null }, "hookd serving");
           await stopped;
           await pruner?.stop();
           app.logger.info("stopped");
         },
-        { schema: "create" },
+        { schema: "create", daemon: true },
       ),
     );
 }

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { validationError } from "../errors.js";
 import { attemptsOf, getDelivery, listDeliveries, retryDelivery, retryFailed } from "../store/deliveries.js";
+import { deliveryView } from "../store/deliveryViews.js";
 import { deliveryJson } from "../store/model.js";
 import { publish } from "../publishing.js";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../store/schema.js";
@@ -63,18 +64,20 @@ export function registerEvents(program: Command): void {
             app.store.db,
             rows.map((r) => r.id),
           );
-          const results = rows.map((r) => deliveryJson(r, attempts.get(r.id) ?? []));
+          const view = await deliveryView(app.store.db, rows, app.config.retry.maxAttempts);
+          const results = rows.map((r) => deliveryJson(r, view, attempts.get(r.id) ?? []));
           if (json) printJson(cliPage(results, count));
           else
             printLines([
-              ...table(results.map((r) => ({ ...r, last: r.last_status_code ?? r.last_error, waits: r.wait_reason })) as unknown as Record<string, unknown>[], [
+              // `waiting` last: it is a sentence (domain/deliveryWait.ts), the columns before it stay aligned.
+              ...table(results.map((r) => ({ ...r, last: r.last_status_code ?? r.last_error })) as unknown as Record<string, unknown>[], [
                 "id",
                 "webhook",
                 "status",
                 "attempts",
                 "last",
                 "next_attempt_at",
-                "waits",
+                "waiting",
               ]),
               `${count} deliveries`,
             ]);
@@ -95,7 +98,11 @@ export function registerEvents(program: Command): void {
         }
         if (id) {
           const row = await retryDelivery(app.store.db, id, null);
-          const out = deliveryJson(row, (await attemptsOf(app.store.db, [id])).get(id) ?? []);
+          const out = deliveryJson(
+            row,
+            await deliveryView(app.store.db, [row], app.config.retry.maxAttempts),
+            (await attemptsOf(app.store.db, [id])).get(id) ?? [],
+          );
           if (json) printJson(out);
           else printLines([`delivery ${id} is pending again, due now`]);
           return;
@@ -115,7 +122,11 @@ export function registerEvents(program: Command): void {
         cmd,
         async (app, json) => {
           const row = await getDelivery(app.store.db, id);
-          const out = deliveryJson(row, (await attemptsOf(app.store.db, [id])).get(id) ?? []);
+          const out = deliveryJson(
+            row,
+            await deliveryView(app.store.db, [row], app.config.retry.maxAttempts),
+            (await attemptsOf(app.store.db, [id])).get(id) ?? [],
+          );
           if (json) printJson(out);
           else
             printLines([

@@ -6,7 +6,9 @@
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
 import { registerAdmin } from "./admin.js";
+import { oneOf } from "./context.js";
 import { registerDispatch } from "./dispatch.js";
+import { LOG_LEVELS } from "../config/schema.js";
 import { registerEvents } from "./events.js";
 import { registerEventTypes } from "./eventTypes.js";
 import { registerMove } from "./move.js";
@@ -28,6 +30,11 @@ export function buildProgram(): Command {
     .version(versionLine(), "-V, --version")
     .option("--config <file>", "a config file merged over config/<env>.json")
     .option("--json", "print JSON (the API's shapes)")
+    .option(
+      "--log-level <level>",
+      `log lines on stderr from this level up (${LOG_LEVELS.join(", ")}); default log.level, and on a terminal only warnings and errors`,
+      oneOf("--log-level", LOG_LEVELS),
+    )
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     // Usage errors quote the arguments given, so they are escaped like every other line.

@@ -5,6 +5,7 @@
 import { Ajv, type ErrorObject } from "ajv";
 import cron from "node-cron";
 import { HookdError, type ErrorDetail } from "../errors.js";
+import { accentProblem, logoProblem } from "./brand.js";
 import { settingsSchema, type HookdSettings } from "./schema.js";
 
 export interface ConfigLayer {
@@ -120,6 +121,16 @@ export function validateSettings(merged: MergedConfig): HookdSettings {
       field: "server.headersTimeoutMs",
       message: `"server.headersTimeoutMs" in ${originOf(merged.origins, "server.headersTimeoutMs")} must be at most server.requestTimeoutMs (${settings.server.requestTimeoutMs} ms) (got ${settings.server.headersTimeoutMs})`,
     });
+  }
+  const { brand } = settings.console;
+  const brandProblems: [string, string | null][] = [
+    ["console.brand.accentColor", accentProblem(brand.accentColor)],
+    ["console.brand.logoUrl", brand.logoUrl == null ? null : logoProblem(brand.logoUrl)],
+  ];
+  for (const [key, problem] of brandProblems) {
+    if (problem === null) continue;
+    const got = key.endsWith("logoUrl") ? JSON.stringify((brand.logoUrl ?? "").slice(0, 60)) : JSON.stringify(brand.accentColor);
+    extra.push({ field: key, message: `"${key}" in ${originOf(merged.origins, key)} ${problem} (got ${got})` });
   }
   if (extra.length > 0) throw new HookdError("config_invalid", extra.map((d) => d.message).join("\n"), extra);
   return settings;

@@ -1,4 +1,5 @@
 import type { JSONSchemaType } from "ajv";
+import type { Brand } from "./brand.js";
 
 export type Environment = "production" | "sandbox" | "test";
 export const ENVIRONMENTS: readonly Environment[] = ["production", "sandbox", "test"];
@@ -42,8 +43,13 @@ export interface HookdSettings {
   /** delivered (and cancelled) deliveries, their attempts and their events are pruned after `days` */
   retention: { days: number };
   topics: string[];
-  log: { level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
+  log: { level: LogLevel };
+  /** the web console and customer portal (config/brand.ts checks the brand beyond the schema) */
+  console: { brand: Brand };
 }
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The loaded configuration: settings plus where they came from. Frozen after load. */
 export interface Config extends HookdSettings {
@@ -59,7 +65,7 @@ const int = (minimum: number, maximum = Number.MAX_SAFE_INTEGER) => ({ type: "in
 export const settingsSchema: JSONSchemaType<HookdSettings> = {
   type: "object",
   additionalProperties: false,
-  required: ["server", "db", "dispatch", "retry", "security", "limits", "retention", "topics", "log"],
+  required: ["server", "db", "dispatch", "retry", "security", "limits", "retention", "topics", "log", "console"],
   properties: {
     server: {
       type: "object",
@@ -149,7 +155,26 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
       additionalProperties: false,
       required: ["level"],
       properties: {
-        level: { type: "string", enum: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] },
+        level: { type: "string", enum: LOG_LEVELS },
+      },
+    },
+    console: {
+      type: "object",
+      additionalProperties: false,
+      required: ["brand"],
+      properties: {
+        brand: {
+          type: "object",
+          additionalProperties: false,
+          required: ["name", "accentColor"],
+          properties: {
+            // Printable text only: it goes into the page title and header.
+            name: { type: "string", minLength: 1, maxLength: 60, pattern: "^[^\\u0000-\\u001f\\u007f]+$" },
+            // An https:// or data:image/… URL (brand.ts logoProblem); 64 KiB is a generous inline logo.
+            logoUrl: { type: "string", nullable: true, minLength: 1, maxLength: 65_536 },
+            accentColor: { type: "string", pattern: "^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$" },
+          },
+        },
       },
     },
   },

@@ -1,12 +1,12 @@
 /**
- * The console's files (index.html, app.js, app.css), built into dist/ui by
+ * The console's files (index.html, app.js, app.css, favicon.svg), built into dist/ui by
  * `npm run build` (src/build/console.ts). Read from there, or from the single
  * binary's embedded copies; held in memory once read, they are small.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export const CONSOLE_FILES: readonly string[] = ["index.html", "app.js", "app.css"];
+export const CONSOLE_FILES: readonly string[] = ["index.html", "app.js", "app.css", "favicon.svg"];
 export const consoleAsset = (name: string): string => `ui/${name}`;
 
 let embedded: Map<string, string> | null = null;

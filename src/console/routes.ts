@@ -19,6 +19,7 @@ import {
   type ConsoleSession,
 } from "../store/consoleSessions.js";
 import { consoleFiles } from "./assets.js";
+import { brandedPage, consoleCsp } from "./branding.js";
 
 /** A sign-in with a key lasts a working day; a portal link's session an hour. */
 export const SIGN_IN_MS = 12 * 3_600_000;
@@ -28,10 +29,8 @@ const TYPES: Record<string, string> = {
   "index.html": "text/html; charset=utf-8",
   "app.js": "text/javascript; charset=utf-8",
   "app.css": "text/css; charset=utf-8",
+  "favicon.svg": "image/svg+xml",
 };
-
-/** Nothing from anywhere else: no CDN, no fonts, no framing, no inline script. */
-const CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** Set-Cookie for a session token: HttpOnly so scripts cannot read it, Secure in production. Pure. */
 export function sessionCookie(token: string, maxAgeSeconds: number, secure: boolean): string {
@@ -46,7 +45,7 @@ export function consoleRoutes(server: FastifyInstance, app: App): void {
     const admin = session.customerId === null;
     const customers = await db
       .selectFrom("customers")
-      .select(["id", "name"])
+      .select(["id", "name", "created_at"])
       .$if(!admin, (q) => q.where("id", "=", session.customerId!))
       .orderBy("name")
       .limit(1000)
@@ -54,7 +53,8 @@ export function consoleRoutes(server: FastifyInstance, app: App): void {
     return {
       admin,
       customer: session.customerId,
-      customers,
+      // created_at tells apart two customers of the same name in the admin's switcher.
+      customers: customers.map((c) => ({ id: c.id, name: c.name, created_at: new Date(Number(c.created_at)).toISOString() })),
       // The topic catalog, so the console offers only topics a webhook can have.
       topics: app.config.topics,
       csrf_token: session.csrfToken,
@@ -127,13 +127,17 @@ export function consoleRoutes(server: FastifyInstance, app: App): void {
       .send();
   });
 
+  const { brand } = app.config.console;
+  const csp = consoleCsp(brand);
+  let branded: string | null = null;
   const page = (name: string) => async (_request: FastifyRequest, reply: FastifyReply) => {
     const files = consoleFiles();
-    const text = files?.get(name);
+    let text = files?.get(name);
     if (text === undefined) throw new HookdError("not_found", "the console was not built: run npm run build");
+    if (name === "index.html") text = branded ??= brandedPage(text, brand);
     return reply
       .header("content-type", TYPES[name]!)
-      .header("content-security-policy", CSP)
+      .header("content-security-policy", csp)
       .header("x-content-type-options", "nosniff")
       .header("referrer-policy", "no-referrer")
       .header("cache-control", name === "index.html" ? "no-store" : "no-cache")
@@ -143,4 +147,5 @@ export function consoleRoutes(server: FastifyInstance, app: App): void {
   server.get("/ui/portal", page("index.html"));
   server.get("/ui/app.js", page("app.js"));
   server.get("/ui/app.css", page("app.css"));
+  server.get("/ui/favicon.svg", page("favicon.svg"));
 }

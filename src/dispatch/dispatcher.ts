@@ -7,6 +7,7 @@ import type { Agents } from "got";
 import type { Logger } from "pino";
 import type { Db } from "../store/connect.js";
 import { readDatabaseTime } from "../store/databaseTime.js";
+import type { StoreHealth } from "../store/storeHealth.js";
 import type { RetryPolicy } from "../domain/retryPolicy.js";
 import type { Keyring } from "../domain/secretBox.js";
 import { DatabaseClock, systemClock, type Clock, type TickClock } from "./clock.js";
@@ -20,6 +21,8 @@ export type { DispatchSettings, TickOptions, TickProgress, TickSummary } from ".
 export interface DispatcherOptions {
   /** named in error messages */
   storeLocation?: string;
+  /** where ticks report store errors (an outage is logged there, once) */
+  health?: StoreHealth;
   agentRules?: AgentRules;
   /** this machine's clock (default: the system clock); the tick corrects it to the database's */
   localClock?: Clock;
@@ -76,6 +79,7 @@ export class Dispatcher {
           keyring: this.options.keyring,
           tokens: this.tokens,
           maxAttempts: this.options.maxAttempts ?? Number.MAX_SAFE_INTEGER,
+          health: this.options.health ?? null,
         },
         options,
       );

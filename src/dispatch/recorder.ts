@@ -4,29 +4,51 @@
  * unwritten records, and those deliveries are simply sent again after their lease:
  * duplicates, never losses. `room()` bounds that: sending waits while a whole batch
  * is unrecorded, so a crash duplicates at most what was in flight plus one batch.
+ *
+ * While the store is away (a restart, a failover, a pause) a batch is kept and written
+ * again with capped backoff for as long as it is worth writing: until the leases of its
+ * deliveries lapse (then another dispatcher may take them and send them again), or
+ * until the process must stop (`abandon()`). Either way the deliveries are left to their
+ * leases. Any other write error (a bug) gets a few tries.
  */
 import type { Logger } from "pino";
 import { recordAttempts, type AttemptRecord } from "../store/attempts.js";
 import { releaseClaims } from "../store/claims.js";
 import type { Db } from "../store/connect.js";
 import type { HealthChange } from "../store/endpointHealth.js";
+import { backoffMs, outageOf } from "../store/outage.js";
+import type { StoreHealth } from "../store/storeHealth.js";
 import type { Clock } from "./clock.js";
 
 const FLUSH_DELAY_MS = 100;
 /** When the per-webhook cap binds, leases that records end are room for every dispatcher. */
 const HURRIED_FLUSH_DELAY_MS = 10;
+/** Tries for a write that fails for another reason than the store being away. */
 const WRITE_TRIES = 5;
+/** Waits between tries while the store is away: from this, doubling, up to the cap. */
+const RETRY_FIRST_MS = 100;
+const RETRY_CAP_MS = 1_000;
+
+interface Batch {
+  records: AttemptRecord[];
+  health: HealthChange[];
+  releases: Map<string, string | undefined>;
+  /** when the last lease among its deliveries lapses */
+  until: number;
+}
 
 export class AttemptRecorder {
-  private records: AttemptRecord[] = [];
-  private health: HealthChange[] = [];
-  private releases = new Map<string, string | undefined>();
+  private buffer: Batch = emptyBatch();
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   /** records handed to a write that has not committed yet */
   private writing = 0;
   private waiters: (() => void)[] = [];
   private delayMs = FLUSH_DELAY_MS;
+  private abandoned = false;
+  /** wakes a write waiting to try again, when abandoned */
+  private wakeRetry: (() => void) | null = null;
+  private gaveUp = false;
 
   constructor(
     private readonly db: Db,
@@ -35,21 +57,26 @@ export class AttemptRecorder {
     private readonly clock: Clock,
     /** records per transaction, and the most that may wait unrecorded */
     private readonly batchSize: number,
+    /** where store errors are reported (the outage is logged there once) */
+    private readonly health: StoreHealth | null = null,
   ) {}
 
-  add(record: AttemptRecord): void {
-    this.records.push(record);
+  /** The attempt on a delivery whose lease ends at `leaseExpiresAt`. */
+  add(record: AttemptRecord, leaseExpiresAt: number): void {
+    this.buffer.records.push(record);
+    this.buffer.until = Math.max(this.buffer.until, leaseExpiresAt);
     this.schedule();
   }
 
   /** A webhook-level change, written in the same transaction as the attempts. */
   changeHealth(change: HealthChange): void {
-    this.health.push(change);
+    this.buffer.health.push(change);
     this.schedule();
   }
 
-  release(id: string, waitReason?: string): void {
-    this.releases.set(id, waitReason);
+  release(id: string, leaseExpiresAt: number, waitReason?: string): void {
+    this.buffer.releases.set(id, waitReason);
+    this.buffer.until = Math.max(this.buffer.until, leaseExpiresAt);
     this.schedule();
   }
 
@@ -61,9 +88,15 @@ export class AttemptRecorder {
     this.delayMs = HURRIED_FLUSH_DELAY_MS;
   }
 
+  /** Stop waiting for the store: what cannot be written now is left to its leases. */
+  abandon(): void {
+    this.abandoned = true;
+    this.wakeRetry?.();
+  }
+
   /** Sent but not yet recorded. */
   get unrecorded(): number {
-    return this.writing + this.records.length;
+    return this.writing + this.buffer.records.length;
   }
 
   /** Resolves once fewer than a batch of records wait to be written. */
@@ -75,7 +108,8 @@ export class AttemptRecorder {
   }
 
   private schedule(): void {
-    if (this.records.length + this.health.length + this.releases.size >= this.batchSize) {
+    const b = this.buffer;
+    if (b.records.length + b.health.length + b.releases.size >= this.batchSize) {
       void this.flush();
     } else if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), this.delayMs);
@@ -88,43 +122,61 @@ export class AttemptRecorder {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    const records = this.records;
-    const health = this.health;
-    const releases = this.releases;
-    this.records = [];
-    this.health = [];
-    this.releases = new Map();
-    if (records.length === 0 && health.length === 0 && releases.size === 0) return this.chain;
-    this.writing += records.length;
+    const batch = this.buffer;
+    if (batch.records.length === 0 && batch.health.length === 0 && batch.releases.size === 0) return this.chain;
+    this.buffer = emptyBatch();
+    this.writing += batch.records.length;
     this.chain = this.chain
-      .then(() => this.write(records, health, releases))
+      .then(() => this.write(batch))
       .finally(() => {
-        this.writing -= records.length;
+        this.writing -= batch.records.length;
         for (const wake of this.waiters.splice(0)) wake();
       });
     return this.chain;
   }
 
-  private async write(records: AttemptRecord[], health: HealthChange[], releases: Map<string, string | undefined>): Promise<void> {
+  private async write(batch: Batch): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await recordAttempts(this.db, this.owner, records, health, this.clock.now());
+        await recordAttempts(this.db, this.owner, batch.records, batch.health, this.clock.now());
         const byReason = new Map<string | undefined, string[]>();
-        for (const [id, reason] of releases) byReason.set(reason, [...(byReason.get(reason) ?? []), id]);
+        for (const [id, reason] of batch.releases) byReason.set(reason, [...(byReason.get(reason) ?? []), id]);
         for (const [reason, ids] of byReason) await releaseClaims(this.db, this.owner, ids, reason);
         return;
       } catch (err) {
-        if (attempt >= WRITE_TRIES) {
-          // The leases will lapse and these deliveries will be sent again: nothing is lost.
-          this.logger.error(
-            { err: (err as Error).message, records: records.length, releases: releases.size },
-            "could not record attempts; their deliveries will be retried after the lease",
-          );
-          return;
-        }
-        this.logger.warn({ err: (err as Error).message, try: attempt }, "store busy while recording attempts; retrying");
-        await new Promise((r) => setTimeout(r, 200 * attempt));
+        const away = this.health ? this.health.failed(err) : outageOf(err) !== null;
+        const worthIt = !this.abandoned && (away ? this.clock.now() < batch.until : attempt < WRITE_TRIES);
+        if (!worthIt) return this.giveUp(batch, err);
+        if (!away) this.logger.warn({ err: (err as Error).message, try: attempt }, "could not record attempts; retrying");
+        await this.pause(away ? backoffMs(attempt, RETRY_FIRST_MS, RETRY_CAP_MS) : 200 * attempt);
       }
     }
   }
+
+  /** The leases will lapse and these deliveries will be sent again: nothing is lost. Said once per recorder. */
+  private giveUp(batch: Batch, err: unknown): void {
+    if (this.gaveUp) return;
+    this.gaveUp = true;
+    this.logger.warn(
+      { err: (err as Error).message, records: batch.records.length, releases: batch.releases.size },
+      "could not record attempts; their deliveries will be sent again after their leases",
+    );
+  }
+
+  /** Not unref'd: a `hookd tick` waiting out an outage must not exit with its results unwritten. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeRetry = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeRetry = done;
+    });
+  }
+}
+
+function emptyBatch(): Batch {
+  return { records: [], health: [], releases: new Map(), until: Number.NEGATIVE_INFINITY };
 }

@@ -6,10 +6,15 @@
  * Each firing starts after a random delay (startJitterMs), so dispatchers on several
  * machines sharing a schedule do not all claim in the same second. Nothing else is
  * coordinated: claims are safe to race, the jitter only spreads the load.
+ *
+ * A tick the store cut short is followed by another as soon as the store is back
+ * (tickResume.ts), whatever the schedule.
  */
 import cron, { type ScheduledTask } from "node-cron";
 import type { Logger } from "pino";
+import type { StoreHealth } from "../store/storeHealth.js";
 import type { Dispatcher, TickSummary } from "./dispatcher.js";
+import { TickResume } from "./tickResume.js";
 
 export class Scheduler {
   private task: ScheduledTask | null = null;
@@ -18,12 +23,17 @@ export class Scheduler {
   /** a firing waiting out its jitter */
   private waiting = false;
   private jitterTimer: NodeJS.Timeout | null = null;
+  private readonly resume: TickResume;
 
   constructor(
     private readonly dispatcher: Dispatcher,
     private readonly expression: string,
     private readonly logger: Logger,
-  ) {}
+    health: StoreHealth | null = null,
+  ) {
+    // A tick is running already: it reports its own end here.
+    this.resume = new TickResume(health, () => void (this.dispatcher.busy || this.fire()));
+  }
 
   start(): void {
     if (this.task) return;
@@ -62,7 +72,13 @@ export class Scheduler {
     const run = this.dispatcher.tick({ signal: this.stopController.signal });
     this.current = run;
     run
-      .catch((err: unknown) => this.logger.error({ err: (err as Error).message }, "tick failed"))
+      .then(
+        (summary) => this.resume.ended(summary.error !== null),
+        (err: unknown) => {
+          this.logger.error({ err: (err as Error).message }, "tick failed");
+          this.resume.ended(true);
+        },
+      )
       .finally(() => {
         if (this.current === run) this.current = null;
       });
@@ -72,6 +88,7 @@ export class Scheduler {
   /** Stop firing, stop the running tick from claiming, wait for it to hand back and record. Safe to call twice. */
   async stop(): Promise<void> {
     this.stopController.abort();
+    this.resume.stop();
     if (this.jitterTimer) clearTimeout(this.jitterTimer);
     this.waiting = false;
     if (this.task) {

@@ -27,6 +27,7 @@ import { claimDue, claimProbes, countDue, type ClaimedDelivery } from "../store/
 import { purgeExpiredSecrets } from "../store/rotation.js";
 import { explainStoreError, type Db } from "../store/connect.js";
 import { expireWaiting } from "../store/endpointHealth.js";
+import type { StoreHealth } from "../store/storeHealth.js";
 import type { RetryPolicy } from "../domain/retryPolicy.js";
 import type { Keyring } from "../domain/secretBox.js";
 import { attemptDelivery } from "./attempt.js";
@@ -67,6 +68,8 @@ export interface TickDeps {
   tokens: OAuthTokens;
   /** limits.maxAttempts: bounds a webhook's own max_attempts */
   maxAttempts: number;
+  /** where store errors are reported: an outage is logged there, once */
+  health?: StoreHealth | null;
 }
 
 /** Margin kept between a request's deadline and its lease's end (less when leases are short). */
@@ -117,12 +120,14 @@ export class Tick {
   private total = 0;
   private sleeper: (() => void) | null = null;
   private graceTimer: NodeJS.Timeout | null = null;
+  /** the store failed past store()'s retries: claim no more, finish what is in flight, keep its results for the store */
+  private storeLost = false;
 
   constructor(
     private readonly deps: TickDeps,
     private readonly options: TickOptions = {},
   ) {
-    this.recorder = new AttemptRecorder(deps.db, this.owner, deps.logger, deps.clock, deps.settings.batchSize);
+    this.recorder = new AttemptRecorder(deps.db, this.owner, deps.logger, deps.clock, deps.settings.batchSize, deps.health);
     // What others held at the last claim bounds what this tick may send at once, for
     // every webhook it holds (never below one: holding a webhook's rows means others left room).
     this.lanes = new Lanes(
@@ -149,12 +154,12 @@ export class Tick {
         this.summary.started_at = new Date(this.cutoff).toISOString();
         if (this.options.onProgress) this.total = await countDue(db, this.cutoff);
         // Secrets whose overlap has ended leave the store (they stopped signing already).
-        await purgeExpiredSecrets(db, this.deps.keyring, clock.now()).catch((err: unknown) =>
-          logger.warn({ err: (err as Error).message }, "could not remove expired secrets; the next tick tries again"),
+        await purgeExpiredSecrets(db, this.deps.keyring, clock.now()).catch(
+          (err: unknown) => this.storeAway(err) || logger.warn({ err: (err as Error).message }, "could not remove expired secrets; the next tick tries again"),
         );
         // Housekeeping; if the store is busy it waits for the next tick.
-        await expireWaiting(db, clock.now(), policy.maxAgeSeconds * 1000).catch((err: unknown) =>
-          logger.warn({ err: (err as Error).message }, "could not expire deliveries that aged out while waiting"),
+        await expireWaiting(db, clock.now(), policy.maxAgeSeconds * 1000).catch(
+          (err: unknown) => this.storeAway(err) || logger.warn({ err: (err as Error).message }, "could not expire deliveries that aged out while waiting"),
         );
         if (!this.stopped) {
           const probes = await this.store("claim probes", () => claimProbes(db, this.claimBasis()));
@@ -169,7 +174,7 @@ export class Tick {
       stop?.removeEventListener("abort", this.onStop);
     }
     if (!this.summary.started_at) this.summary.started_at = new Date(clock.now()).toISOString();
-    this.summary.interrupted = this.stopped;
+    this.summary.interrupted = this.options.signal?.aborted ?? false;
     this.summary.duration_ms = Math.round(performance.now() - started);
     const { error: _error, started_at: _started, ...counts } = this.summary;
     logger.info(counts, "tick");
@@ -178,7 +183,7 @@ export class Tick {
   }
 
   private get stopped(): boolean {
-    return this.options.signal?.aborted ?? false;
+    return (this.options.signal?.aborted ?? false) || this.storeLost;
   }
 
   /** Claims until nothing this tick may take is left, keeping work at hand (see `alone`). */
@@ -299,7 +304,7 @@ export class Tick {
 
     const judged = judge(d, outcome, hook.policy, clock.now());
     for (const o of this.deps.observers) o.attempt?.(outcome, judged.verdict);
-    this.recorder.add(judged.record);
+    this.recorder.add(judged.record, d.lease_expires_at);
     this.summary[judged.verdict]++;
     await this.learn(d, judged);
     if (judged.verdict !== "delivered") {
@@ -343,7 +348,7 @@ export class Tick {
   }
 
   private defer(d: ClaimedDelivery, reason?: string): void {
-    this.recorder.release(d.id, reason);
+    this.recorder.release(d.id, d.lease_expires_at, reason);
     this.summary.deferred++;
     this.progress();
   }
@@ -358,22 +363,34 @@ export class Tick {
     this.options.onProgress?.({ total: this.total, delivered: s.delivered, failed: s.failed, rescheduled: s.rescheduled, deferred: s.deferred });
   }
 
-  /** A store call retried a few times; on giving up the tick ends with `error` set. */
+  /**
+   * A store call retried a few times; on giving up the tick stops claiming, finishes
+   * what is in flight, and ends with `error` set (the scheduler runs the next one as
+   * soon as the store answers again).
+   */
   private async store<T>(what: string, fn: () => Promise<T>): Promise<T | null> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (err) {
-        this.deps.logger.warn({ err: (err as Error).message, try: attempt }, `could not ${what}`);
+        // An outage is logged once, by the store's health; anything else here.
+        const away = this.storeAway(err);
+        this.deps.logger[away ? "debug" : "warn"]({ err: (err as Error).message, try: attempt }, `could not ${what}`);
         if (attempt >= STORE_TRIES) {
           const explained = explainStoreError(err, this.deps.storeLocation)?.message ?? (err as Error).message;
           this.summary.error = `could not ${what}, will try again next tick: ${explained}`;
+          this.storeLost = true;
           return null;
         }
         if (this.stopped) return null;
         await this.pause(STORE_RETRY_MS);
       }
     }
+  }
+
+  /** Reports `err` to the store's health; true when it means the store is away (and is logged there). */
+  private storeAway(err: unknown): boolean {
+    return this.deps.health?.failed(err) ?? false;
   }
 
   /** Wait `ms`, or less if a stop arrives. */
@@ -403,6 +420,8 @@ export class Tick {
   private readonly onStop = (): void => {
     this.graceTimer = setTimeout(() => {
       for (const c of this.inFlight) c.abort();
+      // Results the store cannot take now are left to their leases.
+      this.recorder.abandon();
     }, this.deps.settings.shutdownGraceMs);
     this.graceTimer.unref();
     this.wake();

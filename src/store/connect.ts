@@ -19,6 +19,7 @@ import {
 } from "kysely";
 import { HookdError } from "../errors.js";
 import { classifyPostgresError, describePostgresFault } from "./postgresFaults.js";
+import { guardedPool, statementDeadlineMs } from "./postgresPool.js";
 import type { Database } from "./schema.js";
 import type { BoundQuery } from "./boundQuery.js";
 import { reusingStatements, runCompiled } from "./statementCache.js";
@@ -138,9 +139,10 @@ async function openPostgres(options: StoreOptions): Promise<Store> {
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     types,
   });
-  // A dropped idle connection must not crash the process; the pool replaces it.
-  pool.on("error", () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // No error from a connection may crash the process, and no statement may wait forever (postgresPool.ts).
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: guardedPool(pool, statementDeadlineMs(options.statementTimeoutMs ?? 0)) }),
+  });
   const location = withoutPassword(options.url);
   let closed = false;
   return {

@@ -1,5 +1,6 @@
 import { Migrator, sql, type Migration, type MigrationProvider, type Kysely } from "kysely";
 import { dialectOf, writeTransaction } from "./connect.js";
+import { withoutDeadline } from "./postgresPool.js";
 import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_endpoint_health.js";
 import * as m003 from "./migrations/003_retention.js";
@@ -62,20 +63,23 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrateResult> {
   const applied =
     dialectOf(db) === "sqlite"
       ? await writeTransaction(db, (trx) => run(trx, true))
-      : // One connection without db.statementTimeoutMs: building an index over a big table may take minutes.
-        await db.connection().execute(async (conn) => {
-          await sql`set statement_timeout = 0`.execute(conn);
-          // Kysely's migrator looks for its tables by introspecting every schema of the
-          // database, which fails if another schema is dropped meanwhile: hold the lock
-          // that schema drops take too (MIGRATION_LOCK_KEY).
-          await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`.execute(conn);
-          try {
-            return await run(conn, false);
-          } finally {
-            await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.execute(conn);
-            await sql`reset statement_timeout`.execute(conn);
-          }
-        });
+      : // One connection without db.statementTimeoutMs (nor the client's deadline that
+        // follows it): building an index over a big table may take minutes.
+        await withoutDeadline(() =>
+          db.connection().execute(async (conn) => {
+            await sql`set statement_timeout = 0`.execute(conn);
+            // Kysely's migrator looks for its tables by introspecting every schema of the
+            // database, which fails if another schema is dropped meanwhile: hold the lock
+            // that schema drops take too (MIGRATION_LOCK_KEY).
+            await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`.execute(conn);
+            try {
+              return await run(conn, false);
+            } finally {
+              await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.execute(conn);
+              await sql`reset statement_timeout`.execute(conn);
+            }
+          }),
+        );
   return { applied, current };
 }
 

@@ -6,6 +6,7 @@ import { headersOf } from "../domain/headers.js";
 import { authViewOf, type AuthView } from "../domain/receiverAuth.js";
 import { delaysOf } from "../domain/retrySettings.js";
 import type { Keyring } from "../domain/secretBox.js";
+import { deliveryWait, type WaitingWebhook } from "../domain/deliveryWait.js";
 import { previousExpiresAt } from "../domain/secrets.js";
 import type { AttemptTable, DeliveryTable, EventTable, WebhookTable } from "./schema.js";
 import { openStored } from "./sealedColumns.js";
@@ -109,10 +110,14 @@ export interface DeliveryJson {
   customer: string;
   status: DeliveryTable["status"];
   attempts: number;
+  /** when a pending delivery will really be tried at the earliest (its webhook's backoff included); null once done, or while its webhook is switched off */
   next_attempt_at: string | null;
   last_status_code: number | null;
   last_error: string | null;
+  /** the stored code (backoff, retry_after, endpoint_backoff, …), kept for scripts that read it */
   wait_reason: string | null;
+  /** why a pending delivery waits and what happens next, in words (domain/deliveryWait.ts) */
+  waiting: string | null;
   /** an ordered webhook's delivery waiting its turn: the delivery ahead of it (null: not waiting on another) */
   waiting_for: string | null;
   created_at: string;
@@ -121,7 +126,40 @@ export interface DeliveryJson {
   history?: AttemptJson[];
 }
 
-export function deliveryJson(row: DeliveryTable, attempts?: AttemptTable[]): DeliveryJson {
+/**
+ * What a delivery's JSON needs besides its row: the time, and the state of the
+ * webhooks it may belong to (store/deliveryViews.ts reads them).
+ */
+export interface DeliveryView {
+  now: number;
+  /** the retry budget of a webhook not in `webhooks` */
+  maxAttempts: number;
+  webhooks: ReadonlyMap<string, WaitingWebhook>;
+}
+
+export function deliveryJson(row: DeliveryTable, view: DeliveryView, attempts?: AttemptTable[]): DeliveryJson {
+  const webhook = view.webhooks.get(row.webhook_id) ?? {
+    active: true,
+    disabledReason: null,
+    failingSince: null,
+    consecutiveFailures: 0,
+    backoffUntil: null,
+    maxAttempts: view.maxAttempts,
+  };
+  const wait = deliveryWait(
+    {
+      status: row.status,
+      attempts: row.attempts,
+      dueAt: row.next_attempt_at,
+      waitReason: row.wait_reason,
+      lastStatusCode: row.last_status_code,
+      lastError: row.last_error,
+      updatedAt: row.updated_at,
+      leasedUntil: row.lease_owner === null ? null : row.lease_expires_at,
+    },
+    webhook,
+    view.now,
+  );
   const json: DeliveryJson = {
     id: row.id,
     event: row.event_id,
@@ -129,10 +167,11 @@ export function deliveryJson(row: DeliveryTable, attempts?: AttemptTable[]): Del
     customer: row.customer_id,
     status: row.status,
     attempts: row.attempts,
-    next_attempt_at: row.status === "pending" ? iso(row.next_attempt_at) : null,
+    next_attempt_at: iso(wait?.at ?? null),
     last_status_code: row.last_status_code,
     last_error: row.last_error,
     wait_reason: row.status === "pending" ? row.wait_reason : null,
+    waiting: wait?.message ?? null,
     // Strict ordering's scheduling (the tick) fills this in; until then nothing waits on another delivery.
     waiting_for: null,
     created_at: iso(row.created_at)!,

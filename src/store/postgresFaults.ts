@@ -14,13 +14,22 @@ export type PostgresFault =
   | "no_schema"
   | "shutting_down"
   | "too_many_connections"
-  | "statement_timeout";
+  | "statement_timeout"
+  | "not_answering"
+  | "read_only";
+
+/**
+ * The code hookd gives a statement the server did not answer in time (postgresPool.ts):
+ * a paused or cut-off server cannot cancel it with its own statement_timeout.
+ */
+export const NO_ANSWER = "HOOKD_NO_ANSWER";
 
 /** Node socket errors raised while connecting. */
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "EPIPE"]);
 
 /** pg's own messages for a connection that never came up or went away (no code attached). */
-const LOST_CONNECTION = /^(Connection terminated|timeout expired|Client has encountered a connection error|Connection ended)/i;
+const LOST_CONNECTION =
+  /^(Connection terminated|timeout expired|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|Query read timeout)/i;
 
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -33,6 +42,7 @@ function codeOf(err: unknown): string | undefined {
 /** The fault `err` is, or null when it is not a database-availability problem (e.g. a bug in a query). */
 export function classifyPostgresError(err: unknown): PostgresFault | null {
   const code = codeOf(err);
+  if (code === NO_ANSWER) return "not_answering";
   if (code !== undefined && NETWORK_CODES.has(code)) return "unreachable";
   if (code === undefined) return err instanceof Error && LOST_CONNECTION.test(err.message) ? "unreachable" : null;
   // SQLSTATE codes: https://www.postgresql.org/docs/current/errcodes-appendix.html
@@ -42,6 +52,7 @@ export function classifyPostgresError(err: unknown): PostgresFault | null {
   if (code === "42P01" || code === "3F000") return "no_schema";
   if (code === "57014") return "statement_timeout";
   if (code === "53300") return "too_many_connections";
+  if (code === "25006") return "read_only";
   if (code.startsWith("57P")) return "shutting_down";
   if (code.startsWith("08")) return "unreachable";
   return null;
@@ -77,5 +88,9 @@ export function describePostgresFault(fault: PostgresFault, err: unknown, locati
       return `the PostgreSQL server at ${location} has no connections left${said}: lower db.poolSize on each hookd process, or raise max_connections`;
     case "statement_timeout":
       return `a statement on the PostgreSQL database ${location} ran longer than db.statementTimeoutMs and was cancelled; nothing was changed: check the server's load, or raise the timeout`;
+    case "read_only":
+      return `the PostgreSQL database ${location} refuses writes${said}: it is a standby or read-only; point HOOKD_DB / db.url at the primary (after a failover, the new one)`;
+    case "not_answering":
+      return `the PostgreSQL database ${location} stopped answering${said}: check that the server is not paused, overloaded or cut off from this machine`;
   }
 }

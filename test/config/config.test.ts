@@ -78,6 +78,14 @@ describe("loadConfig", () => {
     [{ security: { allowHttp: "yes" } }, "security.allowHttp", "boolean"],
     [{ security: { secretRotationOverlapSeconds: -1 } }, "security.secretRotationOverlapSeconds", "must be >= 0"],
     [{ dispatch: { leaseSeconds: 10, timeoutMs: 30000 } }, "dispatch.leaseSeconds", "longer than dispatch.timeoutMs"],
+    [{ console: { brand: { accentColor: "blue" } } }, "console.brand.accentColor", "must match pattern"],
+    [{ console: { brand: { accentColor: "#ffcc00" } } }, "console.brand.accentColor", "(#ffcc00 has 1.51:1)"],
+    [{ console: { brand: { logoUrl: "http://cdn.example.com/logo.png" } } }, "console.brand.logoUrl", "must be an https:// URL"],
+    [{ console: { brand: { logoUrl: "javascript:alert(1)" } } }, "console.brand.logoUrl", "must be an https:// URL"],
+    [{ console: { brand: { logoUrl: "data:text/html;base64,PGgxPg==" } } }, "console.brand.logoUrl", "data:image/"],
+    [{ console: { brand: { name: "" } } }, "console.brand.name", "fewer than 1"],
+    [{ console: { brand: { name: "Acme\u001b[31m" } } }, "console.brand.name", "must match pattern"],
+    [{ console: { brand: { colour: "#000" } } }, "console.brand.colour", 'allowed under "console.brand": name, logoUrl, accentColor'],
   ])("rejects %j naming %s", (content, key, allowed) => {
     const f = file(content);
     const err = configError(() => loadConfig({ env: {}, configFile: f }));
@@ -112,6 +120,15 @@ describe("loadConfig", () => {
     const relative = path.relative(process.cwd(), ca.caFile);
     expect(loadConfig({ env: {}, overrides: { dispatch: { caFile: relative } } }).dispatch.caFile).toBe(ca.caFile);
     expect(loadConfig({ env: {} }).dispatch.caFile).toBeNull();
+  });
+
+  it("takes a brand for the console: a name, an https or data: logo, a dark enough accent colour", () => {
+    expect(loadConfig({ env: {} }).console.brand).toEqual({ name: "hookd", logoUrl: null, accentColor: "#0550ae" });
+    const logo = "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=";
+    const brand = { name: "Acme Webhooks", logoUrl: logo, accentColor: "#7a1fa2" };
+    expect(loadConfig({ env: {}, configFile: file({ console: { brand } }) }).console.brand).toEqual(brand);
+    const https = { console: { brand: { logoUrl: "https://cdn.example.com/acme.svg" } } };
+    expect(loadConfig({ env: {}, configFile: file(https) }).console.brand.logoUrl).toBe("https://cdn.example.com/acme.svg");
   });
 
   it("validates a merged object directly too", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { policyFor, timeoutFor } from "../../src/domain/retrySettings.js";
 import { throwProblems } from "../../src/domain/settingProblem.js";
 import { checkSettings, type SettingsInput } from "../../src/domain/webhookSettings.js";
-import { HookdError } from "../../src/errors.js";
+import type { HookdError } from "../../src/errors.js";
 
 const bounds = { maxTimeoutMs: 30_000, maxAttempts: 25, maxBatchSize: 100 };
 const sandbox = { allowHttp: true, allowPrivateAddresses: true };

@@ -27,7 +27,16 @@ export const ok: Responder = (_req, res) => {
   res.end("ok");
 };
 
-export async function startReceiver(responder: Responder = ok): Promise<Receiver> {
+export interface ReceiverOptions {
+  /**
+   * How long an idle keep-alive connection stays open (Node's default: 5 s). A test that
+   * pauses sending for about that long (an outage) may see a request sent on a
+   * connection the receiver is closing at that moment fail as `reset`: set it longer.
+   */
+  keepAliveTimeoutMs?: number;
+}
+
+export async function startReceiver(responder: Responder = ok, options: ReceiverOptions = {}): Promise<Receiver> {
   let current = responder;
   const requests: Received[] = [];
   const sockets = new Set<import("node:net").Socket>();
@@ -45,6 +54,7 @@ export async function startReceiver(responder: Responder = ok): Promise<Receiver
       current(received, res);
     });
   });
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.on("connection", (s) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));

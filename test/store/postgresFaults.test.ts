@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { HookdError } from "../../src/errors.js";
 import { explainStoreError, withoutPassword } from "../../src/store/connect.js";
+import { NoAnswerError } from "../../src/store/outage.js";
 import { classifyPostgresError, describePostgresFault } from "../../src/store/postgresFaults.js";
 import { testApp } from "../helpers/app.js";
 
@@ -24,6 +25,9 @@ describe("classifyPostgresError", () => {
     [pgError("57P01"), "shutting_down"],
     [pgError("53300"), "too_many_connections"],
     [pgError("57014"), "statement_timeout"],
+    [pgError("25006", "cannot execute INSERT in a read-only transaction"), "read_only"],
+    [new Error("timeout exceeded when trying to connect"), "unreachable"],
+    [new NoAnswerError(2000), "not_answering"],
     // A bug, not the database's availability: left to the generic handler.
     [pgError("23505"), null],
     [pgError("42601"), null],
@@ -39,6 +43,10 @@ describe("classifyPostgresError", () => {
     );
     expect(describePostgresFault("rights", pgError("42501", "permission denied for table events"), url)).toMatch(
       /^user app lacks rights on the PostgreSQL database postgres:\/\/app@db.internal:5432\/orders \(permission denied for table events\)/,
+    );
+    expect(describePostgresFault("read_only", pgError("25006"), url)).toMatch(/refuses writes .*point HOOKD_DB \/ db.url at the primary/);
+    expect(describePostgresFault("not_answering", new NoAnswerError(35_000), url)).toBe(
+      "the PostgreSQL database postgres://app@db.internal:5432/orders stopped answering (no answer within 35000 ms): check that the server is not paused, overloaded or cut off from this machine",
     );
   });
 

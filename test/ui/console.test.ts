@@ -111,7 +111,7 @@ describe.skipIf(!run)("the console", () => {
     await screenshot(page, "overview");
     await page.getByRole("link", { name: "Last 7 days" }).click();
     await page.getByRole("heading", { name: "Attempts by outcome — Last 7 days" }).waitFor();
-    expect(await page.getByRole("img", { name: /Attempts by outcome/ }).getAttribute("aria-label")).toContain("1 error status");
+    expect(await page.getByRole("group", { name: /Attempts by outcome/ }).getAttribute("aria-label")).toContain("1 error status");
 
     await nav("Webhooks");
     await page.getByRole("link", { name: `${receiver.url}/down` }).click();

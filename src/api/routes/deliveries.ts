@@ -9,6 +9,7 @@ import { notFound } from "../../errors.js";
 import type { Db } from "../../store/connect.js";
 import { attemptsOf, countFailedMatching, getDelivery, retryDelivery, retryMatching } from "../../store/deliveries.js";
 import { decodeCursor } from "../../store/keyset.js";
+import { deliveryView } from "../../store/deliveryViews.js";
 import { deliveryLog } from "../../store/logs.js";
 import { deliveryJson } from "../../store/model.js";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../store/schema.js";
@@ -66,6 +67,7 @@ const SIGNATURE_NOTE = "(HMAC-SHA256 with the webhook's secret at the time)";
 
 export function deliveryRoutes(server: FastifyInstance, app: App): void {
   const { db } = app.store;
+  const { maxAttempts } = app.config.retry;
 
   server.get<{ Querystring: LogQuery }>(
     "/deliveries/",
@@ -92,6 +94,7 @@ export function deliveryRoutes(server: FastifyInstance, app: App): void {
       await mustOwnWebhook(db, query.webhook, customerId);
       const filter = { customerId, status: query.status, webhookId: query.webhook, topic: query.topic, eventId: query.event, ...timeRange(query) };
       const page = await deliveryLog(db, filter, query.limit, query.cursor ? decodeCursor(query.cursor) : null);
+      const view = await deliveryView(db, page.rows, maxAttempts);
       const topics = await topicsOf(
         db,
         page.rows.map((r) => r.webhook_id),
@@ -99,7 +102,7 @@ export function deliveryRoutes(server: FastifyInstance, app: App): void {
       return toKeysetPage(
         request,
         page,
-        page.rows.map((r) => ({ ...deliveryJson(r), topic: topics.get(r.webhook_id) ?? null })),
+        page.rows.map((r) => ({ ...deliveryJson(r, view), topic: topics.get(r.webhook_id) ?? null })),
       );
     },
   );
@@ -118,7 +121,7 @@ export function deliveryRoutes(server: FastifyInstance, app: App): void {
     );
     if (hook.hash_secret) headers["x-signature"] = SIGNATURE_NOTE;
     return {
-      ...deliveryJson(row, history),
+      ...deliveryJson(row, await deliveryView(db, [row], maxAttempts), history),
       topic: hook.topic,
       url: hook.url,
       // The exact text as published and as sent: a string, so nothing is reformatted on the way.
@@ -160,7 +163,7 @@ export function deliveryRoutes(server: FastifyInstance, app: App): void {
     async (request) => {
       const row = await retryDelivery(db, request.params.id, scopeOf(principalOf(request), request.query.customer));
       const attempts = await attemptsOf(db, [row.id]);
-      return deliveryJson(row, attempts.get(row.id) ?? []);
+      return deliveryJson(row, await deliveryView(db, [row], maxAttempts), attempts.get(row.id) ?? []);
     },
   );
 }

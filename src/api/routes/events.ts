@@ -5,6 +5,7 @@ import { notFound, validationError } from "../../errors.js";
 import type { Db } from "../../store/connect.js";
 import { attemptsOf, listDeliveries, type DeliveryFilter } from "../../store/deliveries.js";
 import { groupCommit } from "../../store/groupCommit.js";
+import { deliveryView } from "../../store/deliveryViews.js";
 import { deliveryJson, eventJson } from "../../store/model.js";
 import { publish } from "../../publishing.js";
 import { getEvent } from "../../store/outbox.js";
@@ -132,9 +133,10 @@ export function eventRoutes(server: FastifyInstance, app: App): void {
         db,
         deliveries.map((d) => d.id),
       );
+      const view = await deliveryView(db, deliveries, app.config.retry.maxAttempts);
       return eventJson(
         event,
-        deliveries.map((d) => deliveryJson(d, attempts.get(d.id) ?? [])),
+        deliveries.map((d) => deliveryJson(d, view, attempts.get(d.id) ?? [])),
       );
     },
   );

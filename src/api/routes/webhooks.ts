@@ -9,6 +9,7 @@ import { OAuthTokens } from "../../dispatch/oauthTokens.js";
 import type { SettingsInput } from "../../domain/webhookSettings.js";
 import { attemptRow } from "../../store/attempts.js";
 import { attemptsOf, listDeliveries } from "../../store/deliveries.js";
+import { deliveryView } from "../../store/deliveryViews.js";
 import { attemptJson, deliveryJson, webhookJson } from "../../store/model.js";
 import { rotateSecret, type RotateInput } from "../../store/rotation.js";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../store/schema.js";
@@ -179,6 +180,7 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
       const scope = scopeOf(principalOf(request), query.customer);
       const hook = await getWebhook(db, request.params.id, scope);
       const { count, rows } = await listDeliveries(db, { webhookId: hook.id, customerId: scope, status: query.status }, query);
+      const view = await deliveryView(db, rows, app.config.retry.maxAttempts);
       const attempts = await attemptsOf(
         db,
         rows.map((r) => r.id),
@@ -187,7 +189,7 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
         request,
         query,
         count,
-        rows.map((r) => deliveryJson(r, attempts.get(r.id) ?? [])),
+        rows.map((r) => deliveryJson(r, view, attempts.get(r.id) ?? [])),
       );
     },
   );

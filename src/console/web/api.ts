@@ -5,16 +5,22 @@
 export interface Session {
   admin: boolean;
   customer: string | null;
-  customers: { id: string; name: string }[];
+  customers: { id: string; name: string; created_at: string }[];
   topics: string[];
   csrf_token: string;
   expires_at: string;
+}
+
+export interface ErrorDetail {
+  field: string;
+  message: string;
 }
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly details: readonly ErrorDetail[] = [],
   ) {
     super(message);
   }
@@ -22,14 +28,28 @@ export class ApiError extends Error {
 
 export const state: { session: Session | null; customer: string | null } = { session: null, customer: null };
 
-/** The error message the API gave (it names what is wrong), or a plain one for network trouble. */
+/** The error the API gave (it names what is wrong, field by field), or a plain one for network trouble. */
 async function failure(res: Response): Promise<ApiError> {
   try {
-    const body = (await res.json()) as { error?: { message?: string } };
-    return new ApiError(res.status, body.error?.message ?? `${res.status} ${res.statusText}`);
+    const body = (await res.json()) as { error?: { message?: string; details?: ErrorDetail[] } };
+    return new ApiError(res.status, body.error?.message ?? `${res.status} ${res.statusText}`, body.error?.details ?? []);
   } catch {
     return new ApiError(res.status, `${res.status} ${res.statusText}`);
   }
+}
+
+/**
+ * An error in the words of the form it came from: each bad field under the label the
+ * person filled in ("Receiver URL: must use https"). `labels` maps the API's field
+ * names to the form's labels; the fields in `mentions` are renamed inside messages
+ * too ("must be later than since" → "must be later than “Failed since”").
+ */
+export function problemText(err: unknown, labels: Record<string, string> = {}, mentions: readonly string[] = []): string {
+  if (!(err instanceof ApiError)) return (err as Error).message;
+  if (err.status >= 500) return `hookd could not do that (${err.message}); nothing was changed. Try again in a moment.`;
+  if (err.details.length === 0) return err.message;
+  const named = (text: string) => text.replace(/\b[a-z_]+\b/g, (word) => (mentions.includes(word) && labels[word] ? `“${labels[word]}”` : word));
+  return err.details.map((d) => `${labels[d.field] ?? d.field}: ${named(d.message)}`).join("; ");
 }
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -1,9 +1,10 @@
 /** Deliveries: the log (filters, search, keyset pages, bulk replay) and one delivery's page. */
-import { api, state, type Page } from "./api.js";
-import { badge, copyButton, empty, field, h, link, replace, shortId, table, when } from "./dom.js";
+import { api, ApiError, problemText, state, type Page } from "./api.js";
+import { badge, copyButton, empty, field, h, link, replace, shortId, table } from "./dom.js";
 import { isoOf, replayForm } from "./replay.js";
 import { counted, pager } from "./pager.js";
 import type { PageContext } from "./router.js";
+import { when } from "./time.js";
 import type { Delivery, DeliveryDetail, EventJson, Webhook } from "./types.js";
 
 /** A short, readable outcome: the status code, or the error class. */
@@ -11,7 +12,21 @@ export function outcome(d: { last_status_code: number | null; last_error: string
   return d.last_status_code !== null ? `HTTP ${d.last_status_code}` : (d.last_error ?? "—");
 }
 
-export function deliveriesTable(rows: Delivery[], urls: Map<string, string>): HTMLTableElement {
+/**
+ * When a pending delivery will really be tried, and why, in the API's words
+ * (`waiting`, from domain/deliveryWait.ts: the one place that wording lives).
+ */
+export function nextAttempt(d: Delivery): HTMLElement | string {
+  if (d.status !== "pending") return "—";
+  return h(
+    "span",
+    { class: "waiting" },
+    d.next_attempt_at ? when(d.next_attempt_at) : "not until the webhook is enabled",
+    d.waiting ? h("small", {}, d.waiting) : null,
+  );
+}
+
+export function deliveriesTable(rows: Delivery[], urls: Map<string, string>): HTMLElement {
   return table(
     ["Delivery", "Created", "Status", "Topic", "Webhook", "Attempts", "Last result", "Next attempt"],
     rows.map((d) => [
@@ -22,11 +37,13 @@ export function deliveriesTable(rows: Delivery[], urls: Map<string, string>): HT
       link(`#/webhooks/${d.webhook}`, urls.get(d.webhook) ?? shortId(d.webhook)),
       String(d.attempts),
       outcome(d),
-      d.next_attempt_at ? `${when(d.next_attempt_at)}${d.wait_reason ? ` (${d.wait_reason})` : ""}` : "—",
+      nextAttempt(d),
     ]),
     "Deliveries",
   );
 }
+
+const FILTER_LABELS = { status: "Status", topic: "Topic", webhook: "Webhook", since: "Since", until: "Until" };
 
 /** Search by delivery id, event id or idempotency key: the first that exists. */
 async function search(ctx: PageContext, text: string, out: HTMLElement): Promise<void> {
@@ -94,7 +111,12 @@ export async function deliveriesPage(ctx: PageContext): Promise<() => Promise<vo
   });
   const searchOut = h("div", {});
   const box = h("input", { type: "search", name: "q", placeholder: "delivery id, event id or idempotency key" });
-  const searchForm = h("form", { class: "inline", role: "search" }, field("Find", box), h("button", { type: "submit", class: "secondary" }, "Search"));
+  const searchForm = h(
+    "form",
+    { class: "inline search", role: "search" },
+    field("Find a delivery or event", box),
+    h("button", { type: "submit", class: "secondary" }, "Search"),
+  );
   searchForm.addEventListener("submit", (e) => {
     e.preventDefault();
     void search(ctx, box.value, searchOut);
@@ -119,7 +141,15 @@ export async function deliveriesPage(ctx: PageContext): Promise<() => Promise<vo
   const load = async () => {
     const params = new URLSearchParams(q);
     params.set("limit", "50");
-    const page = await api.get<Page<Delivery>>(`/deliveries/?${params}`);
+    let page: Page<Delivery>;
+    try {
+      page = await api.get<Page<Delivery>>(`/deliveries/?${params}`);
+    } catch (err) {
+      // Filters the API refuses (a range that ends before it starts): say why beside the form, keep it.
+      if (!(err instanceof ApiError) || err.status !== 400) throw err;
+      replace(data, h("p", { role: "alert" }, problemText(err, FILTER_LABELS, ["since", "until"])));
+      return;
+    }
     replace(
       data,
       counted(page, "deliveries"),
@@ -160,7 +190,7 @@ export async function deliveryPage(ctx: PageContext): Promise<() => Promise<void
         await load();
         ctx.announce("The delivery is back in line, due now; the next tick sends it.");
       } catch (err) {
-        replace(out, h("p", { role: "alert" }, (err as Error).message));
+        replace(out, h("p", { role: "alert" }, problemText(err)));
       }
     });
     const payload = pretty(d.payload);
@@ -181,7 +211,7 @@ export async function deliveryPage(ctx: PageContext): Promise<() => Promise<void
         h("dt", {}, "Attempts"),
         h("dd", {}, String(d.attempts)),
         h("dt", {}, "Next attempt"),
-        h("dd", {}, d.next_attempt_at ? `${when(d.next_attempt_at)}${d.wait_reason ? `, waiting: ${d.wait_reason}` : ""}` : "—"),
+        h("dd", {}, nextAttempt(d)),
         h("dt", {}, "Created"),
         h("dd", {}, when(d.created_at)),
       ),
@@ -219,11 +249,11 @@ export async function deliveryPage(ctx: PageContext): Promise<() => Promise<void
                 `${a.duration_ms} ms`,
                 a.status_code !== null ? `HTTP ${a.status_code}` : (a.error ?? "—"),
                 a.error_message ?? "",
-                a.response_body ? h("pre", { class: "excerpt" }, a.response_body) : "",
+                a.response_body ? h("pre", { class: "excerpt", tabindex: 0, "aria-label": `Response to attempt ${a.number}` }, a.response_body) : "",
               ]),
               "Attempts",
             )
-          : empty(d.status === "pending" ? `No attempt yet: due ${when(d.next_attempt_at)}, sent by the first tick after that.` : "No attempts."),
+          : empty(d.status === "pending" ? "No attempt yet: see “Next attempt” above for when and why." : "No attempts."),
       ),
     );
   };

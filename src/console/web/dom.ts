@@ -36,12 +36,6 @@ export function replace(el: Element, ...children: Child[]): void {
   append(el, children);
 }
 
-/** A local date and time, or a dash. */
-export function when(iso: string | null | undefined): string {
-  if (!iso) return "—";
-  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
-}
-
 /**
  * An id short enough for a table: its last group. Event and delivery ids lead with
  * their creation time (UUID v7), so their first group is the same for everything made
@@ -81,28 +75,37 @@ export function field(label: string, control: HTMLElement, hint?: string): HTMLL
   return h("label", { class: "field" }, h("span", {}, label), control, hint ? h("small", {}, hint) : null);
 }
 
-export function table(headers: string[], rows: Child[][], caption: string): HTMLTableElement {
+/**
+ * A table in its own scrolling box, so a wide table never widens the page (a phone
+ * scrolls the table, not the page). The box is focusable and named, so keyboard users
+ * can scroll it too.
+ */
+export function table(headers: string[], rows: Child[][], caption: string): HTMLElement {
   return h(
-    "table",
-    {},
-    h("caption", { class: "visually-hidden" }, caption),
+    "div",
+    { class: "table-box", role: "region", "aria-label": caption, tabindex: 0 },
     h(
-      "thead",
+      "table",
       {},
+      h("caption", { class: "visually-hidden" }, caption),
       h(
-        "tr",
+        "thead",
         {},
-        headers.map((t) => h("th", { scope: "col" }, t)),
-      ),
-    ),
-    h(
-      "tbody",
-      {},
-      rows.map((r) =>
         h(
           "tr",
           {},
-          r.map((c) => h("td", {}, c)),
+          headers.map((t) => h("th", { scope: "col" }, t)),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        rows.map((r) =>
+          h(
+            "tr",
+            {},
+            r.map((c) => h("td", {}, c)),
+          ),
         ),
       ),
     ),

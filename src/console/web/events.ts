@@ -1,9 +1,10 @@
 /** Events: the list (filters, keyset pages) and one event with its deliveries. */
 import { api, state, type Page } from "./api.js";
-import { copyButton, empty, field, h, link, replace, shortId, table, when } from "./dom.js";
+import { copyButton, empty, field, h, link, replace, shortId, table } from "./dom.js";
 import { deliveriesTable } from "./deliveries.js";
 import { counted, pager } from "./pager.js";
 import type { PageContext } from "./router.js";
+import { when } from "./time.js";
 import type { EventJson, Webhook } from "./types.js";
 
 export async function eventsPage(ctx: PageContext): Promise<() => Promise<void>> {

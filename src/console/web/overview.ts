@@ -1,11 +1,25 @@
 /** Overview: the backlog, what is due, attempts over time, and the failing webhooks. */
 import { api } from "./api.js";
 import { attemptsChart } from "./chart.js";
-import { badge, empty, h, link, replace, table, when } from "./dom.js";
+import { badge, empty, h, link, replace, table } from "./dom.js";
 import type { PageContext } from "./router.js";
+import { when } from "./time.js";
 import type { Stats } from "./types.js";
 
-const RANGES = { "24h": { label: "Last 24 hours", ms: 86_400_000, bucket: 3600 }, "7d": { label: "Last 7 days", ms: 7 * 86_400_000, bucket: 6 * 3600 } };
+const RANGES = { "24h": { label: "Last 24 hours", bars: 24, bucket: 3600 }, "7d": { label: "Last 7 days", bars: 28, bucket: 6 * 3600 } };
+
+/**
+ * Where the chart starts: `bars` buckets back from the start of the current one, on
+ * local clock boundaries (the hour; 00:00, 06:00, … for 6-hour bars), so the axis'
+ * labels fall on round times. The last bar is the one under way.
+ */
+export function chartSince(now: number, bucketSeconds: number, bars: number): number {
+  const d = new Date(now);
+  d.setMinutes(0, 0, 0);
+  const hours = bucketSeconds / 3600;
+  if (hours > 1) d.setHours(Math.floor(d.getHours() / hours) * hours);
+  return d.getTime() - (bars - 1) * bucketSeconds * 1000;
+}
 
 export async function overviewPage(ctx: PageContext): Promise<() => Promise<void>> {
   const range = ctx.query.get("range") === "7d" ? "7d" : "24h";
@@ -23,8 +37,8 @@ export async function overviewPage(ctx: PageContext): Promise<() => Promise<void
     data,
   );
   const load = async () => {
-    const { ms, bucket } = RANGES[range];
-    const since = new Date(Date.now() - ms).toISOString();
+    const { bars, bucket } = RANGES[range];
+    const since = new Date(chartSince(Date.now(), bucket, bars)).toISOString();
     const stats = await api.get<Stats>(`/stats/?since=${encodeURIComponent(since)}&bucket=${bucket}`);
     replace(data, ...render(stats, RANGES[range].label));
   };
@@ -62,7 +76,7 @@ function render(s: Stats, rangeLabel: string) {
               w.topic,
               String(w.consecutive_failures),
               w.last_error ?? "—",
-              w.next_attempt_at ? `${when(w.next_attempt_at)} (tick ${when(w.next_tick_at)})` : "not scheduled",
+              w.next_attempt_at ? h("span", {}, when(w.next_attempt_at), ", sent by the tick ", when(w.next_tick_at)) : "not scheduled",
               w.disabled_reason
                 ? badge(`disabled: ${w.disabled_reason}`, "failed")
                 : w.active

@@ -1,7 +1,9 @@
 /** Bulk replay of failed deliveries: count first (dry run), then confirm. */
-import { api } from "./api.js";
+import { api, problemText } from "./api.js";
 import { field, h, replace } from "./dom.js";
 import type { PageContext } from "./router.js";
+
+const LABELS = { since: "Failed since", until: "Failed until" };
 
 /** A datetime-local value as an ISO time, or undefined. */
 export function isoOf(local: string): string | undefined {
@@ -36,13 +38,13 @@ export function replayForm(ctx: PageContext, fixed: { webhook?: string; topic?: 
           replace(out, h("p", { role: "status" }, `${done.count} deliveries are back in line; the next tick sends them.`));
           ctx.announce(`${done.count} deliveries replayed.`);
         } catch (err) {
-          replace(out, h("p", { role: "alert" }, (err as Error).message));
+          replace(out, h("p", { role: "alert" }, problemText(err, LABELS, ["since", "until"])));
         }
       });
       replace(out, h("p", {}, `${count} failed deliveries match. `, confirm));
       confirm.focus();
     } catch (err) {
-      replace(out, h("p", { role: "alert" }, (err as Error).message));
+      replace(out, h("p", { role: "alert" }, problemText(err, LABELS, ["since", "until"])));
     }
   });
   return h("div", {}, form, out);

@@ -1,10 +1,14 @@
 /** Webhooks: the list with each one's health, create and edit, and one webhook's page with its actions. */
-import { api, state, type Page } from "./api.js";
-import { badge, copyButton, empty, field, h, link, replace, table, when } from "./dom.js";
+import { api, problemText, state, type Page } from "./api.js";
+import { badge, copyButton, empty, field, h, link, replace, table } from "./dom.js";
 import { deliveriesTable } from "./deliveries.js";
 import { replayForm } from "./replay.js";
 import type { PageContext } from "./router.js";
+import { clockTime, when } from "./time.js";
 import type { Delivery, Stats, TestAttempt, Webhook, WebhookStats } from "./types.js";
+
+/** The API's field names as the webhook forms label them. */
+const LABELS = { url: "Receiver URL", group: "Topic", action: "Topic", hash_secret: "Signing secret", active: "Enabled" };
 
 const pct = (r: number | null) => (r === null ? "—" : `${Math.round(r * 1000) / 10}%`);
 const ms = (n: number | null) => (n === null ? "—" : `${n} ms`);
@@ -12,7 +16,7 @@ const ms = (n: number | null) => (n === null ? "—" : `${n} ms`);
 function health(w: WebhookStats | undefined, active: boolean): HTMLElement {
   if (w?.disabled_reason) return badge(`disabled by hookd: ${w.disabled_reason}`, "failed");
   if (!active) return badge("disabled", "cancelled");
-  if (w?.backoff_until) return badge(`backing off until ${when(w.backoff_until)}`, "pending");
+  if (w?.backoff_until) return badge(`backing off until ${clockTime(Date.parse(w.backoff_until))}`, "pending");
   if (w?.failing_since) return badge("failing", "failed");
   return badge("enabled", "delivered");
 }
@@ -56,7 +60,7 @@ function newSecret(): string {
 }
 
 /** A secret shown once, with a copy button and what to do with it. */
-function secretOnce(secret: string, note: string): HTMLElement {
+function secretOnce(secret: string, note: Node | string): HTMLElement {
   return h(
     "div",
     { class: "notice", role: "status" },
@@ -102,7 +106,7 @@ export async function webhookFormPage(ctx: PageContext): Promise<void> {
       await ctx.navigate(`#/webhooks/${made.id}`);
       if (made.hash_secret) ctx.main.querySelector("h1")!.after(secretOnce(made.hash_secret, "Webhook created. Its signing secret:"));
     } catch (err) {
-      replace(error, (err as Error).message);
+      replace(error, problemText(err, LABELS));
     }
   });
   replace(ctx.main, ctx.heading("New webhook"), form);
@@ -122,7 +126,7 @@ export async function webhookPage(ctx: PageContext): Promise<() => Promise<void>
       try {
         await run();
       } catch (err) {
-        replace(out, h("p", { role: "alert" }, (err as Error).message));
+        replace(out, h("p", { role: "alert" }, problemText(err, LABELS)));
       } finally {
         b.disabled = false;
       }
@@ -154,7 +158,13 @@ export async function webhookPage(ctx: PageContext): Promise<() => Promise<void>
       out,
       secretOnce(
         rotated.hash_secret ?? "",
-        `New secret in use. The previous one stays valid until ${when(rotated.previous_secret_expires_at ?? null)}, so receivers can switch without a failed delivery.`,
+        h(
+          "span",
+          {},
+          "New secret in use. The previous one stays valid until ",
+          when(rotated.previous_secret_expires_at ?? null),
+          ", so receivers can switch without a failed delivery.",
+        ),
       ),
     );
   });
@@ -170,7 +180,7 @@ export async function webhookPage(ctx: PageContext): Promise<() => Promise<void>
           await ctx.navigate("#/webhooks");
           ctx.announce("Webhook deleted; its pending deliveries were cancelled.");
         } catch (err) {
-          replace(confirmBox, h("p", { role: "alert" }, (err as Error).message));
+          replace(confirmBox, h("p", { role: "alert" }, problemText(err)));
         }
       });
       no.addEventListener("click", () => {
@@ -206,7 +216,7 @@ export async function webhookPage(ctx: PageContext): Promise<() => Promise<void>
       await ctx.navigate(`#/webhooks/${id}`, true);
       ctx.announce("Saved.");
     } catch (err) {
-      replace(editError, (err as Error).message);
+      replace(editError, problemText(err, LABELS));
     }
   });
 
