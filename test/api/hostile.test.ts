@@ -66,7 +66,12 @@ describe("hostile inputs", () => {
         ["X-Forwarded-Host", "evil-forwarded.example"],
         ["X-Forwarded-Proto", "https"],
         ["Authorization", `Bearer ${h.key}`],
-        ...(body ? ([["Content-Type", "application/json"], ["Content-Length", String(body.length)]] as [string, string][]) : []),
+        ...(body
+          ? ([
+              ["Content-Type", "application/json"],
+              ["Content-Length", String(body.length)],
+            ] as [string, string][])
+          : []),
         ["Connection", "close"],
       ];
       const reply = await rawRequest(h.server.url, httpText(method, path, headers, body));
