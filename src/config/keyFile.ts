@@ -95,16 +95,25 @@ export function createKeyFile(file: string): { keyring: Keyring; created: boolea
   }
 }
 
+/** Opened values kept per process: a tick opens the same webhook's secrets for each of its deliveries. */
+const OPENED_MAX = 10_000;
+/** How often opening looks whether the file changed (sealing always looks). */
+const CHECK_EVERY_MS = 5_000;
+
 /**
  * The key file's keyring, read again when the file changes: a new first line seals
  * from the next write on, and a value under a key id added since start opens, without
  * a restart (`LoadCredential=` copies the file at start: there, restart the service).
- * A file that became unreadable or malformed leaves the keys as they were.
+ * A file that became unreadable or malformed leaves the keys as they were. Opened
+ * values are remembered (bounded) until the file changes.
  */
 export function watchedKeyring(file: string, initial: Keyring): Keyring {
   let current = initial;
   let seen = signature(file);
+  let checked = Date.now();
+  const opened = new Map<string, string>();
   const refresh = (): boolean => {
+    checked = Date.now();
     const now = signature(file);
     if (now === seen) return false;
     seen = now;
@@ -112,10 +121,17 @@ export function watchedKeyring(file: string, initial: Keyring): Keyring {
       const next = readKeyFile(file);
       if (!next) return false;
       current = next;
+      opened.clear();
       return true;
     } catch {
       return false;
     }
+  };
+  const open = (sealed: string): string => {
+    const plaintext = current.open(sealed);
+    if (opened.size >= OPENED_MAX) opened.clear();
+    opened.set(sealed, plaintext);
+    return plaintext;
   };
   return {
     get primaryId() {
@@ -129,10 +145,13 @@ export function watchedKeyring(file: string, initial: Keyring): Keyring {
       return current.seal(plaintext);
     },
     open(sealed) {
+      if (Date.now() - checked > CHECK_EVERY_MS) refresh();
+      const known = opened.get(sealed);
+      if (known !== undefined) return known;
       try {
-        return current.open(sealed);
+        return open(sealed);
       } catch (err) {
-        if (err instanceof SecretKeyError && err.code === "secret_key_missing" && refresh()) return current.open(sealed);
+        if (err instanceof SecretKeyError && err.code === "secret_key_missing" && refresh()) return open(sealed);
         throw err;
       }
     },

@@ -8,7 +8,10 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { openApp } from "../../src/app.js";
 import { generateKeyLine } from "../../src/domain/secretBox.js";
+import { silentLogger } from "../../src/logger.js";
+import { openWebhookSecrets } from "../../src/store/sealedColumns.js";
 import { backends, tempDatabase, type TempDatabase } from "../helpers/backends.js";
 import { runCli } from "../helpers/cli.js";
 import { startVerifyingReceiver, type VerifyingReceiver } from "../helpers/verifyingReceiver.js";
@@ -80,6 +83,42 @@ describe.each(backends)("secrets at rest through the CLI (%s)", (kind) => {
     );
     expect((await hookd(["status"], env)).out.secrets).toEqual({ first_key: "new", by_key: { new: 2 }, in_clear: 0, missing_keys: [], waiting: [] });
     expect(receiver.verdicts).toEqual(["ok", "ok", "ok"]);
+  });
+
+  it("hookd migrate encrypts the secrets an older hookd stored in clear, says how many, and leaves sealed ones alone", { timeout: 120_000 }, async () => {
+    const { env, hook, publish } = await setUp(kind, generateKeyLine("k1"));
+    // As an older hookd wrote them: a second webhook with its secret and previous secrets in clear.
+    const older = (
+      await hookd(["webhooks", "create", "--customer", hook.customer, "--url", `${receiver.url}/older`, "--group", "orders", "--action", "created"], env)
+    ).out;
+    const app = await openApp({ env: { HOOKD_ENV: "test", ...env }, logger: silentLogger, schema: "use" });
+    const previous = JSON.stringify([{ secret: "older-previous", expires_at: Date.now() + 3_600_000 }]);
+    await app.store.db.updateTable("webhooks").set({ hash_secret: "older-current", previous_secrets: previous }).where("id", "=", older.id).execute();
+    const sealedBefore = await app.store.db
+      .selectFrom("webhooks")
+      .select(["hash_secret", "previous_secrets"])
+      .where("id", "=", hook.id)
+      .executeTakeFirstOrThrow();
+    try {
+      expect((await runCli(["status"], env)).stdout).toContain("2 stored in clear: run `hookd migrate` to encrypt them");
+      const migrated = await runCli(["migrate"], env);
+      expect(migrated.code, migrated.stderr).toBe(0);
+      expect(migrated.stdout).toContain('encrypted 2 secret(s) stored in clear, under key "k1"');
+      expect((await hookd(["migrate"], env)).out.secrets_encrypted).toBe(0);
+
+      const rows = await app.store.db.selectFrom("webhooks").select(["id", "hash_secret", "previous_secrets"]).execute();
+      expect(rows.find((r) => r.id === hook.id)).toEqual({ id: hook.id, ...sealedBefore });
+      const olderRow = rows.find((r) => r.id === older.id)!;
+      expect(olderRow.hash_secret).toMatch(/^hkd1:k1:/);
+      expect(olderRow.previous_secrets).toMatch(/^hkd1:k1:/);
+      expect(openWebhookSecrets(app.keyring, olderRow)).toEqual({ secret: "older-current", previousSecrets: previous });
+    } finally {
+      await app.close();
+    }
+    receiver.secrets = [...receiver.secrets, "older-current", "older-previous"];
+    await publish();
+    expect((await hookd(["tick"], env)).out).toMatchObject({ delivered: 2 });
+    expect(receiver.verdicts).toEqual(["ok", "ok"]);
   });
 
   it("without its key a store sends nothing: the delivery waits naming the key id, and goes once the key is back", { timeout: 180_000 }, async () => {
