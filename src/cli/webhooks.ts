@@ -25,7 +25,7 @@ export function registerWebhooks(program: Command): void {
         async (app, json) => {
           if (opts.customer !== undefined) await requireCustomer(app.store.db, opts.customer);
           const { count, rows } = await listWebhooks(app.store.db, opts.customer ?? null, opts);
-          const results = rows.map((r) => webhookJson(r));
+          const results = rows.map((r) => webhookJson(r, app.keyring));
           if (json) printJson(cliPage(results, count));
           else printLines([...table(results as unknown as Record<string, unknown>[], ["id", "customer", "topic", "active", "url"]), `${count} webhook(s)`]);
         },
@@ -41,7 +41,7 @@ export function registerWebhooks(program: Command): void {
       withApp(
         cmd,
         async (app, json) => {
-          const out = webhookJson(await getWebhook(app.store.db, id));
+          const out = webhookJson(await getWebhook(app.store.db, id), app.keyring);
           if (json) printJson(out);
           else printLines(describeObject(out as unknown as Record<string, unknown>));
         },
@@ -61,8 +61,8 @@ export function registerWebhooks(program: Command): void {
       withApp(cmd, async (app, json) => {
         await requireCustomer(app.store.db, opts.customer);
         const input: WebhookInput = { url: opts.url, group: opts.group, action: opts.action, hash_secret: opts.secret ?? null };
-        const row = await createWebhook(app.store.db, opts.customer, input, app.webhookRules);
-        const out = webhookJson(row, { withSecret: true });
+        const { row, secret } = await createWebhook(app.store.db, app.keyring, opts.customer, input, app.webhookRules);
+        const out = webhookJson(row, app.keyring, { secret });
         if (json) printJson(out);
         else printLines(describeObject(out as unknown as Record<string, unknown>).filter((l) => !l.startsWith("hash_secret")));
       }),
@@ -83,7 +83,7 @@ export function registerWebhooks(program: Command): void {
         if (Object.values(input).every((v) => v === undefined)) {
           throw validationError([{ field: "options", message: "give at least one of --url, --group, --action, --secret, --active" }]);
         }
-        const out = webhookJson(await updateWebhook(app.store.db, id, null, input, app.webhookRules));
+        const out = webhookJson(await updateWebhook(app.store.db, app.keyring, id, null, input, app.webhookRules), app.keyring);
         if (json) printJson(out);
         else printLines(describeObject(out as unknown as Record<string, unknown>));
       }),
@@ -102,8 +102,8 @@ export function registerWebhooks(program: Command): void {
     .action((id: string, opts: { secret?: string; overlap?: number }, cmd: Command) =>
       withApp(cmd, async (app, json) => {
         const input = { hash_secret: opts.secret, overlap_seconds: opts.overlap };
-        const row = await rotateSecret(app.store.db, id, null, input, app.config.security.secretRotationOverlapSeconds);
-        const out = webhookJson(row, { withSecret: true });
+        const { row, secret } = await rotateSecret(app.store.db, app.keyring, id, null, input, app.config.security.secretRotationOverlapSeconds);
+        const out = webhookJson(row, app.keyring, { secret });
         if (json) printJson(out);
         else printLines([...describeObject(out as unknown as Record<string, unknown>), "the new hash_secret is shown only this once: store it now"]);
       }),

@@ -35,7 +35,13 @@ export interface HookdSettings {
     delaysSeconds: number[];
     retryAfterMaxSeconds: number;
   };
-  security: { allowHttp: boolean; allowPrivateAddresses: boolean; secretRotationOverlapSeconds: number };
+  security: {
+    allowHttp: boolean;
+    allowPrivateAddresses: boolean;
+    secretRotationOverlapSeconds: number;
+    /** the key file webhook secrets are sealed with (config/keyFile.ts says where it is looked for without one) */
+    encryptionKeyFile?: string | null;
+  };
   limits: { maxPayloadBytes: number; maxWebhooksPerCustomer: number };
   /** delivered (and cancelled) deliveries, their attempts and their events are pruned after `days` */
   retention: { days: number };
@@ -126,6 +132,7 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
         allowPrivateAddresses: { type: "boolean" },
         // how long a rotation keeps the previous secrets valid unless it says otherwise (0 to 30 days)
         secretRotationOverlapSeconds: int(0, 30 * 86_400),
+        encryptionKeyFile: { type: "string", minLength: 1, nullable: true },
       },
     },
     limits: {

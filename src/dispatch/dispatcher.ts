@@ -9,6 +9,7 @@ import type { Db } from "../store/connect.js";
 import { readDatabaseTime } from "../store/databaseTime.js";
 import type { StoreHealth } from "../store/storeHealth.js";
 import type { RetryPolicy } from "../domain/retryPolicy.js";
+import type { Keyring } from "../domain/secretBox.js";
 import { DatabaseClock, systemClock, type Clock, type TickClock } from "./clock.js";
 import type { DispatchObserver } from "./observer.js";
 import { createAgents, destroyAgents, type AgentRules } from "./request.js";
@@ -26,6 +27,8 @@ export interface DispatcherOptions {
   localClock?: Clock;
   /** replaces the database clock altogether (tests move time with a ManualClock) */
   clock?: TickClock;
+  /** opens the webhooks' sealed secrets to sign with */
+  keyring: Keyring;
 }
 
 export class Dispatcher {
@@ -39,7 +42,7 @@ export class Dispatcher {
     private readonly settings: DispatchSettings,
     private readonly policy: RetryPolicy,
     private readonly logger: Logger,
-    private readonly options: DispatcherOptions = {},
+    private readonly options: DispatcherOptions,
   ) {
     this.agents = createAgents(options.agentRules);
     this.clock = options.clock ?? new DatabaseClock(() => readDatabaseTime(db), options.localClock ?? systemClock);
@@ -69,6 +72,7 @@ export class Dispatcher {
           observers: this.observers,
           storeLocation: this.options.storeLocation ?? "store",
           health: this.options.health ?? null,
+          keyring: this.options.keyring,
         },
         options,
       );

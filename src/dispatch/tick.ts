@@ -29,6 +29,8 @@ import { explainStoreError, type Db } from "../store/connect.js";
 import { expireWaiting } from "../store/endpointHealth.js";
 import type { StoreHealth } from "../store/storeHealth.js";
 import type { RetryPolicy } from "../domain/retryPolicy.js";
+import { SecretKeyError, type Keyring } from "../domain/secretBox.js";
+import { openWebhookSecrets, type WebhookSecrets } from "../store/sealedColumns.js";
 import type { TickClock } from "./clock.js";
 import type { DispatchObserver } from "./observer.js";
 import { AttemptRecorder } from "./recorder.js";
@@ -61,6 +63,8 @@ export interface TickDeps {
   storeLocation: string;
   /** where store errors are reported: an outage is logged there, once */
   health?: StoreHealth | null;
+  /** opens the sealed secrets of claimed deliveries' webhooks */
+  keyring: Keyring;
 }
 
 /** Margin kept between a request's deadline and its lease's end (less when leases are short). */
@@ -91,6 +95,8 @@ export class Tick {
   private readonly down = new Set<string>();
   /** webhooks that had more due than room; claimed again once half drained */
   private readonly full = new Set<string>();
+  /** webhooks whose secrets cannot be opened (secretsOf): nothing is sent to them */
+  private readonly sealedShut = new Set<string>();
   /** deliveries held: claimed and not yet finished */
   private held = 0;
   /** One controller per request, aborted together when the grace period ends. */
@@ -145,7 +151,7 @@ export class Tick {
         this.summary.started_at = new Date(this.cutoff).toISOString();
         if (this.options.onProgress) this.total = await countDue(db, this.cutoff);
         // Secrets whose overlap has ended leave the store (they stopped signing already).
-        await purgeExpiredSecrets(db, clock.now()).catch(
+        await purgeExpiredSecrets(db, this.deps.keyring, clock.now()).catch(
           (err: unknown) => this.storeAway(err) || logger.warn({ err: (err as Error).message }, "could not remove expired secrets; the next tick tries again"),
         );
         // Housekeeping; if the store is busy it waits for the next tick.
@@ -201,7 +207,7 @@ export class Tick {
         return claimDue(db, {
           ...this.claimBasis(),
           limit: Math.max(1, Math.min(settings.batchSize, hold - held)),
-          exclude: [...this.down, ...this.full, ...[...this.load].filter(([, n]) => n >= queueCap).map(([id]) => id)],
+          exclude: [...this.down, ...this.full, ...this.sealedShut, ...[...this.load].filter(([, n]) => n >= queueCap).map(([id]) => id)],
           room: (webhookId, elsewhere) => (elsewhere === 0 ? queueCap : cap - elsewhere) - (this.load.get(webhookId) ?? 0),
         });
       });
@@ -271,6 +277,8 @@ export class Tick {
   private async deliver(d: ClaimedDelivery): Promise<void> {
     const { settings, clock, policy } = this.deps;
     if (this.down.has(d.webhook_id)) return this.defer(d, "endpoint_backoff");
+    const secrets = this.secretsOf(d);
+    if (!secrets) return;
     // Backpressure: never run more than a batch ahead of what is recorded.
     await this.recorder.room();
     // Never start a request that could outlive its lease: another dispatcher may
@@ -282,8 +290,8 @@ export class Tick {
       {
         url: d.url,
         body: Buffer.from(d.payload, "utf8"),
-        secret: d.hash_secret,
-        previousSecrets: d.previous_secrets,
+        secret: secrets.secret,
+        previousSecrets: secrets.previousSecrets,
         webhookId: d.webhook_id,
         eventId: d.event_id,
         deliveryId: d.id,
@@ -316,6 +324,27 @@ export class Tick {
       );
     }
     this.progress();
+  }
+
+  /**
+   * The claimed webhook's secrets, opened. When they cannot be (the key file lacks
+   * their key id, or holds other key material under it) nothing is sent: an unsigned
+   * request is never the fallback. The delivery waits, its wait reason naming the key
+   * id, spending no attempt; the webhook is left out of this tick's claims and logged
+   * once; the next tick tries again, so the deliveries go once the key is back.
+   */
+  private secretsOf(d: ClaimedDelivery): WebhookSecrets | null {
+    try {
+      return openWebhookSecrets(this.deps.keyring, d);
+    } catch (err) {
+      if (!(err instanceof SecretKeyError)) throw err;
+      if (!this.sealedShut.has(d.webhook_id)) {
+        this.sealedShut.add(d.webhook_id);
+        this.deps.logger.error({ webhook: d.webhook_id, key_id: err.keyId, code: err.code }, `not sending: ${err.message}`);
+      }
+      this.defer(d, err.reason);
+      return null;
+    }
   }
 
   /** Act on what an attempt says about its webhook. */

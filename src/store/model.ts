@@ -3,8 +3,10 @@
  * and the CLI cannot drift apart.
  */
 import { deliveryWait, type WaitingWebhook } from "../domain/deliveryWait.js";
+import { SecretKeyError, type Keyring } from "../domain/secretBox.js";
 import { previousExpiresAt } from "../domain/secrets.js";
 import type { AttemptTable, DeliveryTable, EventTable, WebhookTable } from "./schema.js";
+import { openStored, SEALED_COLUMNS } from "./sealedColumns.js";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -20,10 +22,19 @@ export interface WebhookJson {
   updated_at: string;
   /** until when the secrets before the last rotation still sign deliveries (null: none do) */
   previous_secret_expires_at: string | null;
+  /** why this webhook's stored secrets cannot be opened (its deliveries wait, nothing is sent unsigned), or null */
+  secret_error: string | null;
   hash_secret?: string | null;
 }
 
-export function webhookJson(row: WebhookTable, options: { withSecret?: boolean; now?: number } = {}): WebhookJson {
+export interface WebhookJsonOptions {
+  /** the secret to show, in clear: given only by create and rotate, which just chose it */
+  secret?: string | null;
+  now?: number;
+}
+
+export function webhookJson(row: WebhookTable, keyring: Keyring, options: WebhookJsonOptions = {}): WebhookJson {
+  const { previous, error } = openedForDisplay(row, keyring);
   const json: WebhookJson = {
     id: row.id,
     customer: row.customer_id,
@@ -34,10 +45,27 @@ export function webhookJson(row: WebhookTable, options: { withSecret?: boolean; 
     active: row.active === 1,
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
-    previous_secret_expires_at: iso(previousExpiresAt(row.previous_secrets, options.now ?? Date.now())),
+    previous_secret_expires_at: iso(previousExpiresAt(previous, options.now ?? Date.now())),
+    secret_error: error,
   };
-  if (options.withSecret) json.hash_secret = row.hash_secret;
+  if (options.secret !== undefined) json.hash_secret = options.secret;
   return json;
+}
+
+/** The previous secrets' JSON (for their expiry), and whether every sealed column of the row opens. */
+function openedForDisplay(row: WebhookTable, keyring: Keyring): { previous: string | null; error: string | null } {
+  let previous: string | null = null;
+  try {
+    for (const { table, column } of SEALED_COLUMNS) {
+      if (table !== "webhooks") continue;
+      const opened = openStored(keyring, (row as unknown as Record<string, string | null>)[column] ?? null);
+      if (column === "previous_secrets") previous = opened;
+    }
+    return { previous, error: null };
+  } catch (err) {
+    if (err instanceof SecretKeyError) return { previous: null, error: err.summary };
+    throw err;
+  }
 }
 
 export interface AttemptJson {

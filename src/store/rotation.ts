@@ -6,9 +6,11 @@
 import { randomBytes } from "node:crypto";
 import { validationError, type ErrorDetail } from "../errors.js";
 import { livePrevious, previousColumn, rotate } from "../domain/secrets.js";
+import { SecretKeyError, type Keyring } from "../domain/secretBox.js";
 import { secretProblem } from "../domain/signature.js";
 import { dialectOf, writeTransaction, type Db } from "./connect.js";
-import type { WebhookTable } from "./schema.js";
+import { openStored, openWebhookSecrets, sealStored } from "./sealedColumns.js";
+import type { WebhookWithSecret } from "./webhooks.js";
 
 /** `whsec_` + 32 random bytes in base64, as Standard Webhooks libraries expect. */
 export function generateSecret(): string {
@@ -48,18 +50,21 @@ function checkRotateInput(input: RotateInput, defaultOverlapSeconds: number): { 
 }
 
 /**
- * Rotate `id`'s secret. Returns the updated row, whose `hash_secret` is the new secret:
- * the caller shows it once. Read and write happen in one transaction (the row locked
- * on PostgreSQL), so two rotations at once cannot lose one another's secret.
+ * Rotate `id`'s secret. Returns the updated row as stored (sealed) and the new secret
+ * in clear: the caller shows it once. Read and write happen in one transaction (the
+ * row locked on PostgreSQL), so two rotations at once cannot lose one another's
+ * secret. Secrets that cannot be opened (SecretKeyError) refuse the rotation; setting
+ * `hash_secret` outright (an update) replaces them without reading them.
  */
 export async function rotateSecret(
   db: Db,
+  keyring: Keyring,
   id: string,
   customerId: string | null,
   input: RotateInput,
   defaultOverlapSeconds: number,
   now = Date.now(),
-): Promise<WebhookTable> {
+): Promise<WebhookWithSecret> {
   const { secret, overlapMs } = checkRotateInput(input, defaultOverlapSeconds);
   // The row as this transaction left it: read again afterwards, it could carry a
   // concurrent rotation's secret instead of the one this caller must be shown.
@@ -67,22 +72,34 @@ export async function rotateSecret(
     const hook = await getWebhook(trx, id, customerId);
     const locked =
       dialectOf(trx) === "postgres" ? await trx.selectFrom("webhooks").selectAll().where("id", "=", hook.id).forUpdate().executeTakeFirstOrThrow() : hook;
-    const previous = rotate({ current: locked.hash_secret, previous: locked.previous_secrets, next: secret, overlapMs, now });
-    const changes = { hash_secret: secret, previous_secrets: previousColumn(previous), updated_at: now };
+    const opened = openWebhookSecrets(keyring, locked);
+    const previous = rotate({ current: opened.secret, previous: opened.previousSecrets, next: secret, overlapMs, now });
+    const changes = { hash_secret: keyring.seal(secret), previous_secrets: sealStored(keyring, previousColumn(previous)), updated_at: now };
     await trx.updateTable("webhooks").set(changes).where("id", "=", hook.id).execute();
-    return { ...locked, ...changes };
+    return { row: { ...locked, ...changes }, secret };
   });
 }
 
-/** Delete previous secrets that have expired (each tick does this); returns how many webhooks changed. */
-export async function purgeExpiredSecrets(db: Db, now = Date.now()): Promise<number> {
+/**
+ * Delete previous secrets that have expired (each tick does this); returns how many
+ * webhooks changed. A webhook whose secrets cannot be opened is left as it is: its
+ * deliveries already wait, saying why (dispatch/tick.ts).
+ */
+export async function purgeExpiredSecrets(db: Db, keyring: Keyring, now = Date.now()): Promise<number> {
   // Only webhooks in an overlap have any: a handful of rows, filtered here rather than in SQL JSON.
   const rows = await db.selectFrom("webhooks").select(["id", "previous_secrets"]).where("previous_secrets", "is not", null).execute();
   let changed = 0;
   for (const row of rows) {
-    const live = livePrevious(row.previous_secrets, now);
-    const column = previousColumn(live);
-    if (column === row.previous_secrets) continue;
+    let opened: string | null;
+    try {
+      opened = openStored(keyring, row.previous_secrets);
+    } catch (err) {
+      if (err instanceof SecretKeyError) continue;
+      throw err;
+    }
+    const live = previousColumn(livePrevious(opened, now));
+    if (live === opened) continue;
+    const column = sealStored(keyring, live);
     // Compare-and-set: a rotation that just rewrote the column wins.
     const res = await db
       .updateTable("webhooks")

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
+import type { Keyring } from "../domain/secretBox.js";
 import { checkWebhookInput, type WebhookInput, type WebhookRules } from "../domain/webhookInput.js";
 import { HookdError, notFound, validationError } from "../errors.js";
 import { writeTransaction, type Db } from "./connect.js";
 import type { WebhookTable } from "./schema.js";
+import { sealStored } from "./sealedColumns.js";
 
 /** Health columns of a webhook nobody has seen fail. */
 export const HEALTHY = {
@@ -23,8 +25,22 @@ export interface ListOptions {
   direction?: "asc" | "desc";
 }
 
-export async function createWebhook(db: Db, customerId: string, input: WebhookInput, rules: WebhookRules, now = Date.now()): Promise<WebhookTable> {
+/** A webhook as stored (its secrets sealed) and its current secret in clear, to show once (create, rotate). */
+export interface WebhookWithSecret {
+  row: WebhookTable;
+  secret: string | null;
+}
+
+export async function createWebhook(
+  db: Db,
+  keyring: Keyring,
+  customerId: string,
+  input: WebhookInput,
+  rules: WebhookRules,
+  now = Date.now(),
+): Promise<WebhookWithSecret> {
   const fields = await checkWebhookInput(input, rules, "create");
+  const secret = fields.hash_secret ?? null;
   const row: WebhookTable = {
     id: randomUUID(),
     customer_id: customerId,
@@ -32,7 +48,7 @@ export async function createWebhook(db: Db, customerId: string, input: WebhookIn
     group: fields.group!,
     action: fields.action!,
     topic: fields.topic!,
-    hash_secret: fields.hash_secret ?? null,
+    hash_secret: sealStored(keyring, secret),
     previous_secrets: null,
     active: fields.active ?? 1,
     created_at: now,
@@ -59,7 +75,7 @@ export async function createWebhook(db: Db, customerId: string, input: WebhookIn
     await refuseDuplicate(trx, row);
     await trx.insertInto("webhooks").values(row).execute();
   });
-  return row;
+  return { row, secret };
 }
 
 /**
@@ -110,6 +126,7 @@ export async function listWebhooks(db: Db, customerId: string | null, options: L
 
 export async function updateWebhook(
   db: Db,
+  keyring: Keyring,
   id: string,
   customerId: string | null,
   input: WebhookInput,
@@ -122,7 +139,7 @@ export async function updateWebhook(
   // A new URL, or switching it back on, deserves a fresh start: forget the failures.
   const fresh = (fields.url !== undefined && fields.url !== current.url) || (fields.active === 1 && current.active === 0);
   // Setting the secret outright replaces every valid one (a rotation is what keeps old ones for a while).
-  const replacesSecret = fields.hash_secret !== undefined ? { previous_secrets: null } : {};
+  const replacesSecret = fields.hash_secret !== undefined ? { hash_secret: sealStored(keyring, fields.hash_secret), previous_secrets: null } : {};
   await writeTransaction(db, async (trx) => {
     await refuseDuplicate(trx, { ...current, ...fields });
     await trx

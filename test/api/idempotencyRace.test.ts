@@ -29,7 +29,7 @@ describe.each(backends)("%s", (backend) => {
     const { key } = await createApiKey(app.store.db, customer.id);
     // Three subscribers, so each publish writes an event and three deliveries in its transaction.
     for (let i = 0; i < 3; i++) {
-      await createWebhook(app.store.db, customer.id, { url: `http://127.0.0.1:9/h${i}`, group: "orders", action: "created" }, app.webhookRules);
+      await createWebhook(app.store.db, app.keyring, customer.id, { url: `http://127.0.0.1:9/h${i}`, group: "orders", action: "created" }, app.webhookRules);
     }
 
     const ports = [await closedPort(), await closedPort()];

@@ -80,8 +80,11 @@ describe("production URL policy", () => {
     try {
       // Saved under sandbox rules, as if the config changed (or DNS rebinding) since.
       const sandbox = { ...h.app.webhookRules, url: { allowHttp: true, allowPrivateAddresses: true } };
-      const { id } = await createWebhook(
+      const {
+        row: { id },
+      } = await createWebhook(
         h.app.store.db,
+        h.app.keyring,
         h.app.customerId,
         { url: `http://localhost:${receiver.port}/`, group: "orders", action: "created" },
         sandbox,

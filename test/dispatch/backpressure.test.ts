@@ -42,7 +42,7 @@ it("holds sending while a batch is unrecorded, then records everything once", as
   app = await openApp({ env: { HOOKD_ENV: "test", HOOKD_DB: url }, logger: silentLogger, overrides: { dispatch } });
   const customer = await createCustomer(app.store.db, "acme");
   for (let i = 0; i < 5; i++) {
-    await createWebhook(app.store.db, customer.id, { url: `${receiver.url}/h${i}`, group: "orders", action: "created" }, app.webhookRules);
+    await createWebhook(app.store.db, app.keyring, customer.id, { url: `${receiver.url}/h${i}`, group: "orders", action: "created" }, app.webhookRules);
   }
   await writeTransaction(app.store.db, async (trx) => {
     for (let i = 0; i < 60; i++) await publish(trx, { customerId: customer.id, topic: "orders:created", payload: `{"i":${i}}` }, app!.publishRules);

@@ -100,8 +100,14 @@ async function cluster(
   for (let i = 0; i < o.webhooks; i++) {
     const path = `/h${i}`;
     if (i < (o.failingWebhooks ?? 0)) failing.add(path);
-    const hook = await createWebhook(app.store.db, customer.id, { url: `${receiver.url}${path}`, group: "orders", action: "created" }, app.webhookRules);
-    webhooks.push(hook.id);
+    const hook = await createWebhook(
+      app.store.db,
+      app.keyring,
+      customer.id,
+      { url: `${receiver.url}${path}`, group: "orders", action: "created" },
+      app.webhookRules,
+    );
+    webhooks.push(hook.row.id);
   }
   await writeTransaction(app.store.db, async (trx) => {
     for (let i = 0; i < o.events; i++) {

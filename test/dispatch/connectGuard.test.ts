@@ -64,7 +64,7 @@ describe("agents (connect time)", () => {
     cleanup = app.cleanup;
     // Saved under sandbox rules, as if the name had resolved to a public address then (DNS rebinding).
     const sandbox = { ...app.webhookRules, url: { allowHttp: true, allowPrivateAddresses: true } };
-    await createWebhook(app.store.db, app.customerId, { url: `http://localhost:${receiver.port}/`, group: "orders", action: "created" }, sandbox);
+    await createWebhook(app.store.db, app.keyring, app.customerId, { url: `http://localhost:${receiver.port}/`, group: "orders", action: "created" }, sandbox);
     await publish(app.store.db, { customerId: app.customerId, topic: "orders:created", payload: "{}" }, app.publishRules);
     const summary = await app.dispatcher.tick();
     expect(summary.rescheduled).toBe(1);

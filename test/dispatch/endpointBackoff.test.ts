@@ -37,7 +37,7 @@ const count = async (webhookId: string, where: { status?: string; attempts?: num
 
 /** A dispatcher on the test's clock instead of the database's. */
 function onClock(clock: ManualClock): Dispatcher {
-  return new Dispatcher(app.store.db, app.config.dispatch, app.config.retry, silentLogger, { clock });
+  return new Dispatcher(app.store.db, app.config.dispatch, app.config.retry, silentLogger, { clock, keyring: app.keyring });
 }
 
 it("backs a dead webhook off as a whole, probes it, and drains it once it answers", async () => {
@@ -109,7 +109,7 @@ it("re-enabling a webhook disabled by 410 Gone delivers what waited", async () =
   expect(await count(id, { status: "pending" })).toBe(3);
   expect(await app.dispatcher.tick()).toMatchObject({ claimed: 0 });
   gone = false;
-  await updateWebhook(app.store.db, id, null, { active: true }, app.webhookRules);
+  await updateWebhook(app.store.db, app.keyring, id, null, { active: true }, app.webhookRules);
   await app.dispatcher.tick();
   expect(await count(id, { status: "delivered" })).toBe(3);
 });

@@ -102,7 +102,7 @@ async function scene(o: { webhooks: number; events: number; replyMs: number; con
     const customer = await createCustomer(app.store.db, "acme");
     key = (await createApiKey(app.store.db, customer.id)).key;
     for (let i = 0; i < o.webhooks; i++) {
-      await createWebhook(app.store.db, customer.id, { url: `${receiver.url}/h${i}`, group: "orders", action: "created" }, app.webhookRules);
+      await createWebhook(app.store.db, app.keyring, customer.id, { url: `${receiver.url}/h${i}`, group: "orders", action: "created" }, app.webhookRules);
     }
     await writeTransaction(app.store.db, async (trx) => {
       for (let i = 0; i < o.events; i++) {

@@ -39,7 +39,13 @@ async function setup(responder: Responder, config: Record<string, unknown>, deli
   app = await openApp({ env: { HOOKD_ENV: "test", ...env }, logger: silentLogger });
   const customer = await createCustomer(app.store.db, "acme");
   for (let i = 0; i < webhooks; i++) {
-    await createWebhook(app.store.db, customer.id, { url: `${receiver.url}/h${i}`, group: "orders", action: "created", hash_secret: "s" }, app.webhookRules);
+    await createWebhook(
+      app.store.db,
+      app.keyring,
+      customer.id,
+      { url: `${receiver.url}/h${i}`, group: "orders", action: "created", hash_secret: "s" },
+      app.webhookRules,
+    );
   }
   // Fan-out: each event reaches every webhook. One transaction keeps the setup quick.
   await writeTransaction(app.store.db, async (trx) => {

@@ -43,7 +43,7 @@ async function setup(config: Record<string, unknown>) {
 describe("hookd serve crash safety", () => {
   it("every event acknowledged with 202 is in the outbox after a SIGKILL mid-publish", async () => {
     const { env, customerId, key, url } = await setup({});
-    await createWebhook(app!.store.db, customerId, { url: "http://127.0.0.1:9/in", group: "orders", action: "created" }, app!.webhookRules);
+    await createWebhook(app!.store.db, app!.keyring, customerId, { url: "http://127.0.0.1:9/in", group: "orders", action: "created" }, app!.webhookRules);
     const child = spawnCli(["serve"], env);
     const done = collect(child);
     expect((await untilServing(url)).status).toBe(200);
@@ -86,7 +86,7 @@ describe("hookd serve crash safety", () => {
     const { env, customerId, url } = await setup({
       dispatch: { schedule: "* * * * * *", concurrency: 4, perWebhookConcurrency: 4, shutdownGraceMs: 5000 },
     });
-    await createWebhook(app!.store.db, customerId, { url: `${receiver.url}/in`, group: "orders", action: "created" }, app!.webhookRules);
+    await createWebhook(app!.store.db, app!.keyring, customerId, { url: `${receiver.url}/in`, group: "orders", action: "created" }, app!.webhookRules);
     await writeTransaction(app!.store.db, async (trx) => {
       for (let i = 0; i < 100; i++) await publish(trx, { customerId, topic: "orders:created", payload: `{"i":${i}}` }, app!.publishRules);
     });

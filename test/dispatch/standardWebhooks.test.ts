@@ -55,6 +55,7 @@ describe.each(backends)("Standard Webhooks headers (%s)", (kind) => {
     for (const [name, { secret }] of Object.entries(VERIFIERS)) {
       await createWebhook(
         app.store.db,
+        app.keyring,
         customerId,
         { url: `${receiver.url}/${encodeURIComponent(name)}`, group: "orders", action: "created", hash_secret: secret },
         app.webhookRules,
@@ -84,8 +85,20 @@ describe.each(backends)("Standard Webhooks headers (%s)", (kind) => {
     backend = await testApp({}, kind);
     const app = backend;
     const { customerId } = backend;
-    await createWebhook(app.store.db, customerId, { url: `${receiver.url}/none`, group: "orders", action: "created", hash_secret: null }, app.webhookRules);
-    await createWebhook(app.store.db, customerId, { url: `${receiver.url}/signed`, group: "orders", action: "created", hash_secret: PLAIN }, app.webhookRules);
+    await createWebhook(
+      app.store.db,
+      app.keyring,
+      customerId,
+      { url: `${receiver.url}/none`, group: "orders", action: "created", hash_secret: null },
+      app.webhookRules,
+    );
+    await createWebhook(
+      app.store.db,
+      app.keyring,
+      customerId,
+      { url: `${receiver.url}/signed`, group: "orders", action: "created", hash_secret: PLAIN },
+      app.webhookRules,
+    );
     await publish(app.store.db, { customerId, topic: "orders:created", payload: '{"n":1}' }, app.publishRules);
     await app.dispatcher.tick();
     // The retry: due now, the endpoints healthy again.

@@ -49,7 +49,7 @@ export async function testApp(
     customerId: customer.id,
     async hook(url: string, topic = "orders:created", secret: string | null = "s3cret") {
       const [group, action] = topic.split(":");
-      const row = await createWebhook(app.store.db, customer.id, { url, group, action, hash_secret: secret }, app.webhookRules);
+      const { row } = await createWebhook(app.store.db, app.keyring, customer.id, { url, group, action, hash_secret: secret }, app.webhookRules);
       return row.id;
     },
     async cleanup() {

@@ -42,7 +42,13 @@ describe("console store on PostgreSQL", () => {
   it("pages logs by keyset, replays in bulk, samples attempts and keeps sessions", async () => {
     const db = app.store.db;
     const customer = await createCustomer(db, "acme");
-    const hook = await createWebhook(db, customer.id, { url: `${receiver.url}/h`, group: "orders", action: "created", hash_secret: "s" }, app.webhookRules);
+    const { row: hook } = await createWebhook(
+      db,
+      app.keyring,
+      customer.id,
+      { url: `${receiver.url}/h`, group: "orders", action: "created", hash_secret: "s" },
+      app.webhookRules,
+    );
     for (let i = 0; i < 7; i++) await publish(db, { customerId: customer.id, topic: "orders:created", payload: `{"n":${i}}` }, app.publishRules);
     await app.dispatcher.tick();
 

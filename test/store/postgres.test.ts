@@ -36,7 +36,13 @@ describe("PostgreSQL store", () => {
     expect(a.store.dialect).toBe("postgres");
     const customer = await createCustomer(a.store.db, "acme");
     for (let i = 0; i < 4; i++) {
-      await createWebhook(a.store.db, customer.id, { url: `${receiver.url}/h${i}`, group: "orders", action: "created", hash_secret: "s" }, a.webhookRules);
+      await createWebhook(
+        a.store.db,
+        a.keyring,
+        customer.id,
+        { url: `${receiver.url}/h${i}`, group: "orders", action: "created", hash_secret: "s" },
+        a.webhookRules,
+      );
     }
     const first = await publish(a.store.db, { customerId: customer.id, topic: "orders:created", payload: '{"n":0}', idempotencyKey: "k" }, a.publishRules);
     const again = await publish(a.store.db, { customerId: customer.id, topic: "orders:created", payload: '{"n":0}', idempotencyKey: "k" }, a.publishRules);

@@ -66,7 +66,7 @@ async function scene(dbFile: string, events: number): Promise<Scene> {
   const customer = await createCustomer(app.store.db, "acme");
   const { key } = await createApiKey(app.store.db, customer.id);
   for (const name of ["a", "b"]) {
-    await createWebhook(app.store.db, customer.id, { url: `${receiver.url}/${name}`, group: "orders", action: "created" }, app.webhookRules);
+    await createWebhook(app.store.db, app.keyring, customer.id, { url: `${receiver.url}/${name}`, group: "orders", action: "created" }, app.webhookRules);
   }
   await writeTransaction(app.store.db, async (trx) => {
     for (let i = 0; i < events; i++) await publish(trx, { customerId: customer.id, topic: "orders:created", payload: `{"i":${i}}` }, app!.publishRules);

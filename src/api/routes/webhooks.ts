@@ -9,6 +9,7 @@ import { attemptsOf, listDeliveries } from "../../store/deliveries.js";
 import { deliveryView } from "../../store/deliveryViews.js";
 import { attemptJson, deliveryJson, webhookJson } from "../../store/model.js";
 import { rotateSecret, type RotateInput } from "../../store/rotation.js";
+import { openWebhookSecrets } from "../../store/sealedColumns.js";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../store/schema.js";
 import { createWebhook, deleteWebhook, getWebhook, listWebhooks, updateWebhook, WEBHOOK_SORTS, type WebhookSort } from "../../store/webhooks.js";
 import { customerParam, ownerOf, principalOf, scopeOf } from "../auth.js";
@@ -37,6 +38,7 @@ type ById = { Params: { id: string }; Querystring: { customer?: string } };
 
 export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents): void {
   const { db } = app.store;
+  const { keyring } = app;
   const rules = app.webhookRules;
 
   server.get<{ Querystring: PageQuery & { sort: WebhookSort; direction: "asc" | "desc"; customer?: string } }>(
@@ -62,7 +64,7 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
         request,
         query,
         count,
-        rows.map((r) => webhookJson(r)),
+        rows.map((r) => webhookJson(r, keyring)),
       );
     },
   );
@@ -82,14 +84,14 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
     async (request, reply) => {
       const { customer, ...input } = request.body;
       const customerId = ownerOf(principalOf(request), customer);
-      const row = await createWebhook(db, customerId, input, rules);
+      const { row, secret } = await createWebhook(db, keyring, customerId, input, rules);
       // The only response that carries the secret: the caller just chose it.
-      return reply.status(201).send(webhookJson(row, { withSecret: true }));
+      return reply.status(201).send(webhookJson(row, keyring, { secret }));
     },
   );
 
   server.get<ById>("/webhooks/:id/", { schema: { querystring: scopeQuery } }, async (request) =>
-    webhookJson(await getWebhook(db, request.params.id, scopeOf(principalOf(request), request.query.customer))),
+    webhookJson(await getWebhook(db, request.params.id, scopeOf(principalOf(request), request.query.customer)), keyring),
   );
 
   // SPEC: PUT is the same partial update as PATCH.
@@ -100,7 +102,7 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
     handler: async (request) => {
       const scope = scopeOf(principalOf(request), request.query.customer);
       const current = await getWebhook(db, request.params.id, scope);
-      return webhookJson(await updateWebhook(db, current.id, scope, request.body, rules));
+      return webhookJson(await updateWebhook(db, keyring, current.id, scope, request.body, rules), keyring);
     },
   });
 
@@ -124,22 +126,24 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
     async (request) => {
       const scope = scopeOf(principalOf(request), request.query.customer);
       const overlap = app.config.security.secretRotationOverlapSeconds;
-      const row = await rotateSecret(db, request.params.id, scope, request.body ?? {}, overlap);
+      const { row, secret } = await rotateSecret(db, keyring, request.params.id, scope, request.body ?? {}, overlap);
       // Like create, the one response that carries the (new) secret.
-      return webhookJson(row, { withSecret: true });
+      return webhookJson(row, keyring, { secret });
     },
   );
 
   server.post<ById>("/webhooks/:id/test/", { schema: { querystring: scopeQuery } }, async (request) => {
     const hook = await getWebhook(db, request.params.id, scopeOf(principalOf(request), request.query.customer));
+    // Secrets that cannot be opened refuse the test (503): never an unsigned request.
+    const secrets = openWebhookSecrets(keyring, hook);
     const body = Buffer.from(JSON.stringify({ test: true, webhook: hook.id, topic: hook.topic, sent_at: new Date().toISOString() }));
     const deliveryId = randomUUID();
     const outcome = await send(
       {
         url: hook.url,
         body,
-        secret: hook.hash_secret,
-        previousSecrets: hook.previous_secrets,
+        secret: secrets.secret,
+        previousSecrets: secrets.previousSecrets,
         webhookId: hook.id,
         eventId: randomUUID(),
         deliveryId,
