@@ -3,6 +3,7 @@
  * library all start here.
  */
 import { readFileSync } from "node:fs";
+import { chooseKeyFile, createKeyFile, keyFileError, noKeyFileError, readKeyFile, watchedKeyring, type KeyFileChoice } from "./config/keyFile.js";
 import { loadConfig, type LoadOptions } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { localClock } from "./dispatch/clock.js";
@@ -17,7 +18,8 @@ import { probeStore } from "./store/probe.js";
 import { StoreHealth } from "./store/storeHealth.js";
 import type { PublishRules } from "./publishing.js";
 import type { WebhookRules } from "./domain/webhookInput.js";
-import { plainKeyring, type Keyring } from "./domain/secretBox.js";
+import { emptyKeyring, type Keyring } from "./domain/secretBox.js";
+import { keyUsage } from "./store/sealedColumns.js";
 
 export interface App {
   readonly config: Config;
@@ -30,7 +32,7 @@ export interface App {
   readonly publishRules: PublishRules;
   /** how delivery and test requests connect: address guard, extra trusted CAs */
   readonly agentRules: AgentRules;
-  /** seals the secrets hookd stores and opens them for signing */
+  /** seals the secrets hookd stores and opens them for signing (config/keyFile.ts) */
   readonly keyring: Keyring;
   close(): Promise<void>;
 }
@@ -48,6 +50,14 @@ export interface OpenOptions extends LoadOptions {
    * - "open": create if missing, check nothing (`hookd migrate`, which migrates itself).
    */
   schema?: SchemaAccess;
+  /**
+   * The key file (default: "use" for schema "use", else "need"):
+   * - "need": it must be there; outside production one is made on first use;
+   * - "use": read it if it is there, never make one (read-only commands, export).
+   */
+  keyFile?: "need" | "use";
+  /** where a one-line notice goes (a key file made on first use); default stderr */
+  notice?: (line: string) => void;
 }
 
 export type SchemaAccess = "create" | "upgrade" | "use" | "open";
@@ -99,6 +109,12 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
   const config = options.config ?? loadConfig(options);
   const logger = options.logger ?? createLogger(config.log.level);
   const access = options.schema ?? "create";
+  const env = options.env ?? process.env;
+  const needKey = (options.keyFile ?? (access === "use" ? "use" : "need")) === "need";
+  // Checked before the store is opened: production without its key changes nothing.
+  const keyChoice = chooseKeyFile(config, env);
+  const found = keyChoice.file ? readKeyFile(keyChoice.file) : null;
+  if (!found && needKey && !keyChoice.mayCreate) throw keyChoice.file ? keyFileError(`there is no key file at ${keyChoice.file}`) : noKeyFileError(env);
   const store = await openStore({
     url: config.db.url,
     busyTimeoutMs: config.db.busyTimeoutMs,
@@ -112,8 +128,12 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     probe: () => probeStore(store.db, { recovering: true }),
     describe: (err) => explainStoreError(err, store.location)?.message ?? (err as Error).message,
   });
+  let keyring: Keyring;
   try {
     await prepareSchema(store, access, health);
+    if (found) keyring = watchedKeyring(keyChoice.file!, found);
+    else if (needKey) keyring = await firstKey(keyChoice, store, options.notice ?? ((line) => process.stderr.write(`${line}\n`)));
+    else keyring = emptyKeyring(keyChoice.file ? `there is no key file at ${keyChoice.file}` : "no key file is set (security.encryptionKeyFile)");
   } catch (err) {
     health.close();
     await store.close();
@@ -125,12 +145,11 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     extraCa: config.dispatch.caFile ? readFileSync(config.dispatch.caFile, "utf8") : null,
     maxIdleSockets: config.dispatch.concurrency,
   };
-  const keyring = plainKeyring();
   const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger, {
     storeLocation: store.location,
     health,
     agentRules,
-    localClock: localClock(options.env ?? process.env, config.env),
+    localClock: localClock(env, config.env),
     keyring,
     maxAttempts: config.limits.maxAttempts,
   });
@@ -158,4 +177,24 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
       await store.close();
     },
   };
+}
+
+/**
+ * Outside production, the key file is made on first use, so a sandbox starts with two
+ * commands. Not for a database that already holds sealed secrets: a new key could not
+ * open them, so the operator must point hookd at the key file they were sealed with.
+ */
+async function firstKey(choice: KeyFileChoice, store: Store, notice: (line: string) => void): Promise<Keyring> {
+  const file = choice.file!;
+  const ids = Object.keys((await keyUsage(store.db)).byKey);
+  if (ids.length > 0) {
+    throw keyFileError(
+      `there is no key file at ${file}, and the database ${store.location} holds secrets sealed under key ${ids.map((id) => `"${id}"`).join(", ")}: ` +
+        "set this key to the key file that holds them (a new key could not open them)",
+    );
+  }
+  const { keyring, created } = createKeyFile(file);
+  if (created)
+    notice(`hookd: made the key file ${file} (mode 0600): it encrypts webhook secrets; keep a copy apart from the database, which cannot sign without it`);
+  return watchedKeyring(file, keyring);
 }

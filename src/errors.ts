@@ -12,7 +12,11 @@ export type ErrorCode =
   | "payload_too_large"
   | "unsupported_media_type"
   | "unprocessable"
-  | "store_unavailable";
+  | "store_unavailable"
+  /** a stored secret's key id is not in the key file */
+  | "secret_key_missing"
+  /** a stored secret does not open with the key file's key of that id (other key material, or altered) */
+  | "secret_key_mismatch";
 
 export interface ErrorDetail {
   field: string;

@@ -5,6 +5,7 @@
  * context and answered with a generic 500, never a stack trace.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { SecretKeyError } from "../domain/secretBox.js";
 import { HookdError, validationError, type ErrorCode } from "../errors.js";
 import { SQLITE_FAULT } from "../store/outage.js";
 import { classifyPostgresError } from "../store/postgresFaults.js";
@@ -22,6 +23,9 @@ const STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   unprocessable: 422,
   store_unavailable: 503,
+  // The operator's key file lacks a stored secret's key: nothing can be signed until it is fixed.
+  secret_key_missing: 503,
+  secret_key_mismatch: 503,
   config_invalid: 500,
 };
 
@@ -76,6 +80,12 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
     return;
   }
   const known = explain(err, bodyLimit);
+  if (known instanceof SecretKeyError) {
+    // The operator reads which key file in the log; the tenant is told what, not where.
+    request.log.error({ method: request.method, url: redactUrl(request.url), key_id: known.keyId }, known.message);
+    void reply.status(statusOf(known)).send(new HookdError(known.code, known.summary).toJSON());
+    return;
+  }
   if (known) {
     if (known.code === "store_unavailable" && !health?.failed(err)) {
       request.log.warn({ err, method: request.method, url: redactUrl(request.url) }, "the store is unavailable");

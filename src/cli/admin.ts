@@ -4,6 +4,7 @@ import { validationError } from "../errors.js";
 import { createApiKey } from "../store/apiKeys.js";
 import { createCustomer } from "../store/customers.js";
 import { migrateToLatest } from "../store/migrate.js";
+import { resealSecrets } from "../store/reseal.js";
 import { customerId, requireCustomer, withApp } from "./context.js";
 import { describeObject, printJson, printLines } from "./output.js";
 
@@ -16,10 +17,13 @@ export function registerAdmin(program: Command): void {
         cmd,
         async (app, json) => {
           const result = await migrateToLatest(app.store.db);
-          if (json) printJson({ database: app.store.location, ...result });
+          // Secrets stored in clear by a hookd from before they were sealed; sealed ones are left alone.
+          const sealed = await resealSecrets(app.store.db, app.keyring, "plaintext");
+          if (json) printJson({ database: app.store.location, ...result, secrets_encrypted: sealed.fromPlaintext });
           else
             printLines([
               `database ${app.store.location} is at ${result.current}${result.applied.length ? ` (applied ${result.applied.join(", ")})` : " (up to date)"}`,
+              ...(sealed.fromPlaintext > 0 ? [`encrypted ${sealed.fromPlaintext} secret(s) stored in clear, under key "${sealed.key}"`] : []),
             ]);
         },
         { schema: "open" },

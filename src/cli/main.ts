@@ -14,6 +14,7 @@ import { registerEventTypes } from "./eventTypes.js";
 import { registerMove } from "./move.js";
 import { printable, printError } from "./output.js";
 import { registerPrune } from "./prune.js";
+import { registerSecrets } from "./secrets.js";
 import { registerStatus } from "./status.js";
 import { registerVerify } from "./verify.js";
 import { registerWebhooks } from "./webhooks.js";
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerVerify(program);
   registerMove(program);
+  registerSecrets(program);
   // Subcommands inherit exit handling so usage errors anywhere exit 2.
   for (const cmd of program.commands) {
     cmd.exitOverride();

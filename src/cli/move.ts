@@ -62,7 +62,7 @@ export function registerMove(program: Command): void {
           const lines = ndjsonLines(input as AsyncIterable<string>); // text: setEncoding above
           const bar = rowsProgressBar("importing");
           try {
-            const counts = await importStore(app.store.db, lines, { location: app.store.location, onProgress: bar?.update });
+            const counts = await importStore(app.store.db, lines, { location: app.store.location, keyring: app.keyring, onProgress: bar?.update });
             bar?.stop();
             if (json) printJson({ counts });
             else printLines([`imported ${describeCounts(counts)} into ${app.store.location}`]);

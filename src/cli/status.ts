@@ -2,17 +2,44 @@
 import type { Command } from "commander";
 import { lookahead, statusJson } from "../dispatch/statusReport.js";
 import { upcomingTicks } from "../dispatch/ticks.js";
-import { readStatus } from "../store/status.js";
+import type { Keyring } from "../domain/secretBox.js";
+import type { Db } from "../store/connect.js";
+import { keyUsage } from "../store/sealedColumns.js";
+import { readStatus, secretWaits } from "../store/status.js";
 import { readOnly, withApp } from "./context.js";
 import { printJson, printLines, table } from "./output.js";
+import { describeUsage } from "./secrets.js";
 
-export function statusLines(j: ReturnType<typeof statusJson>): string[] {
+/** Which keys the stored secrets are sealed under, which of those the key file lacks, and what waits for them. */
+async function secretsStatus(db: Db, keyring: Keyring) {
+  const usage = await keyUsage(db);
+  return {
+    first_key: keyring.primaryId || null,
+    by_key: usage.byKey,
+    in_clear: usage.plaintext,
+    missing_keys: Object.keys(usage.byKey).filter((id) => !keyring.ids.includes(id)),
+    waiting: await secretWaits(db),
+  };
+}
+
+function secretsLines(s: Awaited<ReturnType<typeof secretsStatus>>): string[] {
+  const usage = describeUsage({ byKey: s.by_key, plaintext: s.in_clear });
+  const lines = [`secrets    ${usage}${s.first_key ? ` (the key file's first key: "${s.first_key}")` : " (no key file)"}`];
+  if (s.in_clear > 0) lines.push(`           ${s.in_clear} stored in clear: run \`hookd migrate\` to encrypt them`);
+  if (s.missing_keys.length > 0) lines.push(`           the key file lacks ${s.missing_keys.map((id) => `"${id}"`).join(", ")}: those secrets cannot sign`);
+  for (const w of s.waiting) lines.push(`           ${w.deliveries} delivery(ies) to ${w.webhooks} webhook(s) wait, unsent: ${w.reason}`);
+  return lines;
+}
+
+/** `extra`: lines about the store as a whole, after the backlog and before the failing webhooks. */
+export function statusLines(j: ReturnType<typeof statusJson>, extra: string[] = []): string[] {
   const b = j.backlog;
   const failing = j.failing_webhooks;
   const lines = [
     `database   ${j.database} (${j.env})`,
     `next tick  ${j.next_tick_at ?? "-"} (schedule ${j.schedule})`,
     `backlog    pending ${b.pending} (due now ${j.due_now}), failed ${b.failed}, delivered ${b.delivered}, cancelled ${b.cancelled}`,
+    ...extra,
     `failing    ${failing.count} webhook(s)${failing.count > failing.results.length ? `, the ${failing.results.length} failing longest below` : ""}`,
   ];
   if (failing.results.length === 0) return lines;
@@ -39,8 +66,9 @@ export function registerStatus(program: Command): void {
           const schedule = app.config.dispatch.schedule;
           const ticks = upcomingTicks(schedule, lookahead(snapshot, now));
           const out = statusJson(snapshot, { now, database: app.store.location, env: app.config.env, schedule, ticks });
-          if (json) printJson(out);
-          else printLines(statusLines(out));
+          const secrets = await secretsStatus(app.store.db, app.keyring);
+          if (json) printJson({ ...out, secrets });
+          else printLines(statusLines(out, secretsLines(secrets)));
         },
         readOnly,
       ),

@@ -64,8 +64,8 @@ export function resolveEnvironment(env: NodeJS.ProcessEnv): Environment {
 }
 
 /**
- * default.json, then <env>.json, then HOOKD_CONFIG / --config, then HOOKD_DB and
- * HOOKD_PORT. Validated once; the result is frozen.
+ * default.json, then <env>.json, then HOOKD_CONFIG / --config, then HOOKD_DB,
+ * HOOKD_ENCRYPTION_KEY_FILE and HOOKD_PORT. Validated once; the result is frozen.
  */
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
@@ -92,6 +92,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const userFile = options.configFile ?? env.HOOKD_CONFIG;
   if (userFile) add(userFile, readJsonFile(path.resolve(userFile), true));
   if (env.HOOKD_DB) add("HOOKD_DB", { db: { url: env.HOOKD_DB } });
+  if (env.HOOKD_ENCRYPTION_KEY_FILE) add("HOOKD_ENCRYPTION_KEY_FILE", { security: { encryptionKeyFile: env.HOOKD_ENCRYPTION_KEY_FILE } });
   if (env.HOOKD_PORT !== undefined && env.HOOKD_PORT !== "") {
     const n = Number(env.HOOKD_PORT);
     add("HOOKD_PORT", { server: { port: /^\d+$/.test(env.HOOKD_PORT) ? n : env.HOOKD_PORT } });
@@ -101,6 +102,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const merged = mergeLayers(layers);
   const settings = validateSettings(merged);
   settings.dispatch.caFile = checkedCaFile(settings, merged.origins);
+  // Relative to the working directory, like db.url; read when a command opens the store (config/keyFile.ts).
+  if (settings.security.encryptionKeyFile) settings.security.encryptionKeyFile = path.resolve(settings.security.encryptionKeyFile);
   return deepFreeze({ env: environment, ...settings });
 }
 

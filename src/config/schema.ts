@@ -37,7 +37,13 @@ export interface HookdSettings {
     delaysSeconds: number[];
     retryAfterMaxSeconds: number;
   };
-  security: { allowHttp: boolean; allowPrivateAddresses: boolean; secretRotationOverlapSeconds: number };
+  security: {
+    allowHttp: boolean;
+    allowPrivateAddresses: boolean;
+    secretRotationOverlapSeconds: number;
+    /** the key file webhook secrets are sealed with (config/keyFile.ts says where it is looked for without one) */
+    encryptionKeyFile?: string | null;
+  };
   /** maxAttempts: the most a webhook's own `max_attempts` (and `retry_delays_seconds` entries) may be */
   limits: { maxPayloadBytes: number; maxWebhooksPerCustomer: number; maxAttempts: number };
   /** delivered (and cancelled) deliveries, their attempts and their events are pruned after `days` */
@@ -130,6 +136,7 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
         allowPrivateAddresses: { type: "boolean" },
         // how long a rotation keeps the previous secrets valid unless it says otherwise (0 to 30 days)
         secretRotationOverlapSeconds: int(0, 30 * 86_400),
+        encryptionKeyFile: { type: "string", minLength: 1, nullable: true },
       },
     },
     limits: {

@@ -29,10 +29,10 @@ import { explainStoreError, type Db } from "../store/connect.js";
 import { expireWaiting } from "../store/endpointHealth.js";
 import type { StoreHealth } from "../store/storeHealth.js";
 import type { RetryPolicy } from "../domain/retryPolicy.js";
-import type { Keyring } from "../domain/secretBox.js";
+import { SecretKeyError, type Keyring } from "../domain/secretBox.js";
 import { attemptDelivery } from "./attempt.js";
 import type { TickClock } from "./clock.js";
-import { deliverySettingsOf } from "./deliverySettings.js";
+import { deliverySettingsOf, type DeliverySettings } from "./deliverySettings.js";
 import type { OAuthTokens } from "./oauthTokens.js";
 import type { DispatchObserver } from "./observer.js";
 import { AttemptRecorder } from "./recorder.js";
@@ -100,6 +100,8 @@ export class Tick {
   private readonly down = new Set<string>();
   /** webhooks that had more due than room; claimed again once half drained */
   private readonly full = new Set<string>();
+  /** webhooks whose secrets cannot be opened (settingsOf): nothing is sent to them */
+  private readonly sealedShut = new Set<string>();
   /** deliveries held: claimed and not yet finished */
   private held = 0;
   /** One controller per request, aborted together when the grace period ends. */
@@ -210,7 +212,7 @@ export class Tick {
         return claimDue(db, {
           ...this.claimBasis(),
           limit: Math.max(1, Math.min(settings.batchSize, hold - held)),
-          exclude: [...this.down, ...this.full, ...[...this.load].filter(([, n]) => n >= queueCap).map(([id]) => id)],
+          exclude: [...this.down, ...this.full, ...this.sealedShut, ...[...this.load].filter(([, n]) => n >= queueCap).map(([id]) => id)],
           room: (webhookId, elsewhere) => (elsewhere === 0 ? queueCap : cap - elsewhere) - (this.load.get(webhookId) ?? 0),
         });
       });
@@ -278,9 +280,10 @@ export class Tick {
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {
-    const { settings, clock, policy, maxAttempts, keyring } = this.deps;
+    const { settings, clock } = this.deps;
     if (this.down.has(d.webhook_id)) return this.defer(d, "endpoint_backoff");
-    const hook = deliverySettingsOf(d, { ...settings, policy, maxAttempts, keyring });
+    const hook = this.settingsOf(d);
+    if (!hook) return;
     // Backpressure: never run more than a batch ahead of what is recorded.
     await this.recorder.room();
     // Never start a request that could outlive its lease: another dispatcher may
@@ -323,6 +326,28 @@ export class Tick {
       );
     }
     this.progress();
+  }
+
+  /**
+   * The claimed webhook's delivery settings, its secrets opened. When they cannot be (the key file lacks
+   * their key id, or holds other key material under it) nothing is sent: an unsigned
+   * request is never the fallback. The delivery waits, its wait reason naming the key
+   * id, spending no attempt; the webhook is left out of this tick's claims and logged
+   * once; the next tick tries again, so the deliveries go once the key is back.
+   */
+  private settingsOf(d: ClaimedDelivery): DeliverySettings | null {
+    const { settings, policy, maxAttempts, keyring } = this.deps;
+    try {
+      return deliverySettingsOf(d, { ...settings, policy, maxAttempts, keyring });
+    } catch (err) {
+      if (!(err instanceof SecretKeyError)) throw err;
+      if (!this.sealedShut.has(d.webhook_id)) {
+        this.sealedShut.add(d.webhook_id);
+        this.deps.logger.error({ webhook: d.webhook_id, key_id: err.keyId, code: err.code }, `not sending: ${err.message}`);
+      }
+      this.defer(d, err.reason);
+      return null;
+    }
   }
 
   /** Act on what an attempt says about its webhook. */

@@ -20,10 +20,14 @@ import {
   type Row,
 } from "./exportFormat.js";
 import { appliedMigration, describeTable } from "./introspect.js";
+import { isSealed, SecretKeyError, type Keyring } from "../domain/secretBox.js";
+import { SEALED_COLUMNS } from "./sealedColumns.js";
 
 export interface ImportOptions {
   /** where the data goes, for messages */
   location: string;
+  /** must open every sealed secret of the file; seals the ones an older export carries in clear */
+  keyring: Keyring;
   /** bound parameters per INSERT; both dialects allow more (SQLite 32,766, PostgreSQL 65,535) */
   maxParameters?: number;
   /** rows per INSERT at most */
@@ -47,6 +51,7 @@ export async function importStore(db: Db, lines: AsyncIterable<string>, options:
       if (next.done) throw badLine(line - 1, "the file ends here without its closing line: it was cut short");
       const parsed = parseLine(next.value, line);
       if (parsed.kind === "trailer") {
+        loader.checkKeys();
         await loader.finish();
         checkCounts(header.counts, parsed.counts, loader.counts, line);
         const after = await input.next();
@@ -90,6 +95,8 @@ class Loader {
   private pending: Promise<void> | null = null;
   private done = 0;
   private readonly total: number;
+  /** key ids of sealed secrets the keyring cannot open, with their first line */
+  private readonly unopened = new Map<string, { code: string; line: number }>();
 
   constructor(
     private readonly db: Kysely<any>,
@@ -109,10 +116,47 @@ class Loader {
       out[column] = fromPortable(value, kind);
     }
     for (const column of CLEARED_ON_IMPORT[table] ?? []) if (column in out) out[column] = null;
+    this.secrets(table, out, line);
     if (this.batch.length === 0) this.batchFirstLine = line;
     this.batch.push(out);
     this.counts[table]! += 1;
     if (this.batch.length >= this.batchLimit) await this.flush();
+  }
+
+  /**
+   * Sealed secrets arrive as stored: each must open with the target's key file (so
+   * the moved store can sign), and one still in clear (an export from before secrets
+   * were sealed) is sealed on the way in.
+   */
+  private secrets(table: string, row: Row, line: number): void {
+    for (const where of SEALED_COLUMNS) {
+      const value = where.table === table ? row[where.column] : null;
+      if (typeof value !== "string") continue;
+      if (!isSealed(value)) {
+        row[where.column] = this.options.keyring.seal(value);
+        continue;
+      }
+      try {
+        this.options.keyring.open(value);
+      } catch (err) {
+        if (!(err instanceof SecretKeyError)) throw err;
+        if (!this.unopened.has(err.keyId)) this.unopened.set(err.keyId, { code: err.code, line });
+      }
+    }
+  }
+
+  /** Refuses the whole import, naming every key id the file uses that the key file cannot open. */
+  checkKeys(): void {
+    if (this.unopened.size === 0) return;
+    const ids = [...this.unopened].map(
+      ([id, u]) => `"${id}" (${u.code === "secret_key_missing" ? "not in the key file" : "other key material"}, first on line ${u.line})`,
+    );
+    const held = this.options.keyring.ids.map((id) => `"${id}"`).join(", ") || "none";
+    throw new HookdError(
+      "secret_key_missing",
+      `the export's secrets are sealed under key ${ids.join(", ")}, which the key file cannot open (it holds ${held}): ` +
+        "import with the key file of the store it came from (security.encryptionKeyFile / HOOKD_ENCRYPTION_KEY_FILE); nothing was imported",
+    );
   }
 
   /** Rows come table by table, in the header's order, which is foreign-key order. */
@@ -124,6 +168,8 @@ class Loader {
     if (this.entered.has(table)) throw badLine(line, `${table} rows are split in two places`);
     // Settled before the next statement, so a refused batch is reported as itself.
     await this.finish();
+    // Refused as soon as the table holding them is read, not after the millionth delivery.
+    this.checkKeys();
     this.table = table;
     this.entered.add(table);
     const shape = await describeTable(this.db, table);

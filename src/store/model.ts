@@ -5,11 +5,11 @@
 import { headersOf } from "../domain/headers.js";
 import { authViewOf, type AuthView } from "../domain/receiverAuth.js";
 import { delaysOf } from "../domain/retrySettings.js";
-import type { Keyring } from "../domain/secretBox.js";
 import { deliveryWait, type WaitingWebhook } from "../domain/deliveryWait.js";
+import { SecretKeyError, type Keyring } from "../domain/secretBox.js";
 import { previousExpiresAt } from "../domain/secrets.js";
 import type { AttemptTable, DeliveryTable, EventTable, WebhookTable } from "./schema.js";
-import { openStored } from "./sealedColumns.js";
+import { openStored, SEALED_COLUMNS } from "./sealedColumns.js";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -25,6 +25,8 @@ export interface WebhookJson {
   updated_at: string;
   /** until when the secrets (and Ed25519 keys) before the last rotation still sign deliveries (null: none do) */
   previous_secret_expires_at: string | null;
+  /** why this webhook's stored secrets cannot be opened (its deliveries wait, nothing is sent unsigned), or null */
+  secret_error: string | null;
   // Delivery settings (SPEC "Per-webhook delivery settings"); null: the configured default.
   headers: Record<string, string>;
   /** never the token or client secret */
@@ -50,10 +52,9 @@ export interface WebhookJsonOptions {
 
 export function webhookJson(row: WebhookTable, keyring: Keyring, options: WebhookJsonOptions = {}): WebhookJson {
   const now = options.now ?? Date.now();
+  const { previous, error } = openedForDisplay(row, keyring);
   // Rotation keeps previous HMAC secrets and Ed25519 keys alike; the later expiry is the one to wait for.
-  const expiries = [row.previous_secrets, row.previous_signing_keys]
-    .map((column) => previousExpiresAt(openStored(keyring, column), now))
-    .filter((t): t is number => t !== null);
+  const expiries = previous.map((column) => previousExpiresAt(column, now)).filter((t): t is number => t !== null);
   const json: WebhookJson = {
     id: row.id,
     customer: row.customer_id,
@@ -65,6 +66,7 @@ export function webhookJson(row: WebhookTable, keyring: Keyring, options: Webhoo
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
     previous_secret_expires_at: iso(expiries.length === 0 ? null : Math.max(...expiries)),
+    secret_error: error,
     headers: headersOf(row.headers),
     auth: authViewOf(row.auth),
     timeout_ms: row.timeout_ms,
@@ -79,6 +81,25 @@ export function webhookJson(row: WebhookTable, keyring: Keyring, options: Webhoo
   };
   if (options.secret !== undefined) json.hash_secret = options.secret;
   return json;
+}
+
+/** Columns of previous secrets and keys a rotation keeps valid for a while. */
+const PREVIOUS = new Set(["previous_secrets", "previous_signing_keys"]);
+
+/** The previous secrets' and keys' JSON (for their expiry), and whether every sealed column of the row opens. */
+function openedForDisplay(row: WebhookTable, keyring: Keyring): { previous: (string | null)[]; error: string | null } {
+  const previous: (string | null)[] = [];
+  try {
+    for (const { table, column } of SEALED_COLUMNS) {
+      if (table !== "webhooks") continue;
+      const opened = openStored(keyring, (row as unknown as Record<string, string | null>)[column] ?? null);
+      if (PREVIOUS.has(column)) previous.push(opened);
+    }
+    return { previous, error: null };
+  } catch (err) {
+    if (err instanceof SecretKeyError) return { previous: [], error: err.summary };
+    throw err;
+  }
 }
 
 export interface AttemptJson {

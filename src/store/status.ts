@@ -108,3 +108,16 @@ export function nextEligibleAt(w: Pick<FailingWebhook, "active" | "pending" | "n
   if (w.active !== 1 || w.pending === 0 || w.next_due === null) return null;
   return Math.max(w.next_due, w.backoff_until ?? 0);
 }
+
+/** Pending deliveries waiting because their webhook's secrets cannot be opened (dispatch/tick.ts), by wait reason. */
+export async function secretWaits(db: Db): Promise<{ reason: string; deliveries: number; webhooks: number }[]> {
+  const rows = await db
+    .selectFrom("deliveries")
+    .select((eb) => ["wait_reason", eb.fn.countAll<number>().as("n"), eb.fn.count<number>("webhook_id").distinct().as("w")])
+    .where("status", "=", "pending")
+    .where("wait_reason", "like", "secret_key_%")
+    .groupBy("wait_reason")
+    .orderBy("wait_reason")
+    .execute();
+  return rows.map((r) => ({ reason: r.wait_reason!, deliveries: Number(r.n), webhooks: Number(r.w) }));
+}

@@ -52,12 +52,6 @@ function settingColumns(fields: WebhookFields, current: Pick<WebhookTable, "sign
   return columns;
 }
 
-/** A webhook as stored (its secrets sealed) and its current secret in clear, to show once (create, rotate). */
-export interface WebhookWithSecret {
-  row: WebhookTable;
-  secret: string | null;
-}
-
 export const WEBHOOK_SORTS = ["created_at", "updated_at", "url", "topic", "group", "action"] as const;
 export type WebhookSort = (typeof WEBHOOK_SORTS)[number];
 
@@ -66,6 +60,12 @@ export interface ListOptions {
   page: number;
   sort?: WebhookSort;
   direction?: "asc" | "desc";
+}
+
+/** A webhook as stored (its secrets sealed) and its current secret in clear, to show once (create, rotate). */
+export interface WebhookWithSecret {
+  row: WebhookTable;
+  secret: string | null;
 }
 
 export async function createWebhook(
@@ -77,6 +77,7 @@ export async function createWebhook(
   now = Date.now(),
 ): Promise<WebhookWithSecret> {
   const fields = await checkWebhookInput(input, rules, "create");
+  const secret = fields.hash_secret ?? null;
   const row: WebhookTable = {
     id: randomUUID(),
     customer_id: customerId,
@@ -84,7 +85,7 @@ export async function createWebhook(
     group: fields.group!,
     action: fields.action!,
     topic: fields.topic!,
-    hash_secret: fields.hash_secret ?? null,
+    hash_secret: sealStored(keyring, secret),
     previous_secrets: null,
     active: fields.active ?? 1,
     created_at: now,
@@ -113,7 +114,7 @@ export async function createWebhook(
     await refuseDuplicate(trx, row);
     await trx.insertInto("webhooks").values(row).execute();
   });
-  return { row, secret: row.hash_secret };
+  return { row, secret };
 }
 
 /**
@@ -177,9 +178,9 @@ export async function updateWebhook(
   // A new URL, or switching it back on, deserves a fresh start: forget the failures.
   const fresh = (fields.url !== undefined && fields.url !== current.url) || (fields.active === 1 && current.active === 0);
   // Setting the secret outright replaces every valid one (a rotation is what keeps old ones for a while).
-  const replacesSecret = fields.hash_secret !== undefined ? { previous_secrets: null } : {};
-  const { url, group, action, topic, hash_secret, active } = fields;
-  const core = Object.fromEntries(Object.entries({ url, group, action, topic, hash_secret, active }).filter(([, v]) => v !== undefined));
+  const replacesSecret = fields.hash_secret !== undefined ? { hash_secret: sealStored(keyring, fields.hash_secret), previous_secrets: null } : {};
+  const { url, group, action, topic, active } = fields;
+  const core = Object.fromEntries(Object.entries({ url, group, action, topic, active }).filter(([, v]) => v !== undefined));
   await writeTransaction(db, async (trx) => {
     await refuseDuplicate(trx, { ...current, ...core });
     await trx

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startServer, type ApiServer } from "../../src/api/server.js";
 import { createApiKey } from "../../src/store/apiKeys.js";
 import { publish } from "../../src/publishing.js";
+import { openWebhookSecrets } from "../../src/store/sealedColumns.js";
 import { testApp } from "../helpers/app.js";
 import { backends } from "../helpers/backends.js";
 import { startReceiver, type Received, type Receiver } from "../helpers/receiver.js";
@@ -102,7 +103,7 @@ describe.each(backends)("POST /webhooks/:id/rotate-secret/ (%s)", (kind) => {
 
     // The tick removed the expired secret from the store.
     const row = await app.store.db.selectFrom("webhooks").select(["hash_secret", "previous_secrets"]).where("id", "=", id).executeTakeFirstOrThrow();
-    expect(row).toEqual({ hash_secret: NEW, previous_secrets: null });
+    expect(openWebhookSecrets(app.keyring, row)).toEqual({ secret: NEW, previousSecrets: null });
     expect((await call("GET", `/webhooks/${id}/`)).body.previous_secret_expires_at).toBeNull();
   }, 60_000);
 
@@ -148,7 +149,8 @@ describe.each(backends)("POST /webhooks/:id/rotate-secret/ (%s)", (kind) => {
       const [a, b] = await Promise.all([call("POST", `/webhooks/${id}/rotate-secret/`), call("POST", `/webhooks/${id}/rotate-secret/`)]);
       expect([a.status, b.status]).toEqual([200, 200]);
       const row = await app.store.db.selectFrom("webhooks").select(["hash_secret", "previous_secrets"]).where("id", "=", id).executeTakeFirstOrThrow();
-      const valid = [row.hash_secret, ...JSON.parse(row.previous_secrets!).map((p: { secret: string }) => p.secret)];
+      const opened = openWebhookSecrets(app.keyring, row);
+      const valid = [opened.secret, ...JSON.parse(opened.previousSecrets!).map((p: { secret: string }) => p.secret)];
       expect(valid.sort()).toEqual([OLD, a.body.hash_secret, b.body.hash_secret].sort());
     }
   });
@@ -186,6 +188,6 @@ describe.each(backends)("POST /webhooks/:id/rotate-secret/ (%s)", (kind) => {
     // Setting the secret outright (PATCH) replaces every valid one.
     await call("PATCH", `/webhooks/${id}/`, { hash_secret: "patched-secret" });
     const patched = await app.store.db.selectFrom("webhooks").select(["hash_secret", "previous_secrets"]).where("id", "=", id).executeTakeFirstOrThrow();
-    expect(patched).toEqual({ hash_secret: "patched-secret", previous_secrets: null });
+    expect(openWebhookSecrets(app.keyring, patched)).toEqual({ secret: "patched-secret", previousSecrets: null });
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { generateKeyLine, parseKeyFile } from "../../src/domain/secretBox.js";
 import { apiHarness, type ApiHarness } from "../helpers/api.js";
 import { backends } from "../helpers/backends.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
@@ -227,6 +228,30 @@ describe.each(backends)("%s", (backend) => {
       expect(res.body).toMatchObject({ ok: false, status_code: 500, error: "http", response_body: "down" });
       const refused = await h.call("POST", "/webhooks/", { body: hookBody() });
       expect((await h.call("POST", `/webhooks/${refused.body.id}/test/`)).body).toMatchObject({ ok: false, status_code: null, error: "refused" });
+    });
+
+    it("a secret the key file cannot open: sends nothing (503), the webhook says why, a new secret by PATCH mends it", async () => {
+      receiver = await startReceiver();
+      const { body: hook } = await h.call("POST", "/webhooks/", { body: { ...hookBody(), url: `${receiver.url}/hook` } });
+      expect(hook.secret_error).toBeNull();
+      // Sealed under a key that is not in this node's key file (moved from elsewhere, a key line removed too soon).
+      const foreign = parseKeyFile(generateKeyLine("gone"), "elsewhere").seal("ABC12345");
+      await h.app.store.db.updateTable("webhooks").set({ hash_secret: foreign }).where("id", "=", hook.id).execute();
+
+      const held = await h.call("POST", `/webhooks/${hook.id}/test/`);
+      expect(held.status).toBe(503);
+      expect(held.body.error).toEqual({ code: "secret_key_missing", message: expect.stringContaining('sealed under key "gone"'), details: [] });
+      expect(held.text).not.toContain("hookd.key"); // the key file's path is for the operator's log, not for a tenant
+      expect((await h.call("POST", `/webhooks/${hook.id}/rotate-secret/`)).status).toBe(503);
+      expect(receiver.requests).toHaveLength(0);
+      const shown = await h.call("GET", `/webhooks/${hook.id}/`);
+      expect(shown.body.secret_error).toContain('key "gone"');
+      expect((await h.call("GET", "/webhooks/")).body.results[0].secret_error).toContain('key "gone"');
+
+      const mended = await h.call("PATCH", `/webhooks/${hook.id}/`, { body: { hash_secret: "fresh-secret" } });
+      expect(mended.body.secret_error).toBeNull();
+      expect((await h.call("POST", `/webhooks/${hook.id}/test/`)).body.ok).toBe(true);
+      expect(receiver.requests).toHaveLength(1);
     });
   });
 

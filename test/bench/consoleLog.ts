@@ -32,7 +32,13 @@ export async function consoleLogSection(ctx: BenchContext, o: ConsoleLogOptions)
   await seed(b, { topic: "orders:updated", events: o.deliveries - half, start: start + 1000, stepMs: 2000, status: "pending", payloadBytes: 100 });
   // Another customer's handful, so the customer filter has something to leave out.
   const other = await createCustomer(b.app.store.db, "other");
-  await createWebhook(b.app.store.db, other.id, { url: "http://127.0.0.1:9/other", group: "orders", action: "created", hash_secret: null }, b.app.webhookRules);
+  await createWebhook(
+    b.app.store.db,
+    b.app.keyring,
+    other.id,
+    { url: "http://127.0.0.1:9/other", group: "orders", action: "created", hash_secret: null },
+    b.app.webhookRules,
+  );
   const seedSeconds = (Date.now() - seedStarted) / 1000;
   ctx.log(`console: seeded in ${seedSeconds.toFixed(0)} s`);
   const { key } = await createApiKey(b.app.store.db, b.customerId);

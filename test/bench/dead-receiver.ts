@@ -61,10 +61,22 @@ async function scenario(withDead: boolean) {
   const app = await openApp({ env, logger: silentLogger });
   const customer = await createCustomer(app.store.db, "bench");
   for (let i = 0; i < 10; i++) {
-    await createWebhook(app.store.db, customer.id, { url: `http://127.0.0.1:${ports.ok}/h${i}`, group: "orders", action: "created" }, app.webhookRules);
+    await createWebhook(
+      app.store.db,
+      app.keyring,
+      customer.id,
+      { url: `http://127.0.0.1:${ports.ok}/h${i}`, group: "orders", action: "created" },
+      app.webhookRules,
+    );
   }
   if (withDead) {
-    await createWebhook(app.store.db, customer.id, { url: `http://127.0.0.1:${ports.dead}/dead`, group: "stock", action: "updated" }, app.webhookRules);
+    await createWebhook(
+      app.store.db,
+      app.keyring,
+      customer.id,
+      { url: `http://127.0.0.1:${ports.dead}/dead`, group: "stock", action: "updated" },
+      app.webhookRules,
+    );
   }
   await writeTransaction(app.store.db, async (trx) => {
     // The dead webhook's backlog is older, so it sits first in line.

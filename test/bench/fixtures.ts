@@ -69,7 +69,7 @@ export async function addWebhooks(b: BenchDb, count: number, topic: string, url:
   const [group, action] = topic.split(":");
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const row = await createWebhook(b.app.store.db, b.customerId, { url: url(i), group, action, hash_secret: SECRET }, b.app.webhookRules);
+    const { row } = await createWebhook(b.app.store.db, b.app.keyring, b.customerId, { url: url(i), group, action, hash_secret: SECRET }, b.app.webhookRules);
     ids.push(row.id);
   }
   return ids;

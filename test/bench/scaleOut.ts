@@ -77,7 +77,7 @@ async function store(
   const app = await openApp({ env, logger: silentLogger });
   const customer = await createCustomer(app.store.db, "bench");
   for (let i = 0; i < o.webhooks; i++) {
-    await createWebhook(app.store.db, customer.id, { url: o.url(i), group: "orders", action: "created", hash_secret: "s" }, app.webhookRules);
+    await createWebhook(app.store.db, app.keyring, customer.id, { url: o.url(i), group: "orders", action: "created", hash_secret: "s" }, app.webhookRules);
   }
   await writeTransaction(app.store.db, async (trx) => {
     for (let i = 0; i < Math.ceil(o.deliveries / o.webhooks); i++) {

@@ -37,6 +37,7 @@ const customer = await createCustomer(app.store.db, "bench");
 for (let i = 0; i < webhooks; i++) {
   await createWebhook(
     app.store.db,
+    app.keyring,
     customer.id,
     { url: `http://127.0.0.1:${port}/h${i}`, group: "orders", action: "created", hash_secret: `secret-${i}` },
     app.webhookRules,

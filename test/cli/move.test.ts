@@ -17,6 +17,7 @@ import { createCustomer } from "../../src/store/customers.js";
 import { EXPORTED_TABLES } from "../../src/store/exportTables.js";
 import { publish } from "../../src/publishing.js";
 import { createWebhook } from "../../src/store/webhooks.js";
+import { generateKeyLine } from "../../src/domain/secretBox.js";
 import { tempDir } from "../helpers/app.js";
 import { collect, hasScript, runCli, runOnTerminal, spawnCli, untilServing } from "../helpers/cli.js";
 import { tempDatabase, type TempDatabase } from "../helpers/backends.js";
@@ -32,6 +33,7 @@ const PAYLOADS = [
 let dir: ReturnType<typeof tempDir>;
 let receiver: Receiver;
 let config: string;
+let keyFile: string;
 /** Whether the receiver answers /down with 500: before a move, it is down. */
 let downFails = true;
 const schemas: TempDatabase[] = [];
@@ -42,6 +44,8 @@ beforeAll(async () => {
   // serve's own schedule must not tick while a test does (once a year, at a time no test runs).
   config = path.join(dir.dir, "config.json");
   writeFileSync(config, JSON.stringify({ dispatch: { schedule: "0 0 1 1 *" } }));
+  keyFile = path.join(dir.dir, "move.key");
+  writeFileSync(keyFile, `${generateKeyLine()}\n`, { mode: 0o600 });
 });
 afterAll(async () => {
   await receiver.close();
@@ -59,7 +63,8 @@ async function pgUrl(): Promise<string> {
 
 let files = 0;
 const sqliteFile = () => path.join(dir.dir, `store-${++files}.sqlite`);
-const env = (db: string) => ({ HOOKD_DB: db, HOOKD_CONFIG: config });
+// One key file for every store of the test: the secrets move sealed, and open on either side.
+const env = (db: string) => ({ HOOKD_DB: db, HOOKD_CONFIG: config, HOOKD_ENCRYPTION_KEY_FILE: keyFile });
 
 interface Source {
   db: string;
@@ -248,7 +253,7 @@ describe("hookd export | hookd import", () => {
     const there = await move(source.db, pg);
     expect(there.exported.code, there.exported.stderr).toBe(0);
     expect(there.imported.code, there.imported.stderr).toBe(0);
-    expect(there.imported.stdout).toMatch(/^imported 1 customers, 2 api_keys, 2 webhooks, 3 events, 6 deliveries, 4 attempts into postgres:/);
+    expect(there.imported.stdout).toMatch(/^imported 1 customers, 2 api_keys, 2 webhooks, 3 events, 6 deliveries, 4 attempts, 0 event_types into postgres:/);
     expect(there.exported.stderr).toMatch(/^exported 1 customers, .* to stdout\n$/);
 
     const back = sqliteFile();

@@ -1,13 +1,15 @@
 /**
  * `hookd export` / `hookd import` carry the delivery settings and the event-type
  * catalog, SQLite to PostgreSQL and back, through the built CLI: every settings column
- * arrives as it was (sealed secrets as stored), the catalog still refuses bad payloads,
+ * arrives as it was (secrets sealed as stored, under the one key file both use), the catalog still refuses bad payloads,
  * and the moved bearer token and Ed25519 key still authenticate and sign what the
  * receiver verifies with the old public key.
  */
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openApp, type App } from "../../src/app.js";
+import { generateKeyLine } from "../../src/domain/secretBox.js";
 import { silentLogger } from "../../src/logger.js";
 import { publish } from "../../src/publishing.js";
 import { createCustomer } from "../../src/store/customers.js";
@@ -22,9 +24,13 @@ import { startReceiver, type Receiver } from "../helpers/receiver.js";
 
 let dir: ReturnType<typeof tempDir>;
 let receiver: Receiver;
+/** One key file for both stores, as a move from one machine to another with the same key. */
+let keyFile: string;
 const databases: TempDatabase[] = [];
 beforeAll(async () => {
   dir = tempDir("hookd-move-settings-");
+  keyFile = path.join(dir.dir, "move.key");
+  writeFileSync(keyFile, `${generateKeyLine("move1")}\n`, { mode: 0o600 });
   receiver = await startReceiver();
 });
 afterAll(async () => {
@@ -35,7 +41,8 @@ afterEach(async () => {
   for (const d of databases.splice(0)) await d.drop();
 });
 
-const open = (url: string) => openApp({ env: { HOOKD_ENV: "test", HOOKD_DB: url }, logger: silentLogger });
+const env = (url: string) => ({ HOOKD_DB: url, HOOKD_ENCRYPTION_KEY_FILE: keyFile });
+const open = (url: string) => openApp({ env: { HOOKD_ENV: "test", ...env(url) }, logger: silentLogger });
 
 async function withApp<T>(url: string, fn: (app: App) => Promise<T>): Promise<T> {
   const app = await open(url);
@@ -84,8 +91,8 @@ describe.skipIf(!backends.includes("postgres"))("moving the delivery settings an
     const pg = await tempDatabase("postgres");
     databases.push(pg);
     const file = path.join(dir.dir, "export.ndjson");
-    expect((await runCli(["export", file], { HOOKD_DB: sqlite })).code).toBe(0);
-    const imported = await runCli(["import", file], { HOOKD_DB: pg.url });
+    expect((await runCli(["export", file], env(sqlite))).code).toBe(0);
+    const imported = await runCli(["import", file], env(pg.url));
     expect(imported.stderr).toBe("");
     expect(imported.code).toBe(0);
 
@@ -112,8 +119,8 @@ describe.skipIf(!backends.includes("postgres"))("moving the delivery settings an
 
     const back = path.join(dir.dir, "back.sqlite");
     const again = path.join(dir.dir, "again.ndjson");
-    expect((await runCli(["export", again], { HOOKD_DB: pg.url })).code).toBe(0);
-    expect((await runCli(["import", again], { HOOKD_DB: back })).code).toBe(0);
+    expect((await runCli(["export", again], env(pg.url))).code).toBe(0);
+    expect((await runCli(["import", again], env(back))).code).toBe(0);
     await withApp(back, async (app) => {
       const rows = await snapshot(app);
       expect(rows.eventTypes).toEqual(source.rows.eventTypes);

@@ -77,6 +77,8 @@ describe("loadConfig", () => {
     [{ log: { level: "loud" } }, "log.level", '"info"'],
     [{ security: { allowHttp: "yes" } }, "security.allowHttp", "boolean"],
     [{ security: { secretRotationOverlapSeconds: -1 } }, "security.secretRotationOverlapSeconds", "must be >= 0"],
+    [{ security: { encryptionKeyFile: "" } }, "security.encryptionKeyFile", "fewer than 1"],
+    [{ security: { encryptionKeyFile: 7 } }, "security.encryptionKeyFile", "string"],
     [{ dispatch: { leaseSeconds: 10, timeoutMs: 30000 } }, "dispatch.leaseSeconds", "longer than dispatch.timeoutMs"],
     [{ console: { brand: { accentColor: "blue" } } }, "console.brand.accentColor", "must match pattern"],
     [{ console: { brand: { accentColor: "#ffcc00" } } }, "console.brand.accentColor", "(#ffcc00 has 1.51:1)"],

@@ -57,6 +57,12 @@ describe("the systemd unit", () => {
     expect(stopSeconds * 1000).toBeGreaterThan(production.dispatch.shutdownGraceMs);
   });
 
+  it("passes the key file as the credential hookd.key, from a root-only file", () => {
+    // hookd reads $CREDENTIALS_DIRECTORY/hookd.key (config/keyFile.ts); production exits 2 without a key.
+    expect(service.get("LoadCredential")).toEqual(["hookd.key:/etc/hookd/hookd.key"]);
+    expect(text).toContain("generate-key | sudo install -m 0600 /dev/stdin /etc/hookd/hookd.key");
+  });
+
   it("is sandboxed and runs as a dedicated user", () => {
     expect(one("NoNewPrivileges")).toBe("yes");
     expect(one("ProtectSystem")).toBe("strict");

@@ -151,6 +151,7 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
     const body = Buffer.from(JSON.stringify({ test: true, webhook: hook.id, topic: hook.topic, sent_at: new Date().toISOString() }));
     const deliveryId = randomUUID();
     const { config } = app;
+    // Secrets that cannot be opened refuse the test (503): never an unsigned request.
     const settings = deliverySettingsOf(hook, {
       timeoutMs: config.dispatch.timeoutMs,
       policy: config.retry,
