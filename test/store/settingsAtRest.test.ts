@@ -4,8 +4,7 @@
  * on both stores (the SQLite file and its WAL, or `pg_dump` of the schema); every value
  * of their columns is sealed under the key file's key, and they still open to sign.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Kysely } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
@@ -15,13 +14,8 @@ import { rotateSecret } from "../../src/store/rotation.js";
 import { sealedColumnValues } from "../../src/store/sealedColumns.js";
 import { createWebhook, getWebhook, updateWebhook } from "../../src/store/webhooks.js";
 import { tempDir, testApp, type TestApp } from "../helpers/app.js";
-import { backends, PG_BASE } from "../helpers/backends.js";
-import { prerequisite } from "../helpers/prerequisites.js";
-
-const pgDump = prerequisite(
-  "pg_dump",
-  spawnSync("pg_dump", ["--version"]).status === 0 ? null : "pg_dump is not installed (apt-get install postgresql-client)",
-);
+import { backends } from "../helpers/backends.js";
+import { diskBytes } from "../helpers/diskBytes.js";
 
 type App = TestApp & { cleanup: () => Promise<void> };
 let app: App | undefined;
@@ -31,16 +25,6 @@ afterEach(async () => {
   keys?.cleanup();
   app = keys = undefined;
 });
-
-function rawBytes(a: App): Buffer {
-  if (a.backend === "sqlite") {
-    const parts = [readFileSync(a.dbFile)];
-    if (existsSync(`${a.dbFile}-wal`)) parts.push(readFileSync(`${a.dbFile}-wal`));
-    return Buffer.concat(parts);
-  }
-  pgDump.require();
-  return execFileSync("pg_dump", ["--schema", a.schema!, PG_BASE], { maxBuffer: 64 * 1024 * 1024 });
-}
 
 const SETTINGS_SECRETS = [
   { table: "webhooks", column: "auth_secret" },
@@ -89,7 +73,7 @@ describe.each(backends)("delivery settings' secrets at rest (%s)", (kind) => {
       }
     }
     expect(sealed).toBe(3);
-    const bytes = rawBytes(app);
+    const bytes = diskBytes(app);
     expect(bytes.includes(url)).toBe(true);
     for (const secret of [token, clientSecret, firstKey, now.signing.signingKey!]) expect(bytes.includes(secret), "a secret is on disk").toBe(false);
   }, 60_000);
