@@ -151,6 +151,7 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     agentRules,
     localClock: localClock(env, config.env),
     keyring,
+    maxAttempts: config.limits.maxAttempts,
   });
   let closed = false;
   return {
@@ -163,6 +164,7 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
       topics: config.topics,
       url: { allowHttp: config.security.allowHttp, allowPrivateAddresses: config.security.allowPrivateAddresses },
       maxPerCustomer: config.limits.maxWebhooksPerCustomer,
+      settings: { maxTimeoutMs: config.dispatch.timeoutMs, maxAttempts: config.limits.maxAttempts, maxBatchSize: config.dispatch.maxBatchSize },
     },
     publishRules: { topics: config.topics, maxPayloadBytes: config.limits.maxPayloadBytes },
     agentRules,

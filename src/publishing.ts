@@ -83,6 +83,7 @@ export function checkPublishInput(input: PublishInput, rules: PublishRules): Cle
     ]);
   }
   let text: string | null = null;
+  let parsed: unknown;
   try {
     text = typeof input.payload === "string" ? input.payload : utf8.decode(input.payload);
   } catch {
@@ -90,7 +91,7 @@ export function checkPublishInput(input: PublishInput, rules: PublishRules): Cle
   }
   if (text !== null) {
     try {
-      JSON.parse(text);
+      parsed = JSON.parse(text);
       if (nestingDepth(text) > MAX_PAYLOAD_DEPTH) details.push({ field: "payload", message: `must not nest deeper than ${MAX_PAYLOAD_DEPTH} levels` });
     } catch (err) {
       details.push({ field: "payload", message: `must be valid JSON: ${(err as Error).message}` });
@@ -103,7 +104,7 @@ export function checkPublishInput(input: PublishInput, rules: PublishRules): Cle
     details.push({ field: "idempotency_key", message: "must be valid Unicode (it holds a lone surrogate)" });
   }
   if (details.length > 0) throw validationError(details);
-  return { customerId: input.customerId, topic: input.topic, payload: text!, key };
+  return { customerId: input.customerId, topic: input.topic, payload: text!, key, parsed };
 }
 
 /** The first event stands for a repeated key only if it is the same event. Pure. */

@@ -21,6 +21,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  unprocessable: 422,
   store_unavailable: 503,
   // The operator's key file lacks a stored secret's key: nothing can be signed until it is fixed.
   secret_key_missing: 503,

@@ -16,6 +16,7 @@ import { storeAnswerBoundMs } from "./storeAnswer.js";
 import { usePublicUrl } from "./pagination.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
 import { eventRoutes } from "./routes/events.js";
+import { eventTypeRoutes } from "./routes/eventTypes.js";
 import { healthRoutes } from "./routes/health.js";
 import { portalRoutes } from "./routes/portal.js";
 import { statsRoutes } from "./routes/stats.js";
@@ -74,6 +75,7 @@ export function buildServer(app: App): FastifyInstance {
     api.addHook("onRequest", requireKey(app.store.db));
     webhookRoutes(api, app, agents);
     eventRoutes(api, app);
+    eventTypeRoutes(api, app);
     deliveryRoutes(api, app);
     statsRoutes(api, app);
     portalRoutes(api, app);

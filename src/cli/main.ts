@@ -10,6 +10,7 @@ import { oneOf } from "./context.js";
 import { registerDispatch } from "./dispatch.js";
 import { LOG_LEVELS } from "../config/schema.js";
 import { registerEvents } from "./events.js";
+import { registerEventTypes } from "./eventTypes.js";
 import { registerMove } from "./move.js";
 import { printable, printError } from "./output.js";
 import { registerPrune } from "./prune.js";
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerAdmin(program);
   registerWebhooks(program);
   registerEvents(program);
+  registerEventTypes(program);
   registerPrune(program);
   registerStatus(program);
   registerVerify(program);

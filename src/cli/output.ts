@@ -4,7 +4,7 @@
  * what tenants wrote (URLs, names, receivers' error messages), so every control
  * character in them is shown escaped: nobody writes into the operator's terminal.
  */
-import { HookdError } from "../errors.js";
+import { detailPlace, HookdError } from "../errors.js";
 
 export interface OutputOptions {
   json?: boolean;
@@ -59,7 +59,7 @@ export function table(rows: Record<string, unknown>[], columns: string[]): strin
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof HookdError) {
-    return ["config_invalid", "validation_failed", "payload_too_large", "unsupported_media_type"].includes(err.code) ? 2 : 1;
+    return ["config_invalid", "validation_failed", "payload_too_large", "unsupported_media_type", "unprocessable"].includes(err.code) ? 2 : 1;
   }
   return 1;
 }
@@ -72,7 +72,7 @@ export function reportError(err: unknown, json: boolean): void {
       return;
     }
     const title = err.code === "config_invalid" ? "invalid configuration" : err.code === "validation_failed" ? "invalid input" : err.message;
-    const lines = err.details.map((d) => (err.code === "config_invalid" ? `  ${d.message}` : `  ${d.field}: ${d.message}`));
+    const lines = err.details.map((d) => (err.code === "config_invalid" ? `  ${d.message}` : `  ${detailPlace(d)}: ${d.message}`));
     for (const line of [`hookd: ${title}`, ...lines]) printError(line);
     return;
   }

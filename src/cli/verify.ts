@@ -54,7 +54,7 @@ export function registerVerify(program: Command): void {
     .command("verify")
     .argument("[file]", "the request body, byte for byte (stdin when omitted)")
     .description("check a delivery's signature against its body: exit 0 valid, 1 invalid")
-    .requiredOption("--secret <secret>", "the webhook's hash_secret (repeat it to accept any of several)", collect)
+    .requiredOption("--secret <secret>", "the webhook's hash_secret, or with --standard its public_key (whpk_…); repeat it to accept any of several", collect)
     .requiredOption("--signature <value>", "the X-Signature header (hex), or with --standard the webhook-signature header")
     .option("--standard", "check the Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature)")
     .option("--id <id>", "with --standard: the webhook-id header")

@@ -7,6 +7,14 @@ import { createWebhook, deleteWebhook, getWebhook, listWebhooks, updateWebhook, 
 import type { WebhookInput } from "../domain/webhookInput.js";
 import { bool, cliPage, oneOf, positiveInt, readOnly, withApp, customerId, requireCustomer } from "./context.js";
 import { describeObject, printJson, printLines, table } from "./output.js";
+import { settingsInput, settingsOptions, type SettingsFlags } from "./webhookSettingsFlags.js";
+import type { WebhookJson } from "../store/model.js";
+
+/** key: value lines, settings that are lists or objects as compact JSON. */
+function describeWebhook(out: WebhookJson): string[] {
+  const nested = Object.entries(out).filter(([, v]) => v !== null && typeof v === "object");
+  return [...describeObject(out as unknown as Record<string, unknown>), ...nested.map(([k, v]) => `${k}: ${JSON.stringify(v)}`)];
+}
 
 export function registerWebhooks(program: Command): void {
   const webhooks = program.command("webhooks").description("manage webhooks (subscriptions)");
@@ -43,51 +51,64 @@ export function registerWebhooks(program: Command): void {
         async (app, json) => {
           const out = webhookJson(await getWebhook(app.store.db, id), app.keyring);
           if (json) printJson(out);
-          else printLines(describeObject(out as unknown as Record<string, unknown>));
+          else printLines(describeWebhook(out));
         },
         readOnly,
       ),
     );
 
-  webhooks
-    .command("create")
-    .description("subscribe a URL to a topic")
-    .requiredOption("--customer <id>", "the customer it belongs to", customerId)
-    .requiredOption("--url <url>", "where to POST")
-    .requiredOption("--group <group>", "topic group, e.g. orders")
-    .requiredOption("--action <action>", "topic action, e.g. created")
-    .option("--secret <secret>", "signing secret (X-Signature); unsigned without one")
-    .action((opts: { customer: string; url: string; group: string; action: string; secret?: string }, cmd: Command) =>
-      withApp(cmd, async (app, json) => {
-        await requireCustomer(app.store.db, opts.customer);
-        const input: WebhookInput = { url: opts.url, group: opts.group, action: opts.action, hash_secret: opts.secret ?? null };
-        const { row, secret } = await createWebhook(app.store.db, app.keyring, opts.customer, input, app.webhookRules);
-        const out = webhookJson(row, app.keyring, { secret });
-        if (json) printJson(out);
-        else printLines(describeObject(out as unknown as Record<string, unknown>).filter((l) => !l.startsWith("hash_secret")));
-      }),
-    );
+  settingsOptions(
+    webhooks
+      .command("create")
+      .description("subscribe a URL to a topic")
+      .requiredOption("--customer <id>", "the customer it belongs to", customerId)
+      .requiredOption("--url <url>", "where to POST")
+      .requiredOption("--group <group>", "topic group, e.g. orders")
+      .requiredOption("--action <action>", "topic action, e.g. created")
+      .option("--secret <secret>", "signing secret (X-Signature); unsigned without one"),
+    false,
+  ).action((opts: { customer: string; url: string; group: string; action: string; secret?: string } & SettingsFlags, cmd: Command) =>
+    withApp(cmd, async (app, json) => {
+      const input: WebhookInput = { url: opts.url, group: opts.group, action: opts.action, hash_secret: opts.secret ?? null, ...settingsInput(opts) };
+      await requireCustomer(app.store.db, opts.customer);
+      const { row, secret } = await createWebhook(app.store.db, app.keyring, opts.customer, input, app.webhookRules);
+      const out = webhookJson(row, app.keyring, { secret });
+      if (json) printJson(out);
+      else printLines(describeWebhook(out).filter((l) => !l.startsWith("hash_secret")));
+    }),
+  );
 
-  webhooks
-    .command("update")
-    .argument("<id>")
-    .description("change a webhook")
-    .option("--url <url>")
-    .option("--group <group>")
-    .option("--action <action>")
-    .option("--secret <secret>", "new signing secret ('' removes it)")
-    .option("--active <bool>", "true or false", bool("--active"))
-    .action((id: string, opts: { url?: string; group?: string; action?: string; secret?: string; active?: boolean }, cmd: Command) =>
-      withApp(cmd, async (app, json) => {
-        const input: WebhookInput = { url: opts.url, group: opts.group, action: opts.action, hash_secret: opts.secret, active: opts.active };
-        if (Object.values(input).every((v) => v === undefined)) {
-          throw validationError([{ field: "options", message: "give at least one of --url, --group, --action, --secret, --active" }]);
-        }
-        const out = webhookJson(await updateWebhook(app.store.db, app.keyring, id, null, input, app.webhookRules), app.keyring);
-        if (json) printJson(out);
-        else printLines(describeObject(out as unknown as Record<string, unknown>));
-      }),
-    );
+  settingsOptions(
+    webhooks
+      .command("update")
+      .argument("<id>")
+      .description("change a webhook")
+      .option("--url <url>")
+      .option("--group <group>")
+      .option("--action <action>")
+      .option("--secret <secret>", "new signing secret ('' removes it)")
+      .option("--active <bool>", "true or false", bool("--active")),
+    true,
+  ).action((id: string, opts: { url?: string; group?: string; action?: string; secret?: string; active?: boolean } & SettingsFlags, cmd: Command) =>
+    withApp(cmd, async (app, json) => {
+      const input: WebhookInput = {
+        url: opts.url,
+        group: opts.group,
+        action: opts.action,
+        hash_secret: opts.secret,
+        active: opts.active,
+        ...settingsInput(opts),
+      };
+      if (Object.values(input).every((v) => v === undefined)) {
+        throw validationError([
+          { field: "options", message: "give at least one of --url, --group, --action, --secret, --active, a setting's flag or --reset" },
+        ]);
+      }
+      const out = webhookJson(await updateWebhook(app.store.db, app.keyring, id, null, input, app.webhookRules), app.keyring);
+      if (json) printJson(out);
+      else printLines(describeWebhook(out));
+    }),
+  );
 
   webhooks
     .command("rotate-secret")
@@ -105,7 +126,11 @@ export function registerWebhooks(program: Command): void {
         const { row, secret } = await rotateSecret(app.store.db, app.keyring, id, null, input, app.config.security.secretRotationOverlapSeconds);
         const out = webhookJson(row, app.keyring, { secret });
         if (json) printJson(out);
-        else printLines([...describeObject(out as unknown as Record<string, unknown>), "the new hash_secret is shown only this once: store it now"]);
+        else
+          printLines([
+            ...describeWebhook(out),
+            secret === null ? "the new public_key is in effect" : "the new hash_secret is shown only this once: store it now",
+          ]);
       }),
     );
 

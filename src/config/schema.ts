@@ -26,6 +26,8 @@ export interface HookdSettings {
     timeoutMs: number;
     leaseSeconds: number;
     shutdownGraceMs: number;
+    /** the largest `batch_size` a webhook may ask for (deliveries in one batched POST) */
+    maxBatchSize: number;
     /** PEM file of extra certificate authorities trusted for https webhooks (besides the public ones), or null */
     caFile?: string | null;
   };
@@ -42,7 +44,8 @@ export interface HookdSettings {
     /** the key file webhook secrets are sealed with (config/keyFile.ts says where it is looked for without one) */
     encryptionKeyFile?: string | null;
   };
-  limits: { maxPayloadBytes: number; maxWebhooksPerCustomer: number };
+  /** maxAttempts: the most a webhook's own `max_attempts` (and `retry_delays_seconds` entries) may be */
+  limits: { maxPayloadBytes: number; maxWebhooksPerCustomer: number; maxAttempts: number };
   /** delivered (and cancelled) deliveries, their attempts and their events are pruned after `days` */
   retention: { days: number };
   topics: string[];
@@ -100,7 +103,7 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
     dispatch: {
       type: "object",
       additionalProperties: false,
-      required: ["schedule", "concurrency", "perWebhookConcurrency", "batchSize", "timeoutMs", "leaseSeconds", "shutdownGraceMs"],
+      required: ["schedule", "concurrency", "perWebhookConcurrency", "batchSize", "timeoutMs", "leaseSeconds", "shutdownGraceMs", "maxBatchSize"],
       properties: {
         schedule: { type: "string", minLength: 1 },
         concurrency: int(1, 10_000),
@@ -109,6 +112,7 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
         timeoutMs: int(100, 600_000),
         leaseSeconds: int(1, 86_400),
         shutdownGraceMs: int(0, 600_000),
+        maxBatchSize: int(1, 10_000),
         caFile: { type: "string", minLength: 1, nullable: true },
       },
     },
@@ -138,8 +142,8 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
     limits: {
       type: "object",
       additionalProperties: false,
-      required: ["maxPayloadBytes", "maxWebhooksPerCustomer"],
-      properties: { maxPayloadBytes: int(2, 64 * 1024 * 1024), maxWebhooksPerCustomer: int(1, 1_000_000) },
+      required: ["maxPayloadBytes", "maxWebhooksPerCustomer", "maxAttempts"],
+      properties: { maxPayloadBytes: int(2, 64 * 1024 * 1024), maxWebhooksPerCustomer: int(1, 1_000_000), maxAttempts: int(1, 1000) },
     },
     retention: {
       type: "object",

@@ -12,6 +12,7 @@ import type { RetryPolicy } from "../domain/retryPolicy.js";
 import type { Keyring } from "../domain/secretBox.js";
 import { DatabaseClock, systemClock, type Clock, type TickClock } from "./clock.js";
 import type { DispatchObserver } from "./observer.js";
+import { OAuthTokens } from "./oauthTokens.js";
 import { createAgents, destroyAgents, type AgentRules } from "./request.js";
 import { Tick, type DispatchSettings, type TickOptions, type TickSummary } from "./tick.js";
 
@@ -29,11 +30,15 @@ export interface DispatcherOptions {
   clock?: TickClock;
   /** opens the webhooks' sealed secrets to sign with */
   keyring: Keyring;
+  /** limits.maxAttempts (default: no bound beyond each webhook's own) */
+  maxAttempts?: number;
 }
 
 export class Dispatcher {
   private readonly agents: Agents;
   private readonly clock: TickClock;
+  /** receivers' OAuth2 tokens: fetched once, used by every tick until they expire */
+  private readonly tokens = new OAuthTokens();
   private running: Promise<TickSummary> | null = null;
   private readonly observers = new Set<DispatchObserver>();
 
@@ -71,8 +76,10 @@ export class Dispatcher {
           agents: this.agents,
           observers: this.observers,
           storeLocation: this.options.storeLocation ?? "store",
-          health: this.options.health ?? null,
           keyring: this.options.keyring,
+          tokens: this.tokens,
+          maxAttempts: this.options.maxAttempts ?? Number.MAX_SAFE_INTEGER,
+          health: this.options.health ?? null,
         },
         options,
       );

@@ -3,7 +3,21 @@
  * produces raw facts, these functions name them.
  */
 
-export type ErrorClass = "timeout" | "refused" | "reset" | "dns" | "tls" | "protocol" | "unreachable" | "redirect" | "http" | "blocked" | "aborted" | "network";
+export type ErrorClass =
+  | "timeout"
+  | "refused"
+  | "reset"
+  | "dns"
+  | "tls"
+  | "protocol"
+  | "unreachable"
+  | "redirect"
+  | "http"
+  | "blocked"
+  | "aborted"
+  | "network"
+  /** no credentials to send: the OAuth2 token endpoint failed or refused (dispatch/oauthTokens.ts) */
+  | "auth";
 
 export interface AttemptOutcome {
   startedAt: number;

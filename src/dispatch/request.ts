@@ -5,51 +5,27 @@ import http from "node:http";
 import https from "node:https";
 import { createSecureContext, rootCertificates } from "node:tls";
 import got, { type Agents } from "got";
-import { VERSION } from "../version.js";
 import { classifyError, classifyStatus, type AttemptOutcome } from "./outcome.js";
-import { validSecrets } from "../domain/secrets.js";
-import { sign, standardSignatureHeader } from "../domain/signature.js";
 import { guardConnections } from "./connectGuard.js";
+import { requestHeaders, type RequestCommon } from "./signedHeaders.js";
+
+export type { RequestCommon } from "./signedHeaders.js";
 
 /** At most this much of a response is read; the rest is dropped with the socket. */
 export const MAX_RESPONSE_READ = 64 * 1024;
 /** This much of it is kept with the attempt. */
 export const KEPT_RESPONSE_BYTES = 1024;
 
-export interface DeliveryRequest {
-  url: string;
+/** One delivery's request: the webhook's common parts, the event's body and ids. */
+export interface DeliveryRequest extends RequestCommon {
   body: Buffer;
-  secret: string | null;
-  /** the webhook's `previous_secrets` column: secrets a rotation keeps valid for a while */
-  previousSecrets?: string | null;
-  webhookId: string;
   eventId: string;
   deliveryId: string;
-  topic: string;
-  attemptNumber: number;
 }
 
 export function deliveryHeaders(req: DeliveryRequest, nowMs: number): Record<string, string> {
-  const timestamp = Math.floor(nowMs / 1000);
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "user-agent": `hookd/${VERSION}`,
-    "x-webhook-id": req.webhookId,
-    "x-event-id": req.eventId,
-    "x-delivery-id": req.deliveryId,
-    "x-topic": req.topic,
-    "x-attempt-number": String(req.attemptNumber),
-    "x-timestamp": String(timestamp),
-  };
-  const secrets = validSecrets(req.secret, req.previousSecrets ?? null, nowMs);
-  if (secrets.length === 0) return headers;
-  // One signature only: the oldest valid secret, which every seed-003 receiver still
-  // accepts until the overlap ends (see secrets.ts).
-  headers["x-signature"] = sign(secrets[secrets.length - 1]!, req.body);
-  headers["webhook-id"] = req.eventId;
-  headers["webhook-timestamp"] = String(timestamp);
-  headers["webhook-signature"] = standardSignatureHeader(secrets, req.eventId, timestamp, req.body);
-  return headers;
+  const identity = { ids: { "x-event-id": req.eventId, "x-delivery-id": req.deliveryId }, standardId: req.eventId };
+  return requestHeaders(req, identity, req.body, nowMs);
 }
 
 export interface AgentRules {
@@ -94,8 +70,16 @@ export interface SendOptions {
 
 /** POST the delivery; never throws: every ending is an AttemptOutcome. */
 export function send(req: DeliveryRequest, options: SendOptions): Promise<AttemptOutcome> {
+  return post(req.url, req.body, (now) => deliveryHeaders(req, now), options);
+}
+
+/**
+ * POST `body` to `url` with the headers made for the moment it is sent (signatures
+ * carry that time); never throws: every ending is an AttemptOutcome.
+ */
+export function post(url: string, body: Buffer, headersAt: (nowMs: number) => Record<string, string>, options: SendOptions): Promise<AttemptOutcome> {
   const startedAt = Date.now();
-  const headers = deliveryHeaders(req, startedAt);
+  const headers = headersAt(startedAt);
   return new Promise<AttemptOutcome>((resolve) => {
     let statusCode: number | null = null;
     let retryAfter: string | null = null;
@@ -136,9 +120,9 @@ export function send(req: DeliveryRequest, options: SendOptions): Promise<Attemp
       });
     };
 
-    const stream = got.stream(req.url, {
+    const stream = got.stream(url, {
       method: "POST",
-      body: req.body,
+      body,
       headers,
       agent: options.agents,
       timeout: { request: options.timeoutMs },

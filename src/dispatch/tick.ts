@@ -30,11 +30,12 @@ import { expireWaiting } from "../store/endpointHealth.js";
 import type { StoreHealth } from "../store/storeHealth.js";
 import type { RetryPolicy } from "../domain/retryPolicy.js";
 import { SecretKeyError, type Keyring } from "../domain/secretBox.js";
-import { openWebhookSecrets, type WebhookSecrets } from "../store/sealedColumns.js";
+import { attemptDelivery } from "./attempt.js";
 import type { TickClock } from "./clock.js";
+import { deliverySettingsOf, type DeliverySettings } from "./deliverySettings.js";
+import type { OAuthTokens } from "./oauthTokens.js";
 import type { DispatchObserver } from "./observer.js";
 import { AttemptRecorder } from "./recorder.js";
-import { send } from "./request.js";
 import { Lanes } from "./lanes.js";
 import type { TickProgress, TickSummary } from "./tickSummary.js";
 import { judge, type Judgement } from "./verdict.js";
@@ -61,10 +62,14 @@ export interface TickDeps {
   observers: ReadonlySet<DispatchObserver>;
   /** named in error messages */
   storeLocation: string;
-  /** where store errors are reported: an outage is logged there, once */
-  health?: StoreHealth | null;
   /** opens the sealed secrets of claimed deliveries' webhooks */
   keyring: Keyring;
+  /** OAuth2 tokens for receivers, kept across ticks */
+  tokens: OAuthTokens;
+  /** limits.maxAttempts: bounds a webhook's own max_attempts */
+  maxAttempts: number;
+  /** where store errors are reported: an outage is logged there, once */
+  health?: StoreHealth | null;
 }
 
 /** Margin kept between a request's deadline and its lease's end (less when leases are short). */
@@ -95,7 +100,7 @@ export class Tick {
   private readonly down = new Set<string>();
   /** webhooks that had more due than room; claimed again once half drained */
   private readonly full = new Set<string>();
-  /** webhooks whose secrets cannot be opened (secretsOf): nothing is sent to them */
+  /** webhooks whose secrets cannot be opened (settingsOf): nothing is sent to them */
   private readonly sealedShut = new Set<string>();
   /** deliveries held: claimed and not yet finished */
   private held = 0;
@@ -275,10 +280,10 @@ export class Tick {
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {
-    const { settings, clock, policy } = this.deps;
+    const { settings, clock } = this.deps;
     if (this.down.has(d.webhook_id)) return this.defer(d, "endpoint_backoff");
-    const secrets = this.secretsOf(d);
-    if (!secrets) return;
+    const hook = this.settingsOf(d);
+    if (!hook) return;
     // Backpressure: never run more than a batch ahead of what is recorded.
     await this.recorder.room();
     // Never start a request that could outlive its lease: another dispatcher may
@@ -286,24 +291,21 @@ export class Tick {
     if (this.stopped || clock.now() + settings.timeoutMs + this.leaseMargin() > d.lease_expires_at) return this.defer(d);
     const controller = new AbortController();
     this.inFlight.add(controller);
-    const outcome = await send(
-      {
-        url: d.url,
-        body: Buffer.from(d.payload, "utf8"),
-        secret: secrets.secret,
-        previousSecrets: secrets.previousSecrets,
-        webhookId: d.webhook_id,
-        eventId: d.event_id,
-        deliveryId: d.id,
-        topic: d.topic,
-        attemptNumber: d.attempts + 1,
-      },
-      { timeoutMs: settings.timeoutMs, agents: this.deps.agents, signal: controller.signal },
-    ).finally(() => this.inFlight.delete(controller));
+    const target = {
+      webhookId: d.webhook_id,
+      eventId: d.event_id,
+      deliveryId: d.id,
+      topic: d.topic,
+      body: Buffer.from(d.payload, "utf8"),
+      attempts: d.attempts,
+    };
+    const deadline = Date.now() + (d.lease_expires_at - clock.now() - this.leaseMargin());
+    const ctx = { agents: this.deps.agents, tokens: this.deps.tokens, deadline, now: () => clock.now(), signal: controller.signal };
+    const outcome = await attemptDelivery(target, hook, ctx).finally(() => this.inFlight.delete(controller));
     // Cut off by shutdown: not an attempt. The receiver may have seen it; it will be sent again.
     if (outcome.error === "aborted") return this.defer(d);
 
-    const judged = judge(d, outcome, policy, clock.now());
+    const judged = judge(d, outcome, hook.policy, clock.now());
     for (const o of this.deps.observers) o.attempt?.(outcome, judged.verdict);
     this.recorder.add(judged.record, d.lease_expires_at);
     this.summary[judged.verdict]++;
@@ -327,15 +329,16 @@ export class Tick {
   }
 
   /**
-   * The claimed webhook's secrets, opened. When they cannot be (the key file lacks
+   * The claimed webhook's delivery settings, its secrets opened. When they cannot be (the key file lacks
    * their key id, or holds other key material under it) nothing is sent: an unsigned
    * request is never the fallback. The delivery waits, its wait reason naming the key
    * id, spending no attempt; the webhook is left out of this tick's claims and logged
    * once; the next tick tries again, so the deliveries go once the key is back.
    */
-  private secretsOf(d: ClaimedDelivery): WebhookSecrets | null {
+  private settingsOf(d: ClaimedDelivery): DeliverySettings | null {
+    const { settings, policy, maxAttempts, keyring } = this.deps;
     try {
-      return openWebhookSecrets(this.deps.keyring, d);
+      return deliverySettingsOf(d, { ...settings, policy, maxAttempts, keyring });
     } catch (err) {
       if (!(err instanceof SecretKeyError)) throw err;
       if (!this.sealedShut.has(d.webhook_id)) {

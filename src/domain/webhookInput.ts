@@ -1,24 +1,28 @@
 /**
  * A webhook's input rules: which fields a create or an update may carry and what each
- * must hold (URL policy, topic catalog, secret form). Takes values, returns the clean
- * fields or throws naming every bad one; the store persists what this accepts.
+ * must hold (URL policy, topic catalog, secret form, delivery settings). Takes values,
+ * returns the clean fields or throws naming every bad one (400; 422 only for input
+ * well-formed everywhere that a rule refuses); the store persists what this accepts.
  */
-import { validationError, type ErrorDetail } from "../errors.js";
+import { throwProblems, type SettingProblem } from "./settingProblem.js";
 import { secretProblem } from "./signature.js";
 import { topicProblem } from "./topics.js";
 import { checkUrl, resolvedUrlProblem, type UrlRules } from "./urlPolicy.js";
+import { checkSettings, type SettingsBounds, type SettingsFields, type SettingsInput } from "./webhookSettings.js";
 
 export interface WebhookRules {
   topics: readonly string[];
   url: UrlRules;
   /** live webhooks one customer may have (limits.maxWebhooksPerCustomer) */
   maxPerCustomer: number;
+  /** the configured bounds of the delivery settings */
+  settings: SettingsBounds;
 }
 
 /** A lone UTF-16 surrogate: SQLite and PostgreSQL would silently store U+FFFD instead. */
 export const LONE_SURROGATE = /\p{Surrogate}/u;
 
-export interface WebhookInput {
+export interface WebhookInput extends SettingsInput {
   url?: unknown;
   group?: unknown;
   action?: unknown;
@@ -26,8 +30,8 @@ export interface WebhookInput {
   active?: unknown;
 }
 
-/** Checked webhook fields, as the store keeps them (`active` as 1 or 0). */
-export interface WebhookFields {
+/** Checked webhook fields, as the store keeps them (`active` as 1 or 0; secrets still in clear). */
+export interface WebhookFields extends SettingsFields {
   url?: string;
   group?: string;
   action?: string;
@@ -46,8 +50,7 @@ export async function checkWebhookInput(
   mode: "create" | "update",
   current?: { group: string; action: string },
 ): Promise<WebhookFields> {
-  const details: ErrorDetail[] = [];
-  const out: WebhookFields = {};
+  const details: SettingProblem[] = [];
   const need = (field: keyof WebhookInput) => mode === "create" && input[field] === undefined;
 
   for (const field of ["url", "group", "action"] as const) {
@@ -55,6 +58,9 @@ export async function checkWebhookInput(
     else if (input[field] !== undefined && (typeof input[field] !== "string" || input[field] === ""))
       details.push({ field, message: "must be a non-empty string" });
   }
+  const settings = await checkSettings(input, rules.settings, rules.url);
+  const out: WebhookFields = settings.fields;
+  details.push(...settings.problems);
   if (typeof input.url === "string" && input.url !== "") {
     const check = checkUrl(input.url, rules.url);
     const problem = check.ok ? await resolvedUrlProblem(check, rules.url) : check.reason;
@@ -87,6 +93,6 @@ export async function checkWebhookInput(
       out.topic = `${group}:${action}`;
     }
   }
-  if (details.length > 0) throw validationError(details);
+  throwProblems(details);
   return out;
 }

@@ -9,11 +9,28 @@
  */
 import { sql } from "kysely";
 import { dialectOf, writeTransaction, type Db } from "./connect.js";
+import type { WebhookTable } from "./schema.js";
 
 /** Rows per statement: SQLite caps the bound parameters of one statement (32,766). */
 const CHUNK = 500;
 
-export interface ClaimedDelivery {
+/** The webhook's delivery settings a claim reads with each delivery (dispatch/deliverySettings.ts applies them). */
+const SETTINGS = [
+  "headers",
+  "auth",
+  "auth_secret",
+  "timeout_ms",
+  "max_attempts",
+  "retry_delays_seconds",
+  "rate_limit",
+  "ordered",
+  "batch_size",
+  "signing",
+  "signing_key",
+  "previous_signing_keys",
+] as const satisfies readonly (keyof WebhookTable)[];
+
+export interface ClaimedDelivery extends Pick<WebhookTable, (typeof SETTINGS)[number]> {
   id: string;
   event_id: string;
   webhook_id: string;
@@ -323,6 +340,7 @@ async function loadClaimed(db: Db, owner: string, ids: string[], expires: number
       "w.hash_secret",
       "w.previous_secrets",
       "w.consecutive_failures",
+      ...SETTINGS.map((c) => `w.${c}` as const),
     ])
     .where("d.id", "in", ids)
     .where("d.lease_owner", "=", owner)

@@ -8,7 +8,7 @@
  * Every table holding the store's data, in foreign-key order: a table comes after
  * every table it references, so import can insert them one after the other.
  */
-export const EXPORTED_TABLES: readonly string[] = ["customers", "api_keys", "webhooks", "events", "deliveries", "attempts"];
+export const EXPORTED_TABLES: readonly string[] = ["customers", "api_keys", "webhooks", "events", "deliveries", "attempts", "event_types"];
 
 /**
  * Tables whose rows only mean something to the processes running when they were

@@ -2,6 +2,9 @@
  * Row → API shape, in one place. The CLI's --json prints exactly these, so the API
  * and the CLI cannot drift apart.
  */
+import { headersOf } from "../domain/headers.js";
+import { authViewOf, type AuthView } from "../domain/receiverAuth.js";
+import { delaysOf } from "../domain/retrySettings.js";
 import { deliveryWait, type WaitingWebhook } from "../domain/deliveryWait.js";
 import { SecretKeyError, type Keyring } from "../domain/secretBox.js";
 import { previousExpiresAt } from "../domain/secrets.js";
@@ -20,10 +23,24 @@ export interface WebhookJson {
   active: boolean;
   created_at: string;
   updated_at: string;
-  /** until when the secrets before the last rotation still sign deliveries (null: none do) */
+  /** until when the secrets (and Ed25519 keys) before the last rotation still sign deliveries (null: none do) */
   previous_secret_expires_at: string | null;
   /** why this webhook's stored secrets cannot be opened (its deliveries wait, nothing is sent unsigned), or null */
   secret_error: string | null;
+  // Delivery settings (SPEC "Per-webhook delivery settings"); null: the configured default.
+  headers: Record<string, string>;
+  /** never the token or client secret */
+  auth: AuthView | null;
+  timeout_ms: number | null;
+  max_attempts: number | null;
+  retry_delays_seconds: number[] | null;
+  rate_limit: number | null;
+  filter: Record<string, unknown> | null;
+  ordered: boolean;
+  batch_size: number;
+  signing: WebhookTable["signing"];
+  /** `whpk_…` with `signing: "ed25519"`: what receivers verify `v1a` signatures with */
+  public_key: string | null;
   hash_secret?: string | null;
 }
 
@@ -34,7 +51,10 @@ export interface WebhookJsonOptions {
 }
 
 export function webhookJson(row: WebhookTable, keyring: Keyring, options: WebhookJsonOptions = {}): WebhookJson {
+  const now = options.now ?? Date.now();
   const { previous, error } = openedForDisplay(row, keyring);
+  // Rotation keeps previous HMAC secrets and Ed25519 keys alike; the later expiry is the one to wait for.
+  const expiries = previous.map((column) => previousExpiresAt(column, now)).filter((t): t is number => t !== null);
   const json: WebhookJson = {
     id: row.id,
     customer: row.customer_id,
@@ -45,25 +65,39 @@ export function webhookJson(row: WebhookTable, keyring: Keyring, options: Webhoo
     active: row.active === 1,
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
-    previous_secret_expires_at: iso(previousExpiresAt(previous, options.now ?? Date.now())),
+    previous_secret_expires_at: iso(expiries.length === 0 ? null : Math.max(...expiries)),
     secret_error: error,
+    headers: headersOf(row.headers),
+    auth: authViewOf(row.auth),
+    timeout_ms: row.timeout_ms,
+    max_attempts: row.max_attempts,
+    retry_delays_seconds: delaysOf(row.retry_delays_seconds),
+    rate_limit: row.rate_limit === null ? null : Number(row.rate_limit),
+    filter: row.filter === null ? null : (JSON.parse(row.filter) as Record<string, unknown>),
+    ordered: row.ordered === 1,
+    batch_size: row.batch_size,
+    signing: row.signing,
+    public_key: row.signing === "ed25519" ? row.public_key : null,
   };
   if (options.secret !== undefined) json.hash_secret = options.secret;
   return json;
 }
 
-/** The previous secrets' JSON (for their expiry), and whether every sealed column of the row opens. */
-function openedForDisplay(row: WebhookTable, keyring: Keyring): { previous: string | null; error: string | null } {
-  let previous: string | null = null;
+/** Columns of previous secrets and keys a rotation keeps valid for a while. */
+const PREVIOUS = new Set(["previous_secrets", "previous_signing_keys"]);
+
+/** The previous secrets' and keys' JSON (for their expiry), and whether every sealed column of the row opens. */
+function openedForDisplay(row: WebhookTable, keyring: Keyring): { previous: (string | null)[]; error: string | null } {
+  const previous: (string | null)[] = [];
   try {
     for (const { table, column } of SEALED_COLUMNS) {
       if (table !== "webhooks") continue;
       const opened = openStored(keyring, (row as unknown as Record<string, string | null>)[column] ?? null);
-      if (column === "previous_secrets") previous = opened;
+      if (PREVIOUS.has(column)) previous.push(opened);
     }
     return { previous, error: null };
   } catch (err) {
-    if (err instanceof SecretKeyError) return { previous: null, error: err.summary };
+    if (err instanceof SecretKeyError) return { previous: [], error: err.summary };
     throw err;
   }
 }
@@ -105,6 +139,8 @@ export interface DeliveryJson {
   wait_reason: string | null;
   /** why a pending delivery waits and what happens next, in words (domain/deliveryWait.ts) */
   waiting: string | null;
+  /** an ordered webhook's delivery waiting its turn: the delivery ahead of it (null: not waiting on another) */
+  waiting_for: string | null;
   created_at: string;
   updated_at: string;
   finished_at: string | null;
@@ -157,6 +193,8 @@ export function deliveryJson(row: DeliveryTable, view: DeliveryView, attempts?: 
     last_error: row.last_error,
     wait_reason: row.status === "pending" ? row.wait_reason : null,
     waiting: wait?.message ?? null,
+    // Strict ordering's scheduling (the tick) fills this in; until then nothing waits on another delivery.
+    waiting_for: null,
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
     finished_at: iso(row.finished_at),

@@ -6,6 +6,8 @@ import { timeOrderedId } from "./timeOrderedId.js";
 import { validationError } from "../errors.js";
 import { dialectOf, runSteps, writeTransaction, type Db, type Steps } from "./connect.js";
 import { compiledOnce } from "./compiledOnce.js";
+import { checkPayloadSchema } from "../domain/eventTypes.js";
+import { matcherOf } from "../domain/filter.js";
 import type { DeliveryTable, EventTable } from "./schema.js";
 
 /** An event that passed the publishing rules (src/publishing.ts). */
@@ -15,6 +17,8 @@ export interface CleanEvent {
   /** the payload's JSON text, exactly as published */
   payload: string;
   key: string | null;
+  /** the payload parsed, when the caller already has it (filters and schemas read it; parsed once) */
+  parsed?: unknown;
 }
 
 export interface StoredEvent {
@@ -50,10 +54,29 @@ export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): 
   });
 }
 
-/** The new event and its deliveries, statement by statement (connect.ts runSteps); null if the idempotency key was taken. */
+/**
+ * The new event and its deliveries, statement by statement (connect.ts runSteps); null
+ * if the idempotency key was taken. The topic's event type, if it has one, must accept
+ * the payload (else a 422 and nothing is stored); a webhook with a filter gets a
+ * delivery only when the payload matches it. The payload is parsed once, and only when
+ * one of them needs it.
+ */
 function* storeNew(trx: Db, clean: CleanEvent, now: number): Steps<StoredEvent | null> {
-  const subscribed = (yield selectSubscribed(trx, { customerId: clean.customerId, topic: clean.topic })).rows as { id: string | null }[];
+  const subscribed = (yield selectSubscribed(trx, { customerId: clean.customerId, topic: clean.topic })).rows as SubscribedRow[];
   if (subscribed.length === 0) throw validationError([{ field: "customer", message: `customer ${clean.customerId} does not exist` }]);
+  let parsed: { value: unknown } | null = "parsed" in clean ? { value: clean.parsed } : null;
+  const payload = () => (parsed ??= { value: JSON.parse(clean.payload) }).value;
+  const schemaAt = subscribed[0]!.schema_at;
+  if (schemaAt !== null) {
+    let schema = schemas.get(clean.topic);
+    if (schema?.updatedAt !== Number(schemaAt)) {
+      const [row] = (yield selectSchema(trx, { topic: clean.topic })).rows as { schema: string; updated_at: number | string }[];
+      // Deleted since the first statement: nothing to check against.
+      schema = row ? { updatedAt: Number(row.updated_at), text: row.schema } : undefined;
+      if (schema) schemas.set(clean.topic, schema);
+    }
+    if (schema) checkPayloadSchema(clean.topic, schema.text, payload());
+  }
 
   const event: EventTable = {
     id: timeOrderedId(now),
@@ -66,7 +89,7 @@ function* storeNew(trx: Db, clean: CleanEvent, now: number): Steps<StoredEvent |
   const inserted = yield insertEventRow(trx, event);
   if (clean.key !== null && Number(inserted.numAffectedRows ?? 0) === 0) return null;
   // the customer's row has a null id when no webhook matched
-  const webhookIds = subscribed.flatMap(({ id }) => (id === null ? [] : [id]));
+  const webhookIds = subscribed.flatMap(({ id, filter }) => (id === null || (filter !== null && !matcherOf(filter)(payload())) ? [] : [id]));
   const row = (webhookId: string) => ({ id: timeOrderedId(now), eventId: event.id, webhookId, customerId: clean.customerId, now });
   if (dialectOf(trx) === "postgres") {
     // A round trip per statement: the fan-out goes in multi-row inserts.
@@ -88,16 +111,36 @@ function* storeNew(trx: Db, clean: CleanEvent, now: number): Steps<StoredEvent |
   return { event, deliveries: webhookIds.length, duplicate: false };
 }
 
-/** One statement for both: the customer (a row only if it exists) and its live webhooks on the topic. */
+interface SubscribedRow {
+  id: string | null;
+  /** the webhook's filter (JSON), or null */
+  filter: string | null;
+  /** when the topic's event type was last saved, or null without one (the same on every row) */
+  schema_at: number | string | null;
+}
+
+/**
+ * One statement for all three: the customer (a row only if it exists), its live
+ * webhooks on the topic with their filters, and whether the topic has an event type
+ * (its schema's text is read only when this process has not compiled that version).
+ */
 const selectSubscribed = compiledOnce<{ customerId: string; topic: string }>(["customerId", "topic"], (db, p) =>
   db
     .selectFrom("customers as c")
     .leftJoin("webhooks as w", (join) =>
       join.onRef("w.customer_id", "=", "c.id").on("w.topic", "=", p.topic).on("w.active", "=", 1).on("w.deleted_at", "is", null),
     )
-    .select("w.id")
+    .leftJoin("event_types as t", (join) => join.on("t.topic", "=", p.topic))
+    .select(["w.id", "w.filter", "t.updated_at as schema_at"])
     .where("c.id", "=", p.customerId),
 );
+
+const selectSchema = compiledOnce<{ topic: string }>(["topic"], (db, p) =>
+  db.selectFrom("event_types").select(["schema", "updated_at"]).where("topic", "=", p.topic),
+);
+
+/** Schemas this process has read, by topic, with the version (updated_at) they are. */
+const schemas = new Map<string, { updatedAt: number; text: string }>();
 
 /** A repeated idempotency key inserts nothing (no unique violation): the caller reads the first event back. */
 const insertEventRow = compiledOnce<EventTable>(["id", "customer_id", "topic", "payload", "idempotency_key", "created_at"], (db, event) =>

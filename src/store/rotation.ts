@@ -8,15 +8,16 @@ import { validationError, type ErrorDetail } from "../errors.js";
 import { livePrevious, previousColumn, rotate } from "../domain/secrets.js";
 import { SecretKeyError, type Keyring } from "../domain/secretBox.js";
 import { secretProblem } from "../domain/signature.js";
+import { generateSigningKey, publicKeyOf } from "../domain/signing.js";
 import { dialectOf, writeTransaction, type Db } from "./connect.js";
-import { openStored, openWebhookSecrets, sealStored } from "./sealedColumns.js";
-import type { WebhookWithSecret } from "./webhooks.js";
+import type { WebhookTable } from "./schema.js";
+import { openStored, sealStored } from "./sealedColumns.js";
 
 /** `whsec_` + 32 random bytes in base64, as Standard Webhooks libraries expect. */
 export function generateSecret(): string {
   return `whsec_${randomBytes(32).toString("base64")}`;
 }
-import { getWebhook } from "./webhooks.js";
+import { getWebhook, type WebhookWithSecret } from "./webhooks.js";
 
 /** The longest overlap accepted: a month is plenty to update every receiver. */
 export const MAX_OVERLAP_SECONDS = 30 * 86_400;
@@ -50,11 +51,14 @@ function checkRotateInput(input: RotateInput, defaultOverlapSeconds: number): { 
 }
 
 /**
- * Rotate `id`'s secret. Returns the updated row as stored (sealed) and the new secret
- * in clear: the caller shows it once. Read and write happen in one transaction (the
- * row locked on PostgreSQL), so two rotations at once cannot lose one another's
- * secret. Secrets that cannot be opened (SecretKeyError) refuse the rotation; setting
- * `hash_secret` outright (an update) replaces them without reading them.
+ * Rotate `id`'s signing material. Returns the updated row as stored and the new secret
+ * in clear (null when the webhook has none): the caller shows it once. With
+ * `signing: "ed25519"` the key pair is rotated too, under the same overlap rules (a new
+ * `public_key`); its HMAC secret only when it has one or one is given. Read and write
+ * happen in one transaction (the row locked on PostgreSQL), so two rotations at once
+ * cannot lose one another's secret. Secrets that cannot be opened
+ * (SecretKeyError) refuse the rotation; setting `hash_secret` outright (an update)
+ * replaces them without reading them.
  */
 export async function rotateSecret(
   db: Db,
@@ -72,42 +76,62 @@ export async function rotateSecret(
     const hook = await getWebhook(trx, id, customerId);
     const locked =
       dialectOf(trx) === "postgres" ? await trx.selectFrom("webhooks").selectAll().where("id", "=", hook.id).forUpdate().executeTakeFirstOrThrow() : hook;
-    const opened = openWebhookSecrets(keyring, locked);
-    const previous = rotate({ current: opened.secret, previous: opened.previousSecrets, next: secret, overlapMs, now });
-    const changes = { hash_secret: keyring.seal(secret), previous_secrets: sealStored(keyring, previousColumn(previous)), updated_at: now };
+    const ed25519 = locked.signing === "ed25519";
+    const changes: Partial<WebhookTable> = { updated_at: now };
+    const rotatesHmac = !ed25519 || locked.hash_secret !== null || input.hash_secret !== undefined;
+    if (rotatesHmac) {
+      const current = openStored(keyring, locked.hash_secret);
+      const previous = rotate({ current, previous: openStored(keyring, locked.previous_secrets), next: secret, overlapMs, now });
+      Object.assign(changes, { hash_secret: keyring.seal(secret), previous_secrets: sealStored(keyring, previousColumn(previous)) });
+    }
+    if (ed25519) {
+      const key = generateSigningKey();
+      const current = openStored(keyring, locked.signing_key);
+      const previous = rotate({ current, previous: openStored(keyring, locked.previous_signing_keys), next: key, overlapMs, now });
+      Object.assign(changes, {
+        signing_key: keyring.seal(key),
+        previous_signing_keys: sealStored(keyring, previousColumn(previous)),
+        public_key: publicKeyOf(key),
+      });
+    }
     await trx.updateTable("webhooks").set(changes).where("id", "=", hook.id).execute();
-    return { row: { ...locked, ...changes }, secret };
+    return { row: { ...locked, ...changes }, secret: rotatesHmac ? secret : null };
   });
 }
 
-/**
- * Delete previous secrets that have expired (each tick does this); returns how many
- * webhooks changed. A webhook whose secrets cannot be opened is left as it is: its
- * deliveries already wait, saying why (dispatch/tick.ts).
- */
+/** Columns of previous secrets a rotation keeps: HMAC secrets and Ed25519 keys alike. */
+const PREVIOUS_COLUMNS = ["previous_secrets", "previous_signing_keys"] as const;
+
+/** Delete previous secrets and keys that have expired (each tick does this); returns how many webhooks changed. */
 export async function purgeExpiredSecrets(db: Db, keyring: Keyring, now = Date.now()): Promise<number> {
-  // Only webhooks in an overlap have any: a handful of rows, filtered here rather than in SQL JSON.
-  const rows = await db.selectFrom("webhooks").select(["id", "previous_secrets"]).where("previous_secrets", "is not", null).execute();
   let changed = 0;
-  for (const row of rows) {
-    let opened: string | null;
-    try {
-      opened = openStored(keyring, row.previous_secrets);
-    } catch (err) {
-      if (err instanceof SecretKeyError) continue;
-      throw err;
+  for (const column of PREVIOUS_COLUMNS) {
+    // Only webhooks in an overlap have any: a handful of rows, filtered here rather than in SQL JSON.
+    const rows = await db
+      .selectFrom("webhooks")
+      .select(["id", `${column} as stored`])
+      .where(column, "is not", null)
+      .execute();
+    for (const row of rows) {
+      let opened: string | null;
+      try {
+        opened = openStored(keyring, row.stored);
+      } catch (err) {
+        // Its deliveries already wait, saying why (dispatch/tick.ts).
+        if (err instanceof SecretKeyError) continue;
+        throw err;
+      }
+      const live = previousColumn(livePrevious(opened, now));
+      if (live === opened) continue;
+      // Compare-and-set: a rotation that just rewrote the column wins.
+      const res = await db
+        .updateTable("webhooks")
+        .set({ [column]: sealStored(keyring, live) })
+        .where("id", "=", row.id)
+        .where(column, "=", row.stored)
+        .executeTakeFirst();
+      changed += Number(res.numUpdatedRows);
     }
-    const live = previousColumn(livePrevious(opened, now));
-    if (live === opened) continue;
-    const column = sealStored(keyring, live);
-    // Compare-and-set: a rotation that just rewrote the column wins.
-    const res = await db
-      .updateTable("webhooks")
-      .set({ previous_secrets: column })
-      .where("id", "=", row.id)
-      .where("previous_secrets", "=", row.previous_secrets)
-      .executeTakeFirst();
-    changed += Number(res.numUpdatedRows);
   }
   return changed;
 }

@@ -44,6 +44,42 @@ export interface WebhookTable {
   last_failure: string | null;
   /** why hookd itself set active = 0 (e.g. the receiver answered 410 Gone) */
   disabled_reason: string | null;
+  // Per-webhook delivery settings (migration 009); null: the configured default.
+  /** JSON `{name: value}` added to every request */
+  headers: string | null;
+  /** JSON of auth as reads show it: `{type, token_url?, client_id?, scope?}` */
+  auth: string | null;
+  /** sealed: the bearer token or the OAuth2 client secret */
+  auth_secret: string | null;
+  timeout_ms: number | null;
+  max_attempts: number | null;
+  /** JSON list of seconds; the last repeats */
+  retry_delays_seconds: string | null;
+  /** deliveries started per second */
+  rate_limit: number | null;
+  /** JSON of the payload filter as saved */
+  filter: string | null;
+  /** 1: strict first-in-first-out */
+  ordered: number;
+  /** deliveries per request; 1 sends each alone */
+  batch_size: number;
+  signing: "hmac" | "ed25519";
+  /** sealed: the current Ed25519 secret key (`whsk_…`) */
+  signing_key: string | null;
+  /** sealed: JSON `[{secret, expires_at}]` of keys a rotation keeps valid, newest first */
+  previous_signing_keys: string | null;
+  /** `whpk_…`, the public half of signing_key */
+  public_key: string | null;
+}
+
+/** A topic's entry in the event-type catalog: the schema its payloads must match. */
+export interface EventTypeTable {
+  topic: string;
+  /** JSON Schema (draft 2020-12), as saved */
+  schema: string;
+  description: string | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface EventTable {
@@ -115,4 +151,5 @@ export interface Database {
   deliveries: DeliveryTable;
   attempts: AttemptTable;
   console_sessions: ConsoleSessionTable;
+  event_types: EventTypeTable;
 }

@@ -18,6 +18,11 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: "webhooks", column: "hash_secret" },
   // The whole JSON text (domain/secrets.ts's `[{secret, expires_at}]`) is one sealed value.
   { table: "webhooks", column: "previous_secrets" },
+  // Per-webhook delivery settings (migration 009): the bearer token or OAuth2 client
+  // secret; the current Ed25519 secret key; the keys a rotation keeps (JSON, sealed whole).
+  { table: "webhooks", column: "auth_secret" },
+  { table: "webhooks", column: "signing_key" },
+  { table: "webhooks", column: "previous_signing_keys" },
 ];
 
 /** A secret as it is written: sealed under the keyring's first key (null stays null). */

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Keyring } from "../domain/secretBox.js";
-import { checkWebhookInput, type WebhookInput, type WebhookRules } from "../domain/webhookInput.js";
+import { generateSigningKey, publicKeyOf } from "../domain/signing.js";
+import { checkWebhookInput, type WebhookFields, type WebhookInput, type WebhookRules } from "../domain/webhookInput.js";
 import { HookdError, notFound, validationError } from "../errors.js";
 import { writeTransaction, type Db } from "./connect.js";
 import type { WebhookTable } from "./schema.js";
@@ -14,6 +15,42 @@ export const HEALTHY = {
   last_failure: null,
   disabled_reason: null,
 } as const;
+
+/** Delivery settings of a webhook that set none (migration 009's defaults). */
+export const DEFAULT_SETTINGS = {
+  headers: null,
+  auth: null,
+  auth_secret: null,
+  timeout_ms: null,
+  max_attempts: null,
+  retry_delays_seconds: null,
+  rate_limit: null,
+  filter: null,
+  ordered: 0,
+  batch_size: 1,
+  signing: "hmac",
+  signing_key: null,
+  previous_signing_keys: null,
+  public_key: null,
+} as const satisfies Partial<WebhookTable>;
+
+type SettingColumns = Partial<Pick<WebhookTable, keyof typeof DEFAULT_SETTINGS>>;
+
+/**
+ * The settings columns to write for checked `fields`: secrets sealed, and the Ed25519
+ * key pair made when a webhook moves to ed25519 (dropped when it moves back to hmac;
+ * a later move makes a new pair).
+ */
+function settingColumns(fields: WebhookFields, current: Pick<WebhookTable, "signing">, keyring: Keyring): SettingColumns {
+  const { url: _u, group: _g, action: _a, topic: _t, hash_secret: _h, active: _x, auth_secret, signing, ...plain } = fields;
+  const columns: SettingColumns = { ...plain };
+  if (auth_secret !== undefined) columns.auth_secret = sealStored(keyring, auth_secret);
+  if (signing !== undefined && signing !== current.signing) {
+    const key = signing === "ed25519" ? generateSigningKey() : null;
+    Object.assign(columns, { signing, signing_key: sealStored(keyring, key), previous_signing_keys: null, public_key: key && publicKeyOf(key) });
+  }
+  return columns;
+}
 
 export const WEBHOOK_SORTS = ["created_at", "updated_at", "url", "topic", "group", "action"] as const;
 export type WebhookSort = (typeof WEBHOOK_SORTS)[number];
@@ -55,6 +92,8 @@ export async function createWebhook(
     updated_at: now,
     deleted_at: null,
     ...HEALTHY,
+    ...DEFAULT_SETTINGS,
+    ...settingColumns(fields, DEFAULT_SETTINGS, keyring),
   };
   await writeTransaction(db, async (trx) => {
     const customer = await trx.selectFrom("customers").select("id").where("id", "=", customerId).executeTakeFirst();
@@ -140,11 +179,13 @@ export async function updateWebhook(
   const fresh = (fields.url !== undefined && fields.url !== current.url) || (fields.active === 1 && current.active === 0);
   // Setting the secret outright replaces every valid one (a rotation is what keeps old ones for a while).
   const replacesSecret = fields.hash_secret !== undefined ? { hash_secret: sealStored(keyring, fields.hash_secret), previous_secrets: null } : {};
+  const { url, group, action, topic, active } = fields;
+  const core = Object.fromEntries(Object.entries({ url, group, action, topic, active }).filter(([, v]) => v !== undefined));
   await writeTransaction(db, async (trx) => {
-    await refuseDuplicate(trx, { ...current, ...fields });
+    await refuseDuplicate(trx, { ...current, ...core });
     await trx
       .updateTable("webhooks")
-      .set({ ...fields, ...replacesSecret, ...(fresh ? HEALTHY : {}), updated_at: now })
+      .set({ ...core, ...settingColumns(fields, current, keyring), ...replacesSecret, ...(fresh ? HEALTHY : {}), updated_at: now })
       .where("id", "=", id)
       .where("deleted_at", "is", null)
       .execute();

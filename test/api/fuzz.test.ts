@@ -131,6 +131,36 @@ function deepJson(depth: number): string {
 /** A JSON text with a raw (unescaped-by-JSON.stringify) fragment spliced in, so "\\ud800" stays an escape. */
 const jsonString = (s: string) => (s.includes("\\u") ? `"${s}"` : JSON.stringify(s));
 
+/** Delivery settings no environment accepts (each alone makes a request invalid). */
+const badSettings = [
+  '"headers": {"Host": "evil.example"}',
+  '"headers": {"x-signature": "forged"}',
+  '"headers": {"X-A": "a\r\nX-Injected: 1"}',
+  '"headers": {"X A": "1"}',
+  '"headers": {"X-A": "\u0000"}',
+  '"headers": ["X-A: 1"]',
+  `"headers": {${Array.from({ length: 21 }, (_, i) => `"X-H${i}": "v"`).join(", ")}}`,
+  '"timeout_ms": 1e20',
+  '"timeout_ms": -1',
+  '"max_attempts": 0',
+  '"max_attempts": 1.5',
+  '"retry_delays_seconds": [0]',
+  '"retry_delays_seconds": "60,300"',
+  '"rate_limit": "fast"',
+  '"rate_limit": 0',
+  '"filter": {"$where": "1"}',
+  '"filter": {"a": {"$gt": {}}}',
+  `"filter": ${'{"$not": '.repeat(12)}{"a": 1}${"}".repeat(12)}`,
+  `"filter": {"a": "${"x".repeat(5000)}"}`,
+  '"filter": "status=paid"',
+  '"ordered": "yes"',
+  '"batch_size": 1e9',
+  '"signing": "rsa"',
+  '"auth": {"type": "basic", "user": "u"}',
+  '"auth": {"type": "bearer", "token": "a b"}',
+  '"auth": {"type": "oauth2", "token_url": "javascript:alert(1)", "client_id": "a", "client_secret": "fuzz-client-secret-canary"}',
+];
+
 function webhookBody(r: Random, f: Fixture): string {
   const fields: string[] = [];
   const bad = r.int(6);
@@ -140,6 +170,7 @@ function webhookBody(r: Random, f: Fixture): string {
   if (r.int(2) === 0) fields.push(`"hash_secret": ${jsonString(r.pick(["\\ud800", "\\udc00x", `${f.secretCanary}\\ud83d`, "x".repeat(600)]))}`);
   if (r.int(4) === 0) fields.push(`"active": ${r.pick(['"yes"', "1", "null"])}`);
   if (r.int(5) === 0) fields.push(`"surprise": 1`);
+  if (r.int(2) === 0) fields.push(r.pick(badSettings));
   // bad === 1..3 with the existing URL: a duplicate or an invalid field, refused either way.
   return `{${fields.join(", ")}}`;
 }
@@ -177,7 +208,7 @@ function nextCase(r: Random, f: Fixture): Case {
     bytes: httpText("GET", target, [...headers, ["Connection", "close"]], "", version),
   });
 
-  switch (r.int(14)) {
+  switch (r.int(16)) {
     case 0:
       return get(`${r.pick(["/webhooks/", `/webhooks/${f.hookId}/deliveries/`, "/webhooks"])}?${r.pick(hostileQueries)}&${r.pick(hostileQueries)}`);
     case 1:
@@ -260,6 +291,16 @@ function nextCase(r: Random, f: Fixture): Case {
       const headers: [string, string][] = [host, auth, json, ["Content-Length", String(body.length + 100 + r.int(1000))]];
       return { name: "POST /events/ cut short", bytes: httpText("POST", "/events/", headers, body), abandoned: true };
     }
+    case 14:
+      // Settings alone, each refused: nothing of the webhook may change.
+      return withBody(r.pick(["PATCH", "PUT"]), `/webhooks/${f.hookId}/`, `{${r.pick(badSettings)}}`);
+    case 15:
+      // The event-type catalog: a customer key may not write it, and no bad schema is stored.
+      return withBody(
+        r.pick(["PUT", "DELETE"]),
+        `/event-types/${r.pick(["orders:created", "orders:exploded", "%ZZ", "a".repeat(300)])}/`,
+        r.pick(['{"schema": {"type": "whole"}}', '{"schema": {}}', "{}", '{"schema": 5}']),
+      );
     case 12: {
       // Not HTTP at all, or HTTP with a broken request line.
       const garbage = r.pick([
@@ -351,6 +392,7 @@ for (const [env, overrides] of Object.entries(environments)) {
       expect(log.text()).not.toContain("LEAKED_TOKEN");
       expect(log.text()).not.toContain(fixture.key);
       expect(log.text()).not.toContain(fixture.secretCanary);
+      expect(log.text()).not.toContain("fuzz-client-secret-canary");
     });
   });
 }

@@ -253,7 +253,7 @@ describe("hookd export | hookd import", () => {
     const there = await move(source.db, pg);
     expect(there.exported.code, there.exported.stderr).toBe(0);
     expect(there.imported.code, there.imported.stderr).toBe(0);
-    expect(there.imported.stdout).toMatch(/^imported 1 customers, 2 api_keys, 2 webhooks, 3 events, 6 deliveries, 4 attempts into postgres:/);
+    expect(there.imported.stdout).toMatch(/^imported 1 customers, 2 api_keys, 2 webhooks, 3 events, 6 deliveries, 4 attempts, 0 event_types into postgres:/);
     expect(there.exported.stderr).toMatch(/^exported 1 customers, .* to stdout\n$/);
 
     const back = sqliteFile();

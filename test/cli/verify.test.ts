@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliveryHeaders } from "../../src/dispatch/request.js";
+import { generateSigningKey, publicKeyOf } from "../../src/domain/signing.js";
 import { tempDir } from "../helpers/app.js";
 import { VERIFY_MAX_BYTES } from "../../src/cli/verify.js";
 import { CLI, runCli, runShell } from "../helpers/cli.js";
@@ -111,6 +112,17 @@ describe("hookd verify --standard", () => {
     const wrong = await runCli(["verify", ...sent(0), "--secret", "nope-secret", file], env);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).not.toContain("nope-secret");
+  });
+
+  it("checks v1a (signing ed25519) with the webhook's public key as --secret", async () => {
+    const key = generateSigningKey();
+    const h = deliveryHeaders(
+      { url: "", body, secret: null, signingKey: key, webhookId: "w", eventId: "evt_1", deliveryId: "d", topic: "orders:created", attemptNumber: 1 },
+      Date.now(),
+    );
+    const args = ["verify", "--standard", "--id", h["webhook-id"]!, "--timestamp", h["webhook-timestamp"]!, "--signature", h["webhook-signature"]!];
+    expect(await runCli([...args, "--secret", publicKeyOf(key), file], env)).toMatchObject({ code: 0, stdout: "valid signature\n" });
+    expect((await runCli([...args, "--secret", publicKeyOf(generateSigningKey()), file], env)).code).toBe(1);
   });
 
   it("exits 2 when --id or --timestamp is missing", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { deliveryHeaders, type DeliveryRequest } from "../../src/dispatch/request.js";
 import { sign, standardSignatureHeader } from "../../src/domain/signature.js";
+import { generateSigningKey, signEd25519 } from "../../src/domain/signing.js";
 
 const now = 1_700_000_000_500;
 const ts = 1_700_000_000;
@@ -52,5 +53,42 @@ describe("deliveryHeaders", () => {
     const headers = deliveryHeaders({ ...base, secret: null, previousSecrets: previous }, now);
     expect(Object.keys(headers).filter((h) => h.includes("signature") || h.startsWith("webhook-"))).toEqual([]);
     expect(headers["x-event-id"]).toBe("evt_1");
+  });
+});
+
+describe("deliveryHeaders with a webhook's settings", () => {
+  const key = generateSigningKey();
+  const older = generateSigningKey();
+
+  it("adds the webhook's own headers and Authorization; hookd's own headers are its own", () => {
+    const headers = deliveryHeaders({ ...base, headers: { "X-Tenant": "acme", "X-Api-Version": "2" }, authorization: "Bearer tok" }, now);
+    expect(headers).toMatchObject({ "X-Tenant": "acme", "X-Api-Version": "2", authorization: "Bearer tok", "x-event-id": "evt_1" });
+  });
+
+  it.each([
+    ["ed25519 alone: one v1a entry", { secret: null, signingKey: key }, () => signEd25519(key, "evt_1", ts, base.body), false],
+    [
+      "ed25519 and a hash_secret: v1a first, then v1, and X-Signature",
+      { signingKey: key },
+      () => `${signEd25519(key, "evt_1", ts, base.body)} ${signed(["C"])}`,
+      true,
+    ],
+    [
+      "ed25519 in a rotation's overlap: one v1a per valid key, newest first",
+      { secret: null, signingKey: key, previousSigningKeys: JSON.stringify([{ secret: older, expires_at: now + 1 }]) },
+      () => `${signEd25519(key, "evt_1", ts, base.body)} ${signEd25519(older, "evt_1", ts, base.body)}`,
+      false,
+    ],
+    [
+      "an expired previous key no longer signs",
+      { secret: null, signingKey: key, previousSigningKeys: JSON.stringify([{ secret: older, expires_at: now }]) },
+      () => signEd25519(key, "evt_1", ts, base.body),
+      false,
+    ],
+  ])("%s", (_name, signing, expected, xSignature) => {
+    const headers = deliveryHeaders({ ...base, ...signing }, now);
+    expect(headers["webhook-signature"]).toBe(expected());
+    expect(headers["webhook-id"]).toBe("evt_1");
+    expect("x-signature" in headers).toBe(xSignature);
   });
 });

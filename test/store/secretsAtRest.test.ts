@@ -5,7 +5,6 @@
  * SQLite file and its WAL, or `pg_dump` of the test's schema. Every column of
  * SEALED_COLUMNS holds sealed text, and the secrets still open for signing.
  */
-import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Kysely } from "kysely";
@@ -17,13 +16,8 @@ import { rotateSecret } from "../../src/store/rotation.js";
 import { openWebhookSecrets, SEALED_COLUMNS, sealedColumnValues } from "../../src/store/sealedColumns.js";
 import { createWebhook, getWebhook, updateWebhook } from "../../src/store/webhooks.js";
 import { tempDir, testApp, type TestApp } from "../helpers/app.js";
-import { backends, PG_BASE } from "../helpers/backends.js";
-import { prerequisite } from "../helpers/prerequisites.js";
-
-const pgDump = prerequisite(
-  "pg_dump",
-  spawnSync("pg_dump", ["--version"]).status === 0 ? null : "pg_dump is not installed (apt-get install postgresql-client)",
-);
+import { backends } from "../helpers/backends.js";
+import { diskBytes } from "../helpers/diskBytes.js";
 
 type App = TestApp & { cleanup: () => Promise<void> };
 const apps: App[] = [];
@@ -43,17 +37,6 @@ async function open(kind: (typeof backends)[number]): Promise<App> {
   const app = await testApp({ security: { encryptionKeyFile: path.join(keys.dir, "hookd.key") } }, kind);
   apps.push(app);
   return app;
-}
-
-/** Everything of the store that is on disk now, as bytes. */
-function rawBytes(app: App): Buffer {
-  if (app.backend === "sqlite") {
-    const parts = [readFileSync(app.dbFile)];
-    if (existsSync(`${app.dbFile}-wal`)) parts.push(readFileSync(`${app.dbFile}-wal`));
-    return Buffer.concat(parts);
-  }
-  pgDump.require();
-  return execFileSync("pg_dump", ["--schema", app.schema!, PG_BASE], { maxBuffer: 64 * 1024 * 1024 });
 }
 
 function expectAbsent(bytes: Buffer, secrets: string[], present: string): void {
@@ -93,7 +76,7 @@ describe.each(backends)("secrets at rest (%s)", (kind) => {
       app.webhookRules,
     );
     expect(secret).toBe(s.created);
-    expectAbsent(rawBytes(app), [s.created], url);
+    expectAbsent(diskBytes(app), [s.created], url);
 
     await updateWebhook(app.store.db, app.keyring, row.id, null, { hash_secret: s.updated }, app.webhookRules);
     await rotateSecret(app.store.db, app.keyring, row.id, null, { hash_secret: s.rotated }, 86_400);
@@ -104,7 +87,7 @@ describe.each(backends)("secrets at rest (%s)", (kind) => {
     expect(JSON.parse(opened.previousSecrets!).map((p: { secret: string }) => p.secret)).toEqual([s.rotated, s.updated]);
     expect(await expectAllSealed(app, "rest1")).toBe(2);
     const written = [s.created, s.updated, s.rotated, generated];
-    expectAbsent(rawBytes(app), written, url);
+    expectAbsent(diskBytes(app), written, url);
 
     // An export from before secrets were sealed carries them in clear: import seals them on the way in.
     const lines: string[] = [];
@@ -120,7 +103,7 @@ describe.each(backends)("secrets at rest (%s)", (kind) => {
     await importStore(target.store.db, toLines(older), { location: target.store.location, keyring: target.keyring });
     expect(openWebhookSecrets(target.keyring, await getWebhook(target.store.db, row.id)).secret).toBe(s.imported);
     expect(await expectAllSealed(target, "rest1")).toBe(1);
-    expectAbsent(rawBytes(target), [...written, s.imported], url);
+    expectAbsent(diskBytes(target), [...written, s.imported], url);
 
     if (kind === "sqlite") {
       // Once checkpointed into the database file too, after the process is gone.

@@ -3,19 +3,21 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { Agents } from "got";
 import type { App } from "../../app.js";
-import { send } from "../../dispatch/request.js";
+import { attemptDelivery } from "../../dispatch/attempt.js";
+import { deliverySettingsOf } from "../../dispatch/deliverySettings.js";
+import { OAuthTokens } from "../../dispatch/oauthTokens.js";
+import type { SettingsInput } from "../../domain/webhookSettings.js";
 import { attemptRow } from "../../store/attempts.js";
 import { attemptsOf, listDeliveries } from "../../store/deliveries.js";
 import { deliveryView } from "../../store/deliveryViews.js";
 import { attemptJson, deliveryJson, webhookJson } from "../../store/model.js";
 import { rotateSecret, type RotateInput } from "../../store/rotation.js";
-import { openWebhookSecrets } from "../../store/sealedColumns.js";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../store/schema.js";
 import { createWebhook, deleteWebhook, getWebhook, listWebhooks, updateWebhook, WEBHOOK_SORTS, type WebhookSort } from "../../store/webhooks.js";
 import { customerParam, ownerOf, principalOf, scopeOf } from "../auth.js";
 import { pageParams, toPage, type PageQuery } from "../pagination.js";
 
-interface WebhookBody {
+interface WebhookBody extends SettingsInput {
   url?: string;
   group?: string;
   action?: string;
@@ -23,13 +25,23 @@ interface WebhookBody {
   active?: boolean;
 }
 
-// Types here; values (URL policy, topic catalog, lengths) in checkWebhookInput, which the CLI shares.
+// Types here; values (URL policy, topic catalog, lengths, settings' bounds) in checkWebhookInput, which the CLI shares.
 const webhookFields = {
   url: { type: "string" },
   group: { type: "string" },
   action: { type: "string" },
   hash_secret: { type: ["string", "null"] },
   active: { type: "boolean" },
+  headers: { type: ["object", "null"] },
+  auth: { type: ["object", "null"] },
+  timeout_ms: { type: ["integer", "null"] },
+  max_attempts: { type: ["integer", "null"] },
+  retry_delays_seconds: { type: ["array", "null"] },
+  rate_limit: { type: ["number", "null"] },
+  filter: { type: ["object", "null"] },
+  ordered: { type: ["boolean", "null"] },
+  batch_size: { type: ["integer", "null"] },
+  signing: { type: ["string", "null"] },
 } as const;
 
 const scopeQuery = { type: "object", additionalProperties: false, properties: customerParam } as const;
@@ -40,6 +52,8 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
   const { db } = app.store;
   const { keyring } = app;
   const rules = app.webhookRules;
+  // Test sends to OAuth2 receivers fetch their tokens like the dispatcher does, from a cache of their own.
+  const tokens = new OAuthTokens();
 
   server.get<{ Querystring: PageQuery & { sort: WebhookSort; direction: "asc" | "desc"; customer?: string } }>(
     "/webhooks/",
@@ -134,24 +148,20 @@ export function webhookRoutes(server: FastifyInstance, app: App, agents: Agents)
 
   server.post<ById>("/webhooks/:id/test/", { schema: { querystring: scopeQuery } }, async (request) => {
     const hook = await getWebhook(db, request.params.id, scopeOf(principalOf(request), request.query.customer));
-    // Secrets that cannot be opened refuse the test (503): never an unsigned request.
-    const secrets = openWebhookSecrets(keyring, hook);
     const body = Buffer.from(JSON.stringify({ test: true, webhook: hook.id, topic: hook.topic, sent_at: new Date().toISOString() }));
     const deliveryId = randomUUID();
-    const outcome = await send(
-      {
-        url: hook.url,
-        body,
-        secret: secrets.secret,
-        previousSecrets: secrets.previousSecrets,
-        webhookId: hook.id,
-        eventId: randomUUID(),
-        deliveryId,
-        topic: hook.topic,
-        attemptNumber: 1,
-      },
-      { timeoutMs: app.config.dispatch.timeoutMs, agents },
-    );
+    const { config } = app;
+    // Secrets that cannot be opened refuse the test (503): never an unsigned request.
+    const settings = deliverySettingsOf(hook, {
+      timeoutMs: config.dispatch.timeoutMs,
+      policy: config.retry,
+      maxAttempts: config.limits.maxAttempts,
+      maxBatchSize: config.dispatch.maxBatchSize,
+      keyring,
+    });
+    const target = { webhookId: hook.id, eventId: randomUUID(), deliveryId, topic: hook.topic, body, attempts: 0 };
+    const ctx = { agents, tokens, deadline: Date.now() + 3 * settings.timeoutMs, now: Date.now };
+    const outcome = await attemptDelivery(target, settings, ctx);
     return { ok: outcome.ok, ...attemptJson(attemptRow(deliveryId, 1, outcome)) };
   });
 
