@@ -124,6 +124,42 @@ const hostileQueries = [
   "__proto__[x]=1",
 ];
 
+/** A number no query parameter takes: infinite, past a double, not an integer, not decimal digits. */
+function hostileQueryNumber(r: Random): string {
+  switch (r.int(4)) {
+    case 0:
+      return r.pick(["1e400", "-1e400", "Infinity", "-Infinity", "NaN", "1e308", "1e-400", "0x10", "0b11", "1_000", "%201", "1%00", "-0.0"]);
+    case 1:
+      return `${r.pick(["", "-", "+"])}${"9".repeat(17 + r.int(400))}`;
+    case 2:
+      return `${r.int(1000)}.${1 + r.int(999)}`;
+    default:
+      return `${r.pick(["", "-"])}${1 + r.int(9)}e${r.int(500)}`;
+  }
+}
+
+/** A JSON number no body field takes: infinite once parsed, past every maximum, negative or fractional. */
+function hostileJsonNumber(r: Random): string {
+  return r.pick(["1e400", "-1e400", "1e308", "-1", `${r.int(100)}.5`, "9".repeat(17 + r.int(400)), `-${"9".repeat(17 + r.int(400))}`]);
+}
+
+/** Every numeric query parameter, on the route that reads it. */
+const numericQueryParams = (hookId: string): [string, string][] => [
+  ["/webhooks/", "page"],
+  ["/webhooks/", "limit"],
+  [`/webhooks/${hookId}/deliveries/`, "page"],
+  [`/webhooks/${hookId}/deliveries/`, "limit"],
+  ["/events/", "limit"],
+  ["/events/", "since"],
+  ["/events/", "until"],
+  ["/deliveries/", "limit"],
+  ["/deliveries/", "since"],
+  ["/deliveries/", "until"],
+  ["/stats/", "bucket"],
+  ["/stats/", "since"],
+  ["/stats/", "until"],
+];
+
 function deepJson(depth: number): string {
   return `${"[".repeat(depth)}${"]".repeat(depth)}`;
 }
@@ -177,7 +213,7 @@ function nextCase(r: Random, f: Fixture): Case {
     bytes: httpText("GET", target, [...headers, ["Connection", "close"]], "", version),
   });
 
-  switch (r.int(14)) {
+  switch (r.int(15)) {
     case 0:
       return get(`${r.pick(["/webhooks/", `/webhooks/${f.hookId}/deliveries/`, "/webhooks"])}?${r.pick(hostileQueries)}&${r.pick(hostileQueries)}`);
     case 1:
@@ -272,6 +308,17 @@ function nextCase(r: Random, f: Fixture): Case {
         "GET /webhooks/\u0000 HTTP/1.1\r\nHost: x\r\n\r\n",
       ]);
       return { name: `garbage ${JSON.stringify(garbage.slice(0, 30))}`, bytes: Buffer.from(garbage, "latin1") };
+    }
+    case 13: {
+      if (r.int(3) > 0) {
+        const [path, param] = r.pick(numericQueryParams(f.hookId));
+        return get(`${path}?${param}=${hostileQueryNumber(r)}`);
+      }
+      const [target, field] = r.pick([
+        ["/portal-sessions/", "expires_in"],
+        [`/webhooks/${f.hookId}/rotate-secret/`, "overlap_seconds"],
+      ] as const);
+      return withBody("POST", target, `{"${field}": ${hostileJsonNumber(r)}}`);
     }
     default: {
       // Oversized: past limits.maxPayloadBytes plus the envelope.
