@@ -31,9 +31,8 @@ export function numericProperties(schema: object): Map<string, NumberRule> {
 /** Why `text` is no value for `rule`, in ajv's words where ajv has them; null when it is one. */
 export function numberProblem(text: string, rule: NumberRule): { keyword: string; message: string } | null {
   const noun = rule.type === "integer" ? "an integer" : "a number";
-  if (!(rule.type === "integer" ? INTEGER_TEXT : NUMBER_TEXT).test(text)) {
-    return { keyword: "type", message: `must be ${noun} written in decimal digits` };
-  }
+  // ajv's own words for text that is no number ("abc"), so every such answer reads the same.
+  if (!(rule.type === "integer" ? INTEGER_TEXT : NUMBER_TEXT).test(text)) return { keyword: "type", message: `must be ${rule.type}` };
   const value = Number(text);
   if (rule.type === "integer" ? Number.isSafeInteger(value) : Number.isFinite(value)) return null;
   // Digits too many for a double: past whichever end its sign points to.

@@ -211,7 +211,7 @@ describe.each(backends)("hostile numbers (%s)", (backend) => {
   it("GET /webhooks/?page=1e400 is a 400 naming page (it was a 500)", async () => {
     const res = await n.call("GET", "/webhooks/?page=1e400");
     expect(res.status).toBe(400);
-    expect(res.body.error.details).toEqual([{ field: "page", message: "must be an integer written in decimal digits" }]);
+    expect(res.body.error.details).toEqual([{ field: "page", message: "must be integer" }]);
   });
 
   it("every numeric query parameter of every route answers 400 naming it, never 5xx", async () => {

@@ -5,7 +5,7 @@ import { numberProblem, numericProperties, queryNumberErrors, type NumberRule } 
 const page: NumberRule = { type: "integer", minimum: 1, maximum: 1_000_000_000 };
 const ratio: NumberRule = { type: "number", minimum: 0, maximum: 1 };
 const open: NumberRule = { type: "integer" };
-const NOT_DIGITS = { keyword: "type", message: "must be an integer written in decimal digits" };
+const NOT_DIGITS = { keyword: "type", message: "must be integer" };
 
 describe("numberProblem", () => {
   it.each([
@@ -29,7 +29,7 @@ describe("numberProblem", () => {
     [" 1", page, NOT_DIGITS],
     ["", page, NOT_DIGITS],
     ["0.25", ratio, null],
-    ["1e-400", ratio, { keyword: "type", message: "must be a number written in decimal digits" }],
+    ["1e-400", ratio, { keyword: "type", message: "must be number" }],
     [`${"9".repeat(400)}.5`, ratio, { keyword: "maximum", message: "must be <= 1" }],
   ] as const)("%s", (text, rule, expected) => {
     expect(numberProblem(text, rule)).toEqual(expected);
