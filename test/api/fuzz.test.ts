@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../src/store/connect.js";
 import { apiHarness, type ApiHarness } from "../helpers/api.js";
 import { memoryLogger, type MemoryLog } from "../helpers/logs.js";
+import { numericQueryParams } from "../helpers/numericParams.js";
 import { httpText, rawRequest, type RawReply } from "../helpers/rawHttp.js";
 
 const REQUESTS_PER_ENVIRONMENT = 300;
@@ -142,23 +143,6 @@ function hostileQueryNumber(r: Random): string {
 function hostileJsonNumber(r: Random): string {
   return r.pick(["1e400", "-1e400", "1e308", "-1", `${r.int(100)}.5`, "9".repeat(17 + r.int(400)), `-${"9".repeat(17 + r.int(400))}`]);
 }
-
-/** Every numeric query parameter, on the route that reads it. */
-const numericQueryParams = (hookId: string): [string, string][] => [
-  ["/webhooks/", "page"],
-  ["/webhooks/", "limit"],
-  [`/webhooks/${hookId}/deliveries/`, "page"],
-  [`/webhooks/${hookId}/deliveries/`, "limit"],
-  ["/events/", "limit"],
-  ["/events/", "since"],
-  ["/events/", "until"],
-  ["/deliveries/", "limit"],
-  ["/deliveries/", "since"],
-  ["/deliveries/", "until"],
-  ["/stats/", "bucket"],
-  ["/stats/", "since"],
-  ["/stats/", "until"],
-];
 
 function deepJson(depth: number): string {
   return `${"[".repeat(depth)}${"]".repeat(depth)}`;

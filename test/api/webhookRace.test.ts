@@ -21,8 +21,7 @@ import { createApiKey } from "../../src/store/apiKeys.js";
 import { createCustomer } from "../../src/store/customers.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 import { asAdmin, backends, tempDatabase, type TempDatabase } from "../helpers/backends.js";
-import { collect, spawnCli, untilServing, type CliResult } from "../helpers/cli.js";
-import { closedPort } from "../helpers/receiver.js";
+import { apiProcesses } from "../helpers/serve.js";
 
 let database: TempDatabase | undefined;
 afterEach(async () => database?.drop());
@@ -78,12 +77,8 @@ async function withTwoApis(backend: (typeof backends)[number], limit: number, ra
   const app = await openApp({ env: { HOOKD_ENV: "test", ...env }, logger: silentLogger });
   const customer = await createCustomer(app.store.db, "acme");
   const { key } = await createApiKey(app.store.db, customer.id);
-  const ports = [await closedPort(), await closedPort()];
-  const servers = ports.map((port) => spawnCli(["serve", "--role", "api"], { ...env, HOOKD_PORT: String(port) }));
-  const exits: Promise<CliResult>[] = servers.map((s) => collect(s));
+  const { urls, stop } = await apiProcesses(2, env);
   try {
-    const urls = ports.map((p) => `http://127.0.0.1:${p}`);
-    for (const url of urls) expect((await untilServing(url)).status).toBe(200);
     const fire = (requests: { method: string; path: string; body: object }[]) =>
       Promise.all(
         requests.map(({ method, path, body }, i) =>
@@ -98,8 +93,7 @@ async function withTwoApis(backend: (typeof backends)[number], limit: number, ra
       backend === "postgres" ? asAdmin((client) => heldAtTheWrite(client, requests.length, () => fire(requests)), database!.url) : fire(requests);
     await race({ app, customerId: customer.id, send });
   } finally {
-    for (const s of servers) s.kill("SIGTERM");
-    const results = await Promise.all(exits);
+    const results = await stop();
     await app.close();
     for (const r of results) expect(r.code).toBe(0);
   }
