@@ -7,16 +7,13 @@
  */
 import type { FastifyRequest, FastifyInstance } from "fastify";
 import { encodeCursor, type Cursor } from "../store/keyset.js";
-import type { Page } from "../store/model.js";
+import { DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, type Page } from "../store/model.js";
 
-export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 500;
-export const MAX_PAGE = 1_000_000_000;
+export { DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE };
 
 /** Query-string schema properties shared by every list route. */
 export const pageParams = {
   limit: { type: "integer", minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
-  // Bounded so that (page - 1) × limit stays a safe integer offset in either database.
   page: { type: "integer", minimum: 1, maximum: MAX_PAGE, default: 1 },
 } as const;
 

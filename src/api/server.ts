@@ -1,6 +1,8 @@
 /**
  * The HTTP API (SPEC "HTTP API"): fastify with pino as its logger, JSON-schema
- * validation, JSON bodies only, trailing slashes optional, one error shape.
+ * validation, JSON bodies only, trailing slashes optional, one error shape. A dispatcher
+ * node (`serve --role dispatch`) serves the same server with only GET /healthz and
+ * GET /metrics, for its load balancer and Prometheus; every other path is a 404.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { App } from "../app.js";
@@ -33,8 +35,11 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+/** Which routes a server answers: the whole API, or a dispatcher's health check and metrics only. */
+export type ServerRoutes = "api" | "health";
+
 /** The configured server, not yet listening. */
-export function buildServer(app: App): FastifyInstance {
+export function buildServer(app: App, routes: ServerRoutes = "api"): FastifyInstance {
   const bodyLimit = app.config.limits.maxPayloadBytes + ENVELOPE_BYTES;
   // Widened: fastify types its instance by logger, and routes are written against the base logger.
   const limits = app.config.server;
@@ -59,16 +64,16 @@ export function buildServer(app: App): FastifyInstance {
     sendError(new HookdError("not_found", `no such route: ${request.method} ${request.url.split("?")[0]}`), request, reply, bodyLimit),
   );
 
+  // On a dispatcher node too: its /metrics counts the attempts and ticks it runs.
   const metrics = createMetrics(app.store.db, app.logger, app.health, storeAnswerBoundMs(app.config.db));
   const unobserve = app.dispatcher.observe(metrics.observer);
+  server.addHook("onClose", async () => unobserve());
+  healthRoutes(server, app, metrics);
+  if (routes === "health") return server;
+
   // Test sends dial like the dispatcher does: non-public addresses refused unless allowed.
   const agents = createAgents(app.agentRules);
-  server.addHook("onClose", async () => {
-    unobserve();
-    destroyAgents(agents);
-  });
-
-  healthRoutes(server, app, metrics);
+  server.addHook("onClose", async () => destroyAgents(agents));
   consoleRoutes(server, app);
   void server.register(async (api) => {
     api.decorateRequest("principal", null);
@@ -83,8 +88,8 @@ export function buildServer(app: App): FastifyInstance {
   return server;
 }
 
-export async function startServer(app: App): Promise<ApiServer> {
-  const server = buildServer(app);
+export async function startServer(app: App, routes: ServerRoutes = "api"): Promise<ApiServer> {
+  const server = buildServer(app, routes);
   // Beyond this many open connections, new ones are closed at once instead of queueing work.
   server.server.maxConnections = app.config.server.maxConnections;
   await server.listen({ host: app.config.server.host, port: app.config.server.port });

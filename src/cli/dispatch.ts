@@ -43,7 +43,12 @@ export function registerDispatch(program: Command): void {
   program
     .command("serve")
     .description("the daemon: the HTTP API and the dispatch schedule")
-    .option("--role <role>", "api: only the HTTP API; dispatch: only the schedule (ticks, retention); all: both", oneOf("--role", SERVE_ROLES), "all")
+    .option(
+      "--role <role>",
+      "api: only the HTTP API; dispatch: only the schedule (ticks, retention), its port answering GET /healthz and /metrics; all: both",
+      oneOf("--role", SERVE_ROLES),
+      "all",
+    )
     .action((opts: { role: ServeRole }, cmd: Command) =>
       withApp(
         cmd,
@@ -54,20 +59,22 @@ export function registerDispatch(program: Command): void {
           // the daemon's, and every other command starts faster and smaller without them.
           const [{ startServer }, { Scheduler }] = await Promise.all([import("../api/server.js"), import("../dispatch/scheduler.js")]);
           const scheduler = dispatch ? new Scheduler(app.dispatcher, app.config.dispatch.schedule, app.logger, app.health) : null;
-          // Listening first: a port in use stops start-up before anything is scheduled.
-          const server = api ? await startServer(app) : null;
+          // Listening first: a port in use stops start-up before anything is scheduled. A
+          // dispatcher alone still answers its health check and metrics there.
+          const server = await startServer(app, api ? "api" : "health");
           const stopped = new Promise<void>((resolve) => {
             onTermination((signal) => {
               app.logger.info({ signal }, "shutting down");
               // The API stops accepting and finishes its requests while the tick drains.
-              void Promise.allSettled([server?.close(), scheduler?.stop()]).then(() => resolve());
+              void Promise.allSettled([server.close(), scheduler?.stop()]).then(() => resolve());
             });
           });
           scheduler?.start();
           // Retention is background work: it runs where ticks run.
           const pruner = dispatch ? new Pruner(app.store.db, app.config.retention.days, app.logger, app.health) : null;
           pruner?.start();
-          app.logger.info({ env: app.config.env, database: app.store.location, role: opts.role, api: server?.url ?? null }, "hookd serving");
+          const listening = api ? { api: server.url } : { health: `${server.url}/healthz`, metrics: `${server.url}/metrics` };
+          app.logger.info({ env: app.config.env, database: app.store.location, role: opts.role, ...listening }, "hookd serving");
           await stopped;
           await pruner?.stop();
           app.logger.info("stopped");

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { validationError } from "../errors.js";
 import { attemptsOf, getDelivery, listDeliveries, retryDelivery, retryFailed } from "../store/deliveries.js";
 import { deliveryView } from "../store/deliveryViews.js";
-import { deliveryJson } from "../store/model.js";
+import { DEFAULT_LIMIT, deliveryJson, MAX_LIMIT, MAX_PAGE } from "../store/model.js";
 import { publish } from "../publishing.js";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../store/schema.js";
 import { cliPage, oneOf, positiveInt, readOnly, withApp, customerId, requireCustomer } from "./context.js";
@@ -52,8 +52,8 @@ export function registerEvents(program: Command): void {
     .option("--status <status>", DELIVERY_STATUSES.join(", "), oneOf("--status", DELIVERY_STATUSES))
     .option("--webhook <id>", "only this webhook's")
     .option("--customer <id>", "only this customer's", customerId)
-    .option("--limit <n>", "page size (max 500)", positiveInt("--limit", 500), 50)
-    .option("--page <n>", "page number", positiveInt("--page"), 1)
+    .option("--limit <n>", `page size (max ${MAX_LIMIT})`, positiveInt("--limit", MAX_LIMIT), DEFAULT_LIMIT)
+    .option("--page <n>", "page number", positiveInt("--page", MAX_PAGE), 1)
     .action((opts: { status?: DeliveryStatus; webhook?: string; customer?: string; limit: number; page: number }, cmd: Command) =>
       withApp(
         cmd,

@@ -1,11 +1,11 @@
 /** webhooks list|show|create|update|delete|rotate-secret — the same rules as the API. */
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command } from "commander";
 import { validationError } from "../errors.js";
-import { webhookJson } from "../store/model.js";
+import { DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, webhookJson } from "../store/model.js";
 import { MAX_OVERLAP_SECONDS, rotateSecret } from "../store/rotation.js";
 import { createWebhook, deleteWebhook, getWebhook, listWebhooks, updateWebhook, WEBHOOK_SORTS, type WebhookSort } from "../store/webhooks.js";
 import type { WebhookInput } from "../domain/webhookInput.js";
-import { bool, cliPage, oneOf, positiveInt, readOnly, withApp, customerId, requireCustomer } from "./context.js";
+import { bool, cliPage, oneOf, positiveInt, readOnly, wholeNumber, withApp, customerId, requireCustomer } from "./context.js";
 import { describeObject, printJson, printLines, table } from "./output.js";
 import { settingsInput, settingsOptions, type SettingsFlags } from "./webhookSettingsFlags.js";
 import type { WebhookJson } from "../store/model.js";
@@ -23,8 +23,8 @@ export function registerWebhooks(program: Command): void {
     .command("list")
     .description("list webhooks")
     .option("--customer <id>", "only this customer's", customerId)
-    .option("--limit <n>", "page size (max 500)", positiveInt("--limit", 500), 50)
-    .option("--page <n>", "page number", positiveInt("--page"), 1)
+    .option("--limit <n>", `page size (max ${MAX_LIMIT})`, positiveInt("--limit", MAX_LIMIT), DEFAULT_LIMIT)
+    .option("--page <n>", "page number", positiveInt("--page", MAX_PAGE), 1)
     .option("--sort <field>", `one of ${WEBHOOK_SORTS.join(", ")}`, oneOf("--sort", WEBHOOK_SORTS), "created_at")
     .option("--direction <dir>", "asc or desc", oneOf("--direction", ["asc", "desc"] as const), "desc")
     .action((opts: { customer?: string; limit: number; page: number; sort: WebhookSort; direction: "asc" | "desc" }, cmd: Command) =>
@@ -118,7 +118,7 @@ export function registerWebhooks(program: Command): void {
     .option(
       "--overlap <seconds>",
       "how long the previous secrets stay valid (0 retires them now; default security.secretRotationOverlapSeconds)",
-      overlapSeconds,
+      wholeNumber("--overlap", 0, MAX_OVERLAP_SECONDS, " of seconds"),
     )
     .action((id: string, opts: { secret?: string; overlap?: number }, cmd: Command) =>
       withApp(cmd, async (app, json) => {
@@ -145,11 +145,4 @@ export function registerWebhooks(program: Command): void {
         else printLines([`deleted webhook ${id}`]);
       }),
     );
-}
-
-function overlapSeconds(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > MAX_OVERLAP_SECONDS) {
-    throw new InvalidArgumentError(`--overlap must be a whole number of seconds from 0 to ${MAX_OVERLAP_SECONDS}`);
-  }
-  return Number(value);
 }

@@ -22,6 +22,7 @@ import { classifyPostgresError, describePostgresFault } from "./postgresFaults.j
 import { guardedPool, statementDeadlineMs } from "./postgresPool.js";
 import type { Database } from "./schema.js";
 import type { BoundQuery } from "./boundQuery.js";
+import { sqliteRuntimeProblem } from "./sqliteRuntime.js";
 import { reusingStatements, runCompiled } from "./statementCache.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -79,6 +80,8 @@ function sqliteAddon(): { nativeBinding?: string } {
 }
 
 function openSqlite(options: StoreOptions): Store {
+  const runtimeProblem = sqliteRuntimeProblem(process.versions.node);
+  if (runtimeProblem) throw new HookdError("config_invalid", runtimeProblem);
   const file = options.url.startsWith("file:") ? options.url.slice(5) : options.url;
   const create = options.create !== false;
   if (!create && file !== ":memory:" && !existsSync(file)) {

@@ -8,6 +8,7 @@ import * as m004 from "./migrations/004_secret_rotation.js";
 import * as m005 from "./migrations/005_leased_deliveries.js";
 import * as m006 from "./migrations/006_console.js";
 import * as m007 from "./migrations/007_deep_backlog.js";
+import * as m008 from "./migrations/008_unique_webhooks.js";
 import * as m009 from "./migrations/009_webhook_settings.js";
 
 /** Migrations are imported, not read from disk, so a bundled single binary carries them. */
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   "005_leased_deliveries": m005,
   "006_console": m006,
   "007_deep_backlog": m007,
+  "008_unique_webhooks": m008,
   "009_webhook_settings": m009,
 };
 

@@ -226,6 +226,12 @@ export function eventJson(row: EventTable, deliveries?: DeliveryJson[]): EventJs
   return json;
 }
 
+/** Rows on a list page by default, and at most. */
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 500;
+/** The last page a list takes: (page - 1) × limit stays a safe integer offset in either database. */
+export const MAX_PAGE = 1_000_000_000;
+
 export interface Page<T> {
   count: number;
   next: string | null;

@@ -3,9 +3,14 @@ import type { Keyring } from "../domain/secretBox.js";
 import { generateSigningKey, publicKeyOf } from "../domain/signing.js";
 import { checkWebhookInput, type WebhookFields, type WebhookInput, type WebhookRules } from "../domain/webhookInput.js";
 import { HookdError, notFound, validationError } from "../errors.js";
-import { writeTransaction, type Db } from "./connect.js";
+import { dialectOf, writeTransaction, type Db } from "./connect.js";
+import { LIVE_WEBHOOK_INDEX } from "./migrations/008_unique_webhooks.js";
 import type { WebhookTable } from "./schema.js";
 import { sealStored } from "./sealedColumns.js";
+import { isUniqueViolation, type UniqueIndex } from "./uniqueViolation.js";
+
+/** What keeps two live webhooks of a customer from sharing a URL and topic, whatever runs at once. */
+const LIVE_WEBHOOK: UniqueIndex = { name: LIVE_WEBHOOK_INDEX, table: "webhooks", columns: ["customer_id", "url", "topic"] };
 
 /** Health columns of a webhook nobody has seen fail. */
 export const HEALTHY = {
@@ -96,7 +101,13 @@ export async function createWebhook(
     ...settingColumns(fields, DEFAULT_SETTINGS, keyring),
   };
   await writeTransaction(db, async (trx) => {
-    const customer = await trx.selectFrom("customers").select("id").where("id", "=", customerId).executeTakeFirst();
+    // Creates for one customer take turns, so the count below sees every webhook created
+    // before it: on PostgreSQL the customer's row stays locked to the commit (NO KEY: a
+    // publish's foreign key check does not wait for it); SQLite's BEGIN IMMEDIATE already
+    // lets one writer in at a time.
+    let customerRow = trx.selectFrom("customers").select("id").where("id", "=", customerId);
+    if (dialectOf(trx) === "postgres") customerRow = customerRow.forNoKeyUpdate();
+    const customer = await customerRow.executeTakeFirst();
     if (!customer) throw validationError([{ field: "customer", message: `customer ${customerId} does not exist` }]);
     const { count } = await trx
       .selectFrom("webhooks")
@@ -113,15 +124,31 @@ export async function createWebhook(
     }
     await refuseDuplicate(trx, row);
     await trx.insertInto("webhooks").values(row).execute();
-  });
+  }).catch((err: unknown) => explainTwin(db, err, row));
   return { row, secret };
+}
+
+type Twin = Pick<WebhookTable, "id" | "customer_id" | "url" | "topic">;
+
+/**
+ * A write the unique index refused (a twin committed between our check and our write,
+ * e.g. by a PATCH, which does not take the customer's lock) gets the same 409 as the
+ * check gives, naming the twin; any other error is thrown as it is.
+ */
+async function explainTwin(db: Db, err: unknown, hook: Twin): Promise<never> {
+  if (!isUniqueViolation(err, LIVE_WEBHOOK)) throw err;
+  // Inside the caller's transaction (the library), PostgreSQL refuses further statements.
+  if (!db.isTransaction) await refuseDuplicate(db, hook);
+  throw new HookdError("conflict", `another webhook already sends ${hook.topic} to this URL`, [
+    { field: "url", message: "another webhook already has this URL and topic" },
+  ]);
 }
 
 /**
  * One publish should reach one URL once per topic: a second live webhook with the same
  * customer, URL and topic is a 409, not another copy of every delivery.
  */
-async function refuseDuplicate(db: Db, hook: Pick<WebhookTable, "id" | "customer_id" | "url" | "topic">): Promise<void> {
+async function refuseDuplicate(db: Db, hook: Twin): Promise<void> {
   const twin = await db
     .selectFrom("webhooks")
     .select("id")
@@ -181,15 +208,16 @@ export async function updateWebhook(
   const replacesSecret = fields.hash_secret !== undefined ? { hash_secret: sealStored(keyring, fields.hash_secret), previous_secrets: null } : {};
   const { url, group, action, topic, active } = fields;
   const core = Object.fromEntries(Object.entries({ url, group, action, topic, active }).filter(([, v]) => v !== undefined));
+  const updated = { ...current, ...core };
   await writeTransaction(db, async (trx) => {
-    await refuseDuplicate(trx, { ...current, ...core });
+    await refuseDuplicate(trx, updated);
     await trx
       .updateTable("webhooks")
       .set({ ...core, ...settingColumns(fields, current, keyring), ...replacesSecret, ...(fresh ? HEALTHY : {}), updated_at: now })
       .where("id", "=", id)
       .where("deleted_at", "is", null)
       .execute();
-  });
+  }).catch((err: unknown) => explainTwin(db, err, updated));
   return getWebhook(db, id, customerId);
 }
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../src/store/connect.js";
 import { apiHarness, type ApiHarness } from "../helpers/api.js";
 import { memoryLogger, type MemoryLog } from "../helpers/logs.js";
+import { numericQueryParams } from "../helpers/numericParams.js";
 import { httpText, rawRequest, type RawReply } from "../helpers/rawHttp.js";
 
 const REQUESTS_PER_ENVIRONMENT = 300;
@@ -124,6 +125,25 @@ const hostileQueries = [
   "__proto__[x]=1",
 ];
 
+/** A number no query parameter takes: infinite, past a double, not an integer, not decimal digits. */
+function hostileQueryNumber(r: Random): string {
+  switch (r.int(4)) {
+    case 0:
+      return r.pick(["1e400", "-1e400", "Infinity", "-Infinity", "NaN", "1e308", "1e-400", "0x10", "0b11", "1_000", "%201", "1%00", "-0.0"]);
+    case 1:
+      return `${r.pick(["", "-", "+"])}${"9".repeat(17 + r.int(400))}`;
+    case 2:
+      return `${r.int(1000)}.${1 + r.int(999)}`;
+    default:
+      return `${r.pick(["", "-"])}${1 + r.int(9)}e${r.int(500)}`;
+  }
+}
+
+/** A JSON number no body field takes: infinite once parsed, past every maximum, negative or fractional. */
+function hostileJsonNumber(r: Random): string {
+  return r.pick(["1e400", "-1e400", "1e308", "-1", `${r.int(100)}.5`, "9".repeat(17 + r.int(400)), `-${"9".repeat(17 + r.int(400))}`]);
+}
+
 function deepJson(depth: number): string {
   return `${"[".repeat(depth)}${"]".repeat(depth)}`;
 }
@@ -208,7 +228,8 @@ function nextCase(r: Random, f: Fixture): Case {
     bytes: httpText("GET", target, [...headers, ["Connection", "close"]], "", version),
   });
 
-  switch (r.int(16)) {
+  // 0–15 are the cases below; 16 is the oversized default.
+  switch (r.int(17)) {
     case 0:
       return get(`${r.pick(["/webhooks/", `/webhooks/${f.hookId}/deliveries/`, "/webhooks"])}?${r.pick(hostileQueries)}&${r.pick(hostileQueries)}`);
     case 1:
@@ -313,6 +334,17 @@ function nextCase(r: Random, f: Fixture): Case {
         "GET /webhooks/\u0000 HTTP/1.1\r\nHost: x\r\n\r\n",
       ]);
       return { name: `garbage ${JSON.stringify(garbage.slice(0, 30))}`, bytes: Buffer.from(garbage, "latin1") };
+    }
+    case 13: {
+      if (r.int(3) > 0) {
+        const [path, param] = r.pick(numericQueryParams(f.hookId));
+        return get(`${path}?${param}=${hostileQueryNumber(r)}`);
+      }
+      const [target, field] = r.pick([
+        ["/portal-sessions/", "expires_in"],
+        [`/webhooks/${f.hookId}/rotate-secret/`, "overlap_seconds"],
+      ] as const);
+      return withBody("POST", target, `{"${field}": ${hostileJsonNumber(r)}}`);
     }
     default: {
       // Oversized: past limits.maxPayloadBytes plus the envelope.

@@ -4,7 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiHarness, type ApiHarness } from "../helpers/api.js";
+import { backends } from "../helpers/backends.js";
 import { memoryLogger, type MemoryLog } from "../helpers/logs.js";
+import { numericQueryParams } from "../helpers/numericParams.js";
 import { httpText, rawRequest } from "../helpers/rawHttp.js";
 
 let h: ApiHarness;
@@ -190,5 +192,77 @@ describe("hostile inputs", () => {
     expect(text).not.toContain("hk_cus_SECRET_IN_QUERY");
     expect(text).not.toContain("TOKEN_IN_QUERY");
     expect(text).toContain("limit=1");
+  });
+});
+
+/** Numbers no parameter takes: infinite, past a double, not integers, not decimal. */
+const HOSTILE_NUMBERS = ["1e400", "-1e400", "Infinity", "-Infinity", "NaN", "9".repeat(400), `-${"9".repeat(400)}`, "1.5", "0x10", "1e3", " 1", "1e-400"];
+
+describe.each(backends)("hostile numbers (%s)", (backend) => {
+  let n: ApiHarness;
+  let hookId: string;
+  beforeAll(async () => {
+    n = await apiHarness({}, backend);
+    hookId = (await n.call("POST", "/webhooks/", { body: { url: "http://127.0.0.1:9/numbers", group: "orders", action: "created" } })).body.id;
+  });
+  afterAll(async () => {
+    await n?.cleanup();
+  });
+
+  it("GET /webhooks/?page=1e400 is a 400 naming page (it was a 500)", async () => {
+    const res = await n.call("GET", "/webhooks/?page=1e400");
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([{ field: "page", message: "must be integer" }]);
+  });
+
+  it("every numeric query parameter of every route answers 400 naming it, never 5xx", async () => {
+    for (const [path, param] of numericQueryParams(hookId)) {
+      for (const value of HOSTILE_NUMBERS) {
+        const res = await n.call("GET", `${path}?${param}=${encodeURIComponent(value)}`);
+        expect(res.status, `${path}?${param}=${value.slice(0, 20)}`).toBe(400);
+        expect(res.body.error.details.map((d: { field: string }) => d.field)).toEqual([param]);
+      }
+    }
+    // Still read as numbers when they are ones; every bad parameter is named at once.
+    expect((await n.call("GET", "/webhooks/?page=%2B1&limit=0010")).status).toBe(200);
+    const both = await n.call("GET", "/webhooks/?page=1e400&limit=0&sort=nope");
+    expect(both.body.error.details.map((d: { field: string }) => d.field)).toEqual(["page", "limit", "sort"]);
+  });
+
+  it("digits past a double's range say which end they are past", async () => {
+    const big = await n.call("GET", `/webhooks/?limit=${"9".repeat(400)}`);
+    expect(big.body.error.details).toEqual([{ field: "limit", message: "must be <= 500" }]);
+    const small = await n.call("GET", `/stats/?bucket=-${"9".repeat(400)}`);
+    expect(small.body.error.details).toEqual([{ field: "bucket", message: "must be >= 60" }]);
+    const late = await n.call("GET", "/events/?since=8640000000000001");
+    expect(late.status).toBe(400);
+    expect(late.body.error.details[0].field).toBe("since");
+    // Dates V8 would guess at ("1.5" is a day in 2001) are not times.
+    for (const value of ["1.5", "1,2", "-1", "2026-01-31T12:00:00+02"]) {
+      expect((await n.call("GET", `/deliveries/?until=${encodeURIComponent(value)}`)).status, value).toBe(400);
+    }
+    for (const value of ["2026-01-31", "2026-01-31T12:00Z", "2026-01-31T12:00:00.123+02:00", "1767225600000"]) {
+      expect((await n.call("GET", `/deliveries/?until=${encodeURIComponent(value)}`)).status, value).toBe(200);
+    }
+  });
+
+  it("numbers in bodies: infinite, huge, fractional or negative are 400 naming the field, and change nothing", async () => {
+    const sessions = async () => (await n.app.store.db.selectFrom("console_sessions").select("id").execute()).length;
+    const before = await sessions();
+    const secretBefore = (await n.app.store.db.selectFrom("webhooks").select("hash_secret").where("id", "=", hookId).executeTakeFirstOrThrow()).hash_secret;
+    // (1e-400 is not among them: JSON reads it as 0, which overlap_seconds takes.)
+    for (const value of ["1e400", "-1e400", "1.5", "-1", "1e20", "9".repeat(400)]) {
+      const portal = await n.call("POST", "/portal-sessions/", { raw: `{"expires_in":${value}}` });
+      expect(portal.status, `expires_in ${value.slice(0, 20)}`).toBe(400);
+      expect(portal.body.error.details[0].field).toBe("expires_in");
+      const rotate = await n.call("POST", `/webhooks/${hookId}/rotate-secret/`, { raw: `{"overlap_seconds":${value}}` });
+      expect(rotate.status, `overlap_seconds ${value.slice(0, 20)}`).toBe(400);
+      expect(rotate.body.error.details[0].field).toBe("overlap_seconds");
+      const replay = await n.call("POST", "/deliveries/retry/", { body: { since: value } });
+      expect(replay.status, `since ${value.slice(0, 20)}`).toBe(400);
+    }
+    expect(await sessions()).toBe(before);
+    const secretAfter = (await n.app.store.db.selectFrom("webhooks").select("hash_secret").where("id", "=", hookId).executeTakeFirstOrThrow()).hash_secret;
+    expect(secretAfter).toBe(secretBefore);
   });
 });

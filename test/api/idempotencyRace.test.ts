@@ -11,8 +11,7 @@ import { createApiKey } from "../../src/store/apiKeys.js";
 import { createCustomer } from "../../src/store/customers.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 import { backends, tempDatabase, type TempDatabase } from "../helpers/backends.js";
-import { collect, spawnCli, untilServing, type CliResult } from "../helpers/cli.js";
-import { closedPort } from "../helpers/receiver.js";
+import { apiProcesses } from "../helpers/serve.js";
 
 let database: TempDatabase | undefined;
 afterEach(async () => database?.drop());
@@ -32,13 +31,8 @@ describe.each(backends)("%s", (backend) => {
       await createWebhook(app.store.db, app.keyring, customer.id, { url: `http://127.0.0.1:9/h${i}`, group: "orders", action: "created" }, app.webhookRules);
     }
 
-    const ports = [await closedPort(), await closedPort()];
-    const servers = ports.map((port) => spawnCli(["serve", "--role", "api"], { ...env, HOOKD_PORT: String(port) }));
-    const exits: Promise<CliResult>[] = servers.map((s) => collect(s));
+    const { urls, stop } = await apiProcesses(2, env);
     try {
-      const urls = ports.map((p) => `http://127.0.0.1:${p}`);
-      for (const url of urls) expect((await untilServing(url)).status).toBe(200);
-
       const body = (n: number) => JSON.stringify({ topic: "orders:created", payload: { order: n } });
       // Every fifth request carries another payload, interleaved, so either may win the race.
       const payloads = Array.from({ length: SAME + DIFFERENT }, (_, i) => (i % 5 === 2 ? 2 : 1));
@@ -75,8 +69,7 @@ describe.each(backends)("%s", (backend) => {
       }
       expect([...ids]).toEqual([winner.id]);
     } finally {
-      for (const s of servers) s.kill("SIGTERM");
-      const results = await Promise.all(exits);
+      const results = await stop();
       await app.close();
       for (const r of results) expect(r.code).toBe(0);
     }

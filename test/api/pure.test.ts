@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { bearerToken, ownerOf, scopeOf } from "../../src/api/auth.js";
 import { neighbours, withPage } from "../../src/api/pagination.js";
 import { idempotencyKeyOf } from "../../src/api/routes/events.js";
+import { MAX_TIME_MS, timeParam } from "../../src/api/timeRange.js";
 
 describe("neighbours", () => {
   const cases: [number, number, number, { next: number | null; previous: number | null }][] = [
@@ -63,5 +64,44 @@ describe("idempotencyKeyOf", () => {
     expect(idempotencyKeyOf("c", "c")).toBe("c");
     expect(idempotencyKeyOf(undefined, undefined)).toBeNull();
     expect(() => idempotencyKeyOf("a", "b")).toThrow(/differs/);
+  });
+});
+
+describe("timeParam", () => {
+  const times: [string, number][] = [
+    ["2026-01-31", Date.UTC(2026, 0, 31)],
+    ["2026-01-31T12:00Z", Date.UTC(2026, 0, 31, 12)],
+    ["2026-01-31 12:00:00Z", Date.UTC(2026, 0, 31, 12)],
+    ["2026-01-31T12:00:00.123456Z", Date.UTC(2026, 0, 31, 12, 0, 0, 123)],
+    ["2026-01-31T12:00:00+02:00", Date.UTC(2026, 0, 31, 10)],
+    ["2026-01-31T12:00:00-0130", Date.UTC(2026, 0, 31, 13, 30)],
+    ["0", 0],
+    ["1767225600000", 1767225600000],
+    [String(MAX_TIME_MS), MAX_TIME_MS],
+  ];
+  for (const [text, ms] of times) it(`reads ${text}`, () => expect(timeParam(text, "since")).toBe(ms));
+
+  // V8's Date.parse guesses at several of these ("1.5" is 5 January 2001).
+  const notTimes = [
+    "1.5",
+    "1,2",
+    "-1",
+    "1e3",
+    "1e400",
+    "Infinity",
+    "NaN",
+    "yesterday",
+    "2026-13-01",
+    "2026-01-31T25:00Z",
+    "2026-01-31T12:00+02",
+    " 2026-01-31",
+  ];
+  for (const text of notTimes) {
+    it(`refuses ${JSON.stringify(text)}, naming the field`, () => {
+      expect(() => timeParam(text, "until")).toThrow(expect.objectContaining({ details: [expect.objectContaining({ field: "until" })] }));
+    });
+  }
+  it("refuses Unix milliseconds past the last time a date holds, however many digits", () => {
+    for (const text of [String(MAX_TIME_MS + 1), "9".repeat(400)]) expect(() => timeParam(text, "since")).toThrow(/must be at most/);
   });
 });

@@ -50,7 +50,7 @@ describe.each(backends)("%s", (backend) => {
       expect(result.stderr).not.toMatch(/error/i);
     });
 
-    it("--role api serves the API without a schedule; --role dispatch runs the schedule without a port", async () => {
+    it("--role api serves the API without a schedule; --role dispatch runs the schedule and answers only /healthz and /metrics", async () => {
       const { key, env } = await prepared(backend);
       receiver = await startReceiver();
       // A tick every second and info logs, so the dispatcher's start and work are visible.
@@ -71,7 +71,32 @@ describe.each(backends)("%s", (backend) => {
       const dispatcherDone = collect(dispatcher);
       while (receiver.requests.length === 0) await new Promise((r) => setTimeout(r, 50));
       expect(receiver.requests[0]!.headers["x-event-id"]).toBe(event.id);
-      await expect(fetch(`http://127.0.0.1:${dispatchPort}/healthz`)).rejects.toThrow();
+
+      // The dispatcher's port: its health check, and metrics counting the attempts it made.
+      const dispatchUrl = `http://127.0.0.1:${dispatchPort}`;
+      const health = await untilServing(dispatchUrl);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: "ok" });
+      let metrics = "";
+      while (!metrics.includes('hookd_delivery_attempts_total{outcome="delivered",error="none"} 1')) {
+        const res = await fetch(`${dispatchUrl}/metrics`);
+        expect(res.status).toBe(200);
+        expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+        metrics = await res.text();
+      }
+      expect(metrics).toContain('hookd_deliveries{status="delivered"} 1');
+      // Nothing else: not the API (even with a key), not the console.
+      for (const [method, route] of [
+        ["GET", "/webhooks/"],
+        ["POST", "/events/"],
+        ["GET", "/ui/"],
+        ["GET", "/openapi.json"],
+        ["POST", "/healthz"],
+      ] as const) {
+        const res = await fetch(`${dispatchUrl}${route}`, { method, headers: { authorization: `Bearer ${key}` } });
+        expect(res.status, `${method} ${route}`).toBe(404);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_found");
+      }
 
       api.kill("SIGTERM");
       dispatcher.kill("SIGTERM");
@@ -81,7 +106,7 @@ describe.each(backends)("%s", (backend) => {
       expect(apiResult.stderr).toContain('"role":"api"');
       expect(apiResult.stderr).not.toContain("scheduler started");
       expect(dispatcherResult.stderr).toContain("scheduler started");
-      expect(dispatcherResult.stderr).toContain('"role":"dispatch","api":null');
+      expect(dispatcherResult.stderr).toContain(`"role":"dispatch","health":"${dispatchUrl}/healthz","metrics":"${dispatchUrl}/metrics"`);
     });
 
     // Usage and file-level behaviour: the same on every backend, so once.

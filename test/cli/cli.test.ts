@@ -206,6 +206,17 @@ describe.each(backends)("%s", (backend) => {
       [["nonsense"], 2, "unknown command"],
       [["webhooks", "update", "abc", "--active", "maybe"], 2, "--active must be true or false"],
       [["webhooks", "list", "--limit", "0"], 2, "--limit must be a whole number"],
+      // Numbers as the API reads them (issue 19): decimal digits within the range, or exit 2 naming the flag.
+      [["webhooks", "list", "--page", "1e400"], 2, "--page must be a whole number from 1 to 1000000000"],
+      [["webhooks", "list", "--page", "1000000001"], 2, "--page must be a whole number from 1 to 1000000000"],
+      [["deliveries", "list", "--limit", "9".repeat(400)], 2, "--limit must be a whole number from 1 to 500"],
+      [["webhooks", "rotate-secret", "abc", "--overlap", "Infinity"], 2, "--overlap must be a whole number of seconds from 0 to 2592000"],
+      [["prune", "--days", "1e3"], 2, "--days must be a whole number from 1 to 36500"],
+      [
+        ["verify", "--secret", "s", "--signature", "v1,x", "--standard", "--tolerance", "9".repeat(400)],
+        2,
+        "--tolerance must be a whole number of seconds from 0 to 31536000",
+      ],
       [["webhooks", "create", "--customer", "CUSTOMER", "--url", "ftp://x", "--group", "orders", "--action", "created"], 2, "url:"],
       [["publish", "--customer", "CUSTOMER", "--topic", "orders:created", "--data", "{oops"], 2, "payload: must be valid JSON"],
       [["publish", "--customer", "CUSTOMER", "--topic", "orders:created"], 2, "give exactly one of --data JSON or --file FILE"],
