@@ -141,7 +141,8 @@ describe.each(backends)("%s", (backend) => {
   it(`${REQUESTS} webhooks changed to one URL at once: one 200, the rest 409 naming it (the unique index's answer)`, async () => {
     await withTwoApis(backend, 50, async ({ app, customerId, send }) => {
       const ids: string[] = [];
-      for (let i = 0; i < REQUESTS; i++) ids.push((await createWebhook(app.store.db, app.keyring, customerId, hook(`http://127.0.0.1:9/own${i}`), app.webhookRules)).row.id);
+      for (let i = 0; i < REQUESTS; i++)
+        ids.push((await createWebhook(app.store.db, app.keyring, customerId, hook(`http://127.0.0.1:9/own${i}`), app.webhookRules)).row.id);
       const replies = await send(ids.map((id) => ({ method: "PATCH", path: `/webhooks/${id}/`, body: { url: "http://127.0.0.1:9/same" } })));
       console.log(`${backend}: update race ${JSON.stringify(statuses(replies))}`);
       expect(statuses(replies)).toEqual([200, ...Array(REQUESTS - 1).fill(409)]);
