@@ -1,20 +1,42 @@
 /**
- * Which of a tick's claimed deliveries may be sent now: at most `limit` at once in all,
- * and at most its lane's limit at once for each webhook; otherwise in the order they
- * were added. Plain queues and counters: two layers of p-limit cost a chain of
- * promises and closures for every held delivery, most of the tick's own garbage.
+ * Which of a tick's claimed requests start now: at most `limit` at once in all, at most
+ * its lane's limit at once for each webhook, and the slots shared fairly among customers
+ * with work waiting (weighted water filling: domain/fairShare.ts), then round robin among
+ * each customer's webhooks. A customer's slow receivers hold only its share of the slots,
+ * and a customer with one request waiting gets a slot as soon as one frees, whatever
+ * another customer has queued. Plain queues and counters: no promise per waiting item.
  */
+import { waterFill } from "../domain/fairShare.js";
+
 interface Lane<T> {
-  /** sent or admitted to the shared queue, not yet done */
-  active: number;
+  id: string;
+  running: number;
   limit: number;
   waiting: T[];
+  customer: Customer<T>;
+  /** in its customer's round robin */
+  queued: boolean;
+  /** starts nothing until resumed */
+  paused: boolean;
+}
+
+interface Customer<T> {
+  id: string;
+  weight: number;
+  running: number;
+  /** lanes that could start an item now, round robin */
+  ready: Lane<T>[];
+  lanes: number;
+}
+
+export interface LaneOwner {
+  customerId: string;
+  weight: number;
 }
 
 export class Lanes<T> {
   private readonly lanes = new Map<string, Lane<T>>();
-  /** admitted by their lanes, waiting for a slot of the overall limit */
-  private readonly ready: T[] = [];
+  private readonly customers = new Map<string, Customer<T>>();
   private running = 0;
 
   constructor(
@@ -22,6 +44,7 @@ export class Lanes<T> {
     /** a lane's limit, asked when the lane opens and on `refreshLimits` (never below one) */
     private readonly laneLimit: (laneId: string) => number,
     private readonly laneOf: (item: T) => string,
+    private readonly ownerOf: (item: T) => LaneOwner,
     /** called once per item when it may be sent; the caller reports `done(item)` after */
     private readonly start: (item: T) => void,
   ) {}
@@ -30,22 +53,29 @@ export class Lanes<T> {
     const id = this.laneOf(item);
     let lane = this.lanes.get(id);
     if (!lane) {
-      lane = { active: 0, limit: Math.max(1, this.laneLimit(id)), waiting: [] };
+      const owner = this.ownerOf(item);
+      let customer = this.customers.get(owner.customerId);
+      if (!customer) {
+        customer = { id: owner.customerId, weight: Math.max(1, owner.weight), running: 0, ready: [], lanes: 0 };
+        this.customers.set(customer.id, customer);
+      }
+      customer.lanes++;
+      lane = { id, running: 0, limit: Math.max(1, this.laneLimit(id)), waiting: [], customer, queued: false, paused: false };
       this.lanes.set(id, lane);
     }
     lane.waiting.push(item);
-    this.admit(lane);
+    this.offer(lane);
     this.pump();
   }
 
   done(item: T): void {
     this.running--;
-    const id = this.laneOf(item);
-    const lane = this.lanes.get(id);
+    const lane = this.lanes.get(this.laneOf(item));
     if (lane) {
-      lane.active--;
-      this.admit(lane);
-      if (lane.active === 0 && lane.waiting.length === 0) this.lanes.delete(id);
+      lane.running--;
+      lane.customer.running--;
+      this.offer(lane);
+      this.close(lane);
     }
     this.pump();
   }
@@ -54,22 +84,87 @@ export class Lanes<T> {
   refreshLimits(): void {
     for (const [id, lane] of this.lanes) {
       lane.limit = Math.max(1, this.laneLimit(id));
-      this.admit(lane);
+      this.offer(lane);
     }
     this.pump();
   }
 
-  private admit(lane: Lane<T>): void {
-    while (lane.active < lane.limit && lane.waiting.length > 0) {
-      lane.active++;
-      this.ready.push(lane.waiting.shift()!);
+  /** Start nothing more of this lane until `resume` (its items wait). */
+  pause(laneId: string): void {
+    const lane = this.lanes.get(laneId);
+    if (lane) lane.paused = true;
+  }
+
+  resume(laneId: string): void {
+    const lane = this.lanes.get(laneId);
+    if (!lane?.paused) return;
+    lane.paused = false;
+    this.offer(lane);
+    this.pump();
+  }
+
+  /** Items waiting (not started) in all lanes. */
+  get waiting(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) n += lane.waiting.length;
+    return n;
+  }
+
+  private offer(lane: Lane<T>): void {
+    if (!lane.queued && !lane.paused && lane.waiting.length > 0 && lane.running < lane.limit) {
+      lane.queued = true;
+      lane.customer.ready.push(lane);
     }
   }
 
+  private close(lane: Lane<T>): void {
+    if (lane.running > 0 || lane.waiting.length > 0 || lane.queued) return;
+    this.lanes.delete(lane.id);
+    const c = lane.customer;
+    if (--c.lanes === 0 && c.running === 0) this.customers.delete(c.id);
+  }
+
   private pump(): void {
-    while (this.running < this.limit && this.ready.length > 0) {
+    while (this.running < this.limit) {
+      const customer = this.nextCustomer();
+      if (!customer) return;
+      const lane = customer.ready.shift()!;
+      lane.queued = false;
+      if (lane.paused) continue;
+      const item = lane.waiting.shift()!;
+      lane.running++;
+      customer.running++;
       this.running++;
-      this.start(this.ready.shift()!);
+      this.offer(lane);
+      this.start(item);
     }
+  }
+
+  /**
+   * The customer to start next: among those with a lane ready, one below its fair share
+   * of the slots (demand: what it runs plus what it has waiting), the furthest below first.
+   */
+  private nextCustomer(): Customer<T> | null {
+    const ready: Customer<T>[] = [];
+    for (const c of this.customers.values()) if (c.ready.length > 0) ready.push(c);
+    if (ready.length <= 1) return ready[0] ?? null;
+    const demands = [...this.customers.values()].map((c) => ({ id: c, weight: c.weight, demand: c.running + this.waitingOf(c) }));
+    const shares = waterFill(this.limit, demands);
+    let best: Customer<T> | null = null;
+    let bestRoom = Number.NEGATIVE_INFINITY;
+    for (const c of ready) {
+      const room = ((shares.get(c) ?? 0) - c.running) / c.weight;
+      if (room > bestRoom) {
+        best = c;
+        bestRoom = room;
+      }
+    }
+    return best;
+  }
+
+  private waitingOf(c: Customer<T>): number {
+    let n = 0;
+    for (const lane of c.ready) n += lane.waiting.length;
+    return n;
   }
 }

@@ -8,6 +8,7 @@ function lanes(limit: number, laneLimit: number | (() => number)) {
     limit,
     typeof laneLimit === "number" ? () => laneLimit : laneLimit,
     (item) => item.split(":")[0]!,
+    () => ({ customerId: "c", weight: 1 }),
     (item) => started.push(item),
   );
   return { l, started };
