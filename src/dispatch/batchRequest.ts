@@ -53,7 +53,10 @@ export function batchId(deliveryIds: readonly string[]): string {
 /** `[` + payloads joined by `,` + `]`, byte for byte. */
 export function batchBody(members: readonly Pick<BatchMember, "payload">[]): Buffer {
   const parts: Buffer[] = [OPEN];
-  members.forEach((m, i) => parts.push(...(i === 0 ? [m.payload] : [COMMA, m.payload])));
+  for (const [i, m] of members.entries()) {
+    if (i > 0) parts.push(COMMA);
+    parts.push(m.payload);
+  }
   parts.push(CLOSE);
   return Buffer.concat(parts);
 }

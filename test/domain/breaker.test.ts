@@ -4,7 +4,7 @@ import { breakerState, describeBreaker, FRESH_MEMORY, isUnanswered, remember, Ro
 const RULES = { consecutiveFailures: 5, failureRate: 0.5, window: 20 };
 
 /** The memory after outcomes written as a string: "1" failed, "0" answered well. */
-function after(outcomes: string, rules = RULES): BreakerMemory {
+function memoryAfter(outcomes: string, rules = RULES): BreakerMemory {
   let m = FRESH_MEMORY;
   for (const o of outcomes) m = remember(m, o === "1", rules);
   return m;
@@ -24,18 +24,18 @@ describe("the breaker's memory and when it opens", () => {
     ["a rate needs a full window first", "1101101101", null],
     ["old failures leave the window", `${"1".repeat(4)}0${"1".repeat(4)}0${"0".repeat(30)}`, null],
   ])("%s", (_name, outcomes, reason) => {
-    expect(tripReason(after(outcomes), RULES)).toBe(reason);
+    expect(tripReason(memoryAfter(outcomes), RULES)).toBe(reason);
   });
 
   it("keeps only the window's outcomes", () => {
-    expect(after("1".repeat(3) + "0".repeat(25)).recent).toBe("0".repeat(20));
-    expect(after("0110").streak).toBe(0);
-    expect(after("0111").streak).toBe(3);
+    expect(memoryAfter("1".repeat(3) + "0".repeat(25)).recent).toBe("0".repeat(20));
+    expect(memoryAfter("0110").streak).toBe(0);
+    expect(memoryAfter("0111").streak).toBe(3);
   });
 
   it("follows its rules", () => {
-    expect(tripReason(after("11"), { ...RULES, consecutiveFailures: 2 })).toBe("2 failures in a row");
-    expect(tripReason(after("0101"), { consecutiveFailures: 5, failureRate: 0.4, window: 4 })).toBe("50% of the last 4 attempts failed");
+    expect(tripReason(memoryAfter("11"), { ...RULES, consecutiveFailures: 2 })).toBe("2 failures in a row");
+    expect(tripReason(memoryAfter("0101"), { consecutiveFailures: 5, failureRate: 0.4, window: 4 })).toBe("50% of the last 4 attempts failed");
   });
 });
 
