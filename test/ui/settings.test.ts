@@ -220,10 +220,12 @@ describe.skipIf(!run)("delivery settings in the console", () => {
     await expectFitsPhone(page, "several refused settings");
     await screenshot(page, "phone-webhook-settings-refused");
 
-    // Text that is not JSON never reaches the API, and says where it went wrong.
+    // Text the form cannot read never reaches the API, and says where it went wrong.
     await label("Payload filter (JSON)").fill("{status: paid}");
+    await label("Custom headers").fill("X-Ok: 1\nX-Ok: 2");
     await save();
     await errorBy("Payload filter (JSON)").toMatch(/^is not valid JSON/);
+    await errorBy("Custom headers").toBe("X-Ok: is given twice");
     expect(await read(hook.id)).toEqual(hook);
 
     // On create too: nothing is made.

@@ -45,7 +45,12 @@ function parseHeaders(text: string, problems: ErrorDetail[]): Record<string, str
     if (line.trim() === "") return;
     const colon = line.indexOf(":");
     if (colon < 0) problems.push({ field: "headers", message: `line ${i + 1} has no colon: write each header as Name: value` });
-    else headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+    else {
+      const name = line.slice(0, colon).trim();
+      // An object holds a name once: say so rather than keep only the last line.
+      if (name in headers) problems.push({ field: `headers.${name}`, message: "is given twice" });
+      headers[name] = line.slice(colon + 1).trim();
+    }
   });
   return headers;
 }
@@ -75,11 +80,8 @@ export function settingsForm(errors: FieldErrors, current: Webhook | null, open:
   const oauth = auth?.type === "oauth2" ? auth : null;
   const rows = (text: string) => Math.min(12, Math.max(3, text.split("\n").length));
 
-  const headers = h(
-    "textarea",
-    { name: "headers", rows: rows(headersText(current?.headers ?? {})), spellcheck: false, placeholder: "X-Tenant: acme" },
-    headersText(current?.headers ?? {}),
-  );
+  const headerLines = headersText(current?.headers ?? {});
+  const headers = h("textarea", { name: "headers", rows: rows(headerLines), spellcheck: false, placeholder: "X-Tenant: acme" }, headerLines);
   const timeout = numberInput("timeout_ms", current?.timeout_ms);
   const maxAttempts = numberInput("max_attempts", current?.max_attempts);
   const delays = h("input", {
