@@ -37,7 +37,22 @@ export function openApiDocument(server: FastifyInstance): void {
     },
     // The console's pages and assets (/ui/…) are not API routes.
     hideUntagged: true,
+    transformObject: (document) => bodiesOptional("openapiObject" in document ? document.openapiObject : document.swaggerObject),
   });
+}
+
+/** Routes that take a request without a body as `{}` (the generator marks every body required). */
+const OPTIONAL_BODIES = new Set(["rotateWebhookSecret", "retryDeliveries", "createPortalSession"]);
+
+type Document = { paths?: Record<string, Record<string, { operationId?: string; requestBody?: { required?: boolean } } | undefined> | undefined> };
+
+function bodiesOptional<D>(document: D): D {
+  for (const methods of Object.values((document as Document).paths ?? {})) {
+    for (const operation of Object.values(methods ?? {})) {
+      if (operation?.requestBody && OPTIONAL_BODIES.has(operation.operationId ?? "")) operation.requestBody.required = false;
+    }
+  }
+  return document;
 }
 
 export function documentRoutes(server: FastifyInstance): void {

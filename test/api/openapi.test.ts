@@ -103,6 +103,9 @@ describe("/openapi.json", () => {
     });
     expect(doc.paths["/events/"]!.post!.parameters).toContainEqual(expect.objectContaining({ in: "header", name: "idempotency-key" }));
     expect(Object.keys(doc.paths["/events/"]!.post!.responses)).toContain("202");
+    // Sent without a body, these act as on {}.
+    expect(doc.paths["/webhooks/{id}/rotate-secret/"]!.post!.requestBody).toMatchObject({ required: false });
+    expect(doc.paths["/deliveries/retry/"]!.post!.requestBody).toMatchObject({ required: false });
     expect(Object.keys(doc.paths["/webhooks/{id}/"]!.delete!.responses)).toContain("204");
   });
 
