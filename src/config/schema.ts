@@ -30,6 +30,8 @@ export interface HookdSettings {
     maxBatchSize: number;
     /** PEM file of extra certificate authorities trusted for https webhooks (besides the public ones), or null */
     caFile?: string | null;
+    /** an `http://[user:pass@]host:port` egress proxy every delivery and token request goes through, or null */
+    proxyUrl?: string | null;
   };
   retry: {
     maxAttempts: number;
@@ -114,6 +116,7 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
         shutdownGraceMs: int(0, 600_000),
         maxBatchSize: int(1, 10_000),
         caFile: { type: "string", minLength: 1, nullable: true },
+        proxyUrl: { type: "string", minLength: 1, nullable: true },
       },
     },
     retry: {
