@@ -144,6 +144,8 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     // Checked when the config was loaded.
     extraCa: config.dispatch.caFile ? readFileSync(config.dispatch.caFile, "utf8") : null,
     maxIdleSockets: config.dispatch.concurrency,
+    proxyUrl: config.dispatch.proxyUrl ?? null,
+    proxyConnectTimeoutMs: config.dispatch.timeoutMs,
   };
   const dispatcher = new Dispatcher(store.db, config.dispatch, config.retry, logger, {
     storeLocation: store.location,

@@ -20,6 +20,7 @@ import { deliveryRoutes } from "./routes/deliveries.js";
 import { eventRoutes } from "./routes/events.js";
 import { eventTypeRoutes } from "./routes/eventTypes.js";
 import { healthRoutes } from "./routes/health.js";
+import { documentRoutes, openApiDocument } from "./openapi.js";
 import { portalRoutes } from "./routes/portal.js";
 import { statsRoutes } from "./routes/stats.js";
 import { webhookRoutes } from "./routes/webhooks.js";
@@ -58,6 +59,9 @@ export function buildServer(app: App, routes: ServerRoutes = "api"): FastifyInst
   });
   usePublicUrl(server, app.config.server.publicUrl);
   server.setValidatorCompiler(validatorCompiler);
+  // Response schemas (schemas.ts) document the answers for /openapi.json; they do not
+  // filter them: JSON.stringify, as without a schema, so no field is silently dropped.
+  server.setSerializerCompiler(() => (data) => JSON.stringify(data));
   acceptJsonBodies(server);
   server.setErrorHandler((err, request, reply) => sendError(err, request, reply, bodyLimit, app.health));
   server.setNotFoundHandler((request, reply) =>
@@ -68,13 +72,16 @@ export function buildServer(app: App, routes: ServerRoutes = "api"): FastifyInst
   const metrics = createMetrics(app.store.db, app.logger, app.health, storeAnswerBoundMs(app.config.db));
   const unobserve = app.dispatcher.observe(metrics.observer);
   server.addHook("onClose", async () => unobserve());
-  healthRoutes(server, app, metrics);
+  if (routes === "api") openApiDocument(server);
+  // In a plugin, so the document (registered before) sees these routes too.
+  void server.register(async (open) => healthRoutes(open, app, metrics));
   if (routes === "health") return server;
 
   // Test sends dial like the dispatcher does: non-public addresses refused unless allowed.
   const agents = createAgents(app.agentRules);
   server.addHook("onClose", async () => destroyAgents(agents));
   consoleRoutes(server, app);
+  void server.register(async (open) => documentRoutes(open));
   void server.register(async (api) => {
     api.decorateRequest("principal", null);
     api.addHook("onRequest", requireKey(app.store.db));

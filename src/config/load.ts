@@ -2,6 +2,7 @@ import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { parseProxyUrl } from "../domain/proxyUrl.js";
 import { HookdError } from "../errors.js";
 import { mergeLayers, originOf, validateSettings, type ConfigLayer } from "./merge.js";
 import { ENVIRONMENTS, type Config, type Environment, type HookdSettings } from "./schema.js";
@@ -65,7 +66,7 @@ export function resolveEnvironment(env: NodeJS.ProcessEnv): Environment {
 
 /**
  * default.json, then <env>.json, then HOOKD_CONFIG / --config, then HOOKD_DB,
- * HOOKD_ENCRYPTION_KEY_FILE and HOOKD_PORT. Validated once; the result is frozen.
+ * HOOKD_ENCRYPTION_KEY_FILE, HOOKD_PROXY_URL and HOOKD_PORT. Validated once; the result is frozen.
  */
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
@@ -93,6 +94,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (userFile) add(userFile, readJsonFile(path.resolve(userFile), true));
   if (env.HOOKD_DB) add("HOOKD_DB", { db: { url: env.HOOKD_DB } });
   if (env.HOOKD_ENCRYPTION_KEY_FILE) add("HOOKD_ENCRYPTION_KEY_FILE", { security: { encryptionKeyFile: env.HOOKD_ENCRYPTION_KEY_FILE } });
+  if (env.HOOKD_PROXY_URL !== undefined) add("HOOKD_PROXY_URL", { dispatch: { proxyUrl: env.HOOKD_PROXY_URL === "" ? null : env.HOOKD_PROXY_URL } });
   if (env.HOOKD_PORT !== undefined && env.HOOKD_PORT !== "") {
     const n = Number(env.HOOKD_PORT);
     add("HOOKD_PORT", { server: { port: /^\d+$/.test(env.HOOKD_PORT) ? n : env.HOOKD_PORT } });
@@ -102,9 +104,23 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const merged = mergeLayers(layers);
   const settings = validateSettings(merged);
   settings.dispatch.caFile = checkedCaFile(settings, merged.origins);
+  checkProxyUrl(settings, merged.origins);
   // Relative to the working directory, like db.url; read when a command opens the store (config/keyFile.ts).
   if (settings.security.encryptionKeyFile) settings.security.encryptionKeyFile = path.resolve(settings.security.encryptionKeyFile);
   return deepFreeze({ env: environment, ...settings });
+}
+
+/** `dispatch.proxyUrl` must be an http:// proxy URL, checked at start so a typo stops hookd instead of failing every delivery. */
+function checkProxyUrl(settings: HookdSettings, origins: Map<string, string>): void {
+  const given = settings.dispatch.proxyUrl ?? null;
+  if (given === null) return;
+  try {
+    parseProxyUrl(given);
+  } catch (err) {
+    // The URL may carry the proxy's password: the message names the key and the problem, not the value.
+    const message = `"dispatch.proxyUrl" in ${originOf(origins, "dispatch.proxyUrl")} ${(err as Error).message}`;
+    throw new HookdError("config_invalid", message, [{ field: "dispatch.proxyUrl", message }]);
+  }
 }
 
 /**

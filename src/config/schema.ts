@@ -34,6 +34,8 @@ export interface HookdSettings {
     breaker: { consecutiveFailures: number; failureRate: number; window: number };
     /** PEM file of extra certificate authorities trusted for https webhooks (besides the public ones), or null */
     caFile?: string | null;
+    /** an `http://[user:pass@]host:port` egress proxy every delivery and token request goes through, or null */
+    proxyUrl?: string | null;
   };
   retry: {
     maxAttempts: number;
@@ -140,6 +142,7 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
           },
         },
         caFile: { type: "string", minLength: 1, nullable: true },
+        proxyUrl: { type: "string", minLength: 1, nullable: true },
       },
     },
     retry: {

@@ -7,6 +7,7 @@ import { createSecureContext, rootCertificates } from "node:tls";
 import got, { type Agents } from "got";
 import { classifyError, classifyStatus, type AttemptOutcome } from "./outcome.js";
 import { guardConnections } from "./connectGuard.js";
+import { proxyAgents } from "./egressProxy.js";
 import { requestHeaders, type RequestCommon } from "./signedHeaders.js";
 
 export type { RequestCommon } from "./signedHeaders.js";
@@ -34,11 +35,16 @@ export interface AgentRules {
   extraCa?: string | null;
   /** idle keep-alive sockets kept per host (dispatch.concurrency); Node's default is 256 */
   maxIdleSockets?: number;
+  /** dispatch.proxyUrl: every request leaves through this HTTP proxy (dispatch/egressProxy.ts) */
+  proxyUrl?: string | null;
+  /** how long a proxy may take to open a tunnel (dispatch.timeoutMs) */
+  proxyConnectTimeoutMs?: number;
 }
 
 /**
  * Keep-alive agents shared by every request of a process. Unless private addresses
- * are allowed, the URL policy guards every connection they open.
+ * are allowed, the URL policy guards every connection they open (through the egress
+ * proxy, when one is set: every target before the proxy is asked).
  */
 export function createAgents(rules: AgentRules = { allowPrivateAddresses: true }): Agents {
   // Idle sockets past maxFreeSockets are closed, so above 256 in flight every lull cost
@@ -49,6 +55,11 @@ export function createAgents(rules: AgentRules = { allowPrivateAddresses: true }
   // One secure context for every connection: given as `ca`, the agent would parse the
   // ~140 PEM roots again for each new connection and key its socket pool by their text.
   const trust = rules.extraCa ? { secureContext: createSecureContext({ ca: [...rootCertificates, rules.extraCa] }) } : {};
+  if (rules.proxyUrl) {
+    // The proxy itself is trusted; the URL policy is applied to each target before the proxy is asked.
+    const proxied = { proxyUrl: rules.proxyUrl, allowPrivateAddresses: rules.allowPrivateAddresses, connectTimeoutMs: rules.proxyConnectTimeoutMs };
+    return proxyAgents(proxied, { http: options, https: { ...options, ...trust } });
+  }
   const agents = { http: new http.Agent(options), https: new https.Agent({ ...options, ...trust }) };
   if (!rules.allowPrivateAddresses) {
     guardConnections(agents.http);

@@ -59,7 +59,9 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrateResult> {
   // Kysely may find another schema's and conclude they exist.
   const migrationTableSchema = dialectOf(db) === "postgres" ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
   const run = async (conn: Kysely<any>, disableTransactions: boolean) => {
-    const migrator = new Migrator({ db: conn, provider: new StaticProvider(), disableTransactions, migrationTableSchema });
+    // Unordered: a migration missing from a database that has later ones (a branch's, or one
+    // removed by hand) is applied rather than refused; each is written to stand alone.
+    const migrator = new Migrator({ db: conn, provider: new StaticProvider(), disableTransactions, migrationTableSchema, allowUnorderedMigrations: true });
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error instanceof Error ? error : new Error(String(error));
     return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);

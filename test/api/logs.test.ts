@@ -29,15 +29,16 @@ async function publish(topic: string, payload: unknown, extra: Record<string, un
   return res.body.id as string;
 }
 
-/** Follow `next` links to the end, collecting ids. */
+/** Follow `next` links (relative: they never name a host) to the end, collecting ids. */
 async function walk(path: string, key = h.key): Promise<string[]> {
   const ids: string[] = [];
-  let url: string | null = `${h.server.url}${path}`;
-  while (url) {
-    const res = await h.call("GET", url.slice(h.server.url.length), { key });
+  let next: string | null = path;
+  while (next) {
+    expect(next.startsWith("/")).toBe(true);
+    const res = await h.call("GET", next, { key });
     expect(res.status).toBe(200);
     ids.push(...res.body.results.map((r: { id: string }) => r.id));
-    url = res.body.next;
+    next = res.body.next;
   }
   return ids;
 }
@@ -59,8 +60,8 @@ describe("GET /events/", () => {
     expect(await walk("/events/?limit=2")).toEqual(order);
 
     // previous from the second page leads back to the first.
-    const second = await h.call("GET", first.body.next.slice(h.server.url.length));
-    const back = await h.call("GET", second.body.previous.slice(h.server.url.length));
+    const second = await h.call("GET", first.body.next);
+    const back = await h.call("GET", second.body.previous);
     expect(back.body.results.map((e: { id: string }) => e.id)).toEqual(first.body.results.map((e: { id: string }) => e.id));
 
     const updated = await h.call("GET", "/events/?topic=orders:updated");

@@ -114,6 +114,20 @@ export function consoleHarness(run: boolean, overrides: Record<string, unknown> 
   return t;
 }
 
+/** A phone's width: every console page must fit it. */
+export const PHONE_WIDTH = 390;
+
+/** The page fits a phone: no sideways page scroll, and every link of the main navigation wholly on screen. */
+export async function expectFitsPhone(p: Page, what: string): Promise<void> {
+  const width = (await p.evaluate("document.scrollingElement.scrollWidth")) as number;
+  expect(width, `${what}: the page is ${width} px wide`).toBeLessThanOrEqual(PHONE_WIDTH);
+  for (const link of await p.getByRole("navigation", { name: "Console" }).getByRole("link").all()) {
+    const box = (await link.boundingBox())!;
+    expect(box.x, `${what}: ${await link.innerText()}`).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width, `${what}: ${await link.innerText()}`).toBeLessThanOrEqual(PHONE_WIDTH);
+  }
+}
+
 /** Sign in on the console's own form and wait for the overview. */
 export async function signIn(page: Page, baseUrl: string, key: string): Promise<void> {
   await page.goto(`${baseUrl}/ui/`);

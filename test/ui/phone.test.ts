@@ -5,7 +5,7 @@
 import type { Page } from "playwright-core";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ApiHarness } from "../helpers/api.js";
-import { browserAvailable, consoleHarness, expectAccessible, newPage, screenshot, signIn } from "../helpers/browser.js";
+import { browserAvailable, consoleHarness, expectAccessible, expectFitsPhone, newPage, PHONE_WIDTH as WIDTH, screenshot, signIn } from "../helpers/browser.js";
 import type { Receiver } from "../helpers/receiver.js";
 
 const run = browserAvailable();
@@ -14,19 +14,6 @@ let h: ApiHarness;
 let receiver: Receiver;
 let page: Page;
 beforeEach(() => ({ h, receiver, page } = t));
-
-const WIDTH = 390;
-
-/** What overflows: the page's scroll width, and any nav link not wholly on screen. */
-async function fits(p: Page, what: string): Promise<void> {
-  const width = (await p.evaluate("document.scrollingElement.scrollWidth")) as number;
-  expect(width, `${what}: the page is ${width} px wide`).toBeLessThanOrEqual(WIDTH);
-  for (const link of await p.getByRole("navigation", { name: "Console" }).getByRole("link").all()) {
-    const box = (await link.boundingBox())!;
-    expect(box.x, `${what}: ${await link.innerText()}`).toBeGreaterThanOrEqual(0);
-    expect(box.x + box.width, `${what}: ${await link.innerText()}`).toBeLessThanOrEqual(WIDTH);
-  }
-}
 
 describe.skipIf(!run)("on a 390 px phone", () => {
   it("every page fits the screen: tables scroll inside their box, the navigation is whole", async () => {
@@ -61,7 +48,7 @@ describe.skipIf(!run)("on a 390 px phone", () => {
       await page.goto(`${h.server.url}/ui/${hash}`);
       await page.getByRole("heading", { level: 1, name: heading }).waitFor();
       await page.locator('[aria-busy="true"]').waitFor({ state: "detached" });
-      await fits(page, hash);
+      await expectFitsPhone(page, hash);
       await expectAccessible(page);
       if (hash === "#/") await screenshot(page, "phone-overview");
     }

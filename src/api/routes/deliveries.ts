@@ -12,13 +12,11 @@ import { decodeCursor } from "../../store/keyset.js";
 import { deliveryView } from "../../store/deliveryViews.js";
 import { deliveryLog } from "../../store/logs.js";
 import { deliveryJson } from "../../store/model.js";
-import { DELIVERY_STATUSES, type DeliveryStatus } from "../../store/schema.js";
-import { customerParam, principalOf, scopeOf } from "../auth.js";
-import { keysetParams, toKeysetPage, type KeysetQuery } from "../pagination.js";
-import { timeRange, timeRangeParams } from "../timeRange.js";
-
-const id = { type: "string", minLength: 1, maxLength: 100 } as const;
-const scopeQuery = { type: "object", additionalProperties: false, properties: customerParam } as const;
+import type { DeliveryStatus } from "../../store/schema.js";
+import { principalOf, scopeOf } from "../auth.js";
+import { routeSchema } from "../schemas.js";
+import { toKeysetPage, type KeysetQuery } from "../pagination.js";
+import { timeRange } from "../timeRange.js";
 
 interface LogQuery extends KeysetQuery {
   status?: DeliveryStatus;
@@ -69,45 +67,25 @@ export function deliveryRoutes(server: FastifyInstance, app: App): void {
   const { db } = app.store;
   const { maxAttempts } = app.config.retry;
 
-  server.get<{ Querystring: LogQuery }>(
-    "/deliveries/",
-    {
-      schema: {
-        querystring: {
-          type: "object",
-          additionalProperties: false,
-          properties: {
-            ...keysetParams,
-            status: { type: "string", enum: DELIVERY_STATUSES },
-            webhook: id,
-            topic: { type: "string", minLength: 1, maxLength: 200 },
-            event: id,
-            ...timeRangeParams,
-            ...customerParam,
-          },
-        },
-      },
-    },
-    async (request) => {
-      const { query } = request;
-      const customerId = scopeOf(principalOf(request), query.customer);
-      await mustOwnWebhook(db, query.webhook, customerId);
-      const filter = { customerId, status: query.status, webhookId: query.webhook, topic: query.topic, eventId: query.event, ...timeRange(query) };
-      const page = await deliveryLog(db, filter, query.limit, query.cursor ? decodeCursor(query.cursor) : null);
-      const view = await deliveryView(db, page.rows, maxAttempts);
-      const topics = await topicsOf(
-        db,
-        page.rows.map((r) => r.webhook_id),
-      );
-      return toKeysetPage(
-        request,
-        page,
-        page.rows.map((r) => ({ ...deliveryJson(r, view), topic: topics.get(r.webhook_id) ?? null })),
-      );
-    },
-  );
+  server.get<{ Querystring: LogQuery }>("/deliveries/", { schema: routeSchema("listDeliveries") }, async (request) => {
+    const { query } = request;
+    const customerId = scopeOf(principalOf(request), query.customer);
+    await mustOwnWebhook(db, query.webhook, customerId);
+    const filter = { customerId, status: query.status, webhookId: query.webhook, topic: query.topic, eventId: query.event, ...timeRange(query) };
+    const page = await deliveryLog(db, filter, query.limit, query.cursor ? decodeCursor(query.cursor) : null);
+    const view = await deliveryView(db, page.rows, maxAttempts);
+    const topics = await topicsOf(
+      db,
+      page.rows.map((r) => r.webhook_id),
+    );
+    return toKeysetPage(
+      request,
+      page,
+      page.rows.map((r) => ({ ...deliveryJson(r, view), topic: topics.get(r.webhook_id) ?? null })),
+    );
+  });
 
-  server.get<{ Params: { id: string }; Querystring: { customer?: string } }>("/deliveries/:id/", { schema: { querystring: scopeQuery } }, async (request) => {
+  server.get<{ Params: { id: string }; Querystring: { customer?: string } }>("/deliveries/:id/", { schema: routeSchema("getDelivery") }, async (request) => {
     const row = await getDelivery(db, request.params.id, scopeOf(principalOf(request), request.query.customer));
     const history = (await attemptsOf(db, [row.id])).get(row.id) ?? [];
     const hook = await db.selectFrom("webhooks").selectAll().where("id", "=", row.webhook_id).executeTakeFirst();
@@ -130,36 +108,18 @@ export function deliveryRoutes(server: FastifyInstance, app: App): void {
     };
   });
 
-  server.post<{ Body: ReplayBody | undefined }>(
-    "/deliveries/retry/",
-    {
-      schema: {
-        body: {
-          type: "object",
-          additionalProperties: false,
-          properties: {
-            webhook: id,
-            topic: { type: "string", minLength: 1, maxLength: 200 },
-            ...timeRangeParams,
-            ...customerParam,
-            dry_run: { type: "boolean" },
-          },
-        },
-      },
-    },
-    async (request) => {
-      const body = request.body ?? {};
-      const customerId = scopeOf(principalOf(request), body.customer);
-      await mustOwnWebhook(db, body.webhook, customerId);
-      const filter = { customerId, webhookId: body.webhook, topic: body.topic, ...timeRange(body) };
-      if (body.dry_run) return { count: await countFailedMatching(db, filter), dry_run: true };
-      return { count: await retryMatching(db, filter) };
-    },
-  );
+  server.post<{ Body: ReplayBody | undefined }>("/deliveries/retry/", { schema: routeSchema("retryDeliveries") }, async (request) => {
+    const body = request.body ?? {};
+    const customerId = scopeOf(principalOf(request), body.customer);
+    await mustOwnWebhook(db, body.webhook, customerId);
+    const filter = { customerId, webhookId: body.webhook, topic: body.topic, ...timeRange(body) };
+    if (body.dry_run) return { count: await countFailedMatching(db, filter), dry_run: true };
+    return { count: await retryMatching(db, filter) };
+  });
 
   server.post<{ Params: { id: string }; Querystring: { customer?: string } }>(
     "/deliveries/:id/retry/",
-    { schema: { querystring: scopeQuery } },
+    { schema: routeSchema("retryDelivery") },
     async (request) => {
       const row = await retryDelivery(db, request.params.id, scopeOf(principalOf(request), request.query.customer));
       const attempts = await attemptsOf(db, [row.id]);

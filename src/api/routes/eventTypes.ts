@@ -7,6 +7,7 @@ import type { App } from "../../app.js";
 import { HookdError } from "../../errors.js";
 import { deleteEventType, eventTypeJson, getEventType, listEventTypes, putEventType, type EventTypeInput } from "../../store/eventTypes.js";
 import { principalOf } from "../auth.js";
+import { routeSchema } from "../schemas.js";
 
 type ByTopic = { Params: { topic: string } };
 
@@ -17,34 +18,22 @@ function requireAdmin(customerId: string | null): void {
 export function eventTypeRoutes(server: FastifyInstance, app: App): void {
   const { db } = app.store;
 
-  server.get("/event-types/", async () => {
+  server.get("/event-types/", { schema: routeSchema("listEventTypes") }, async () => {
     const rows = await listEventTypes(db);
     return { count: rows.length, next: null, previous: null, results: rows.map(eventTypeJson) };
   });
 
-  server.get<ByTopic>("/event-types/:topic/", async (request) => eventTypeJson(await getEventType(db, request.params.topic)));
-
-  server.put<ByTopic & { Body: EventTypeInput }>(
-    "/event-types/:topic/",
-    {
-      schema: {
-        body: {
-          type: "object",
-          additionalProperties: false,
-          required: ["schema"],
-          // The schema itself is checked by checkEventType, which says what is wrong with it.
-          properties: { schema: {}, description: { type: ["string", "null"] } },
-        },
-      },
-    },
-    async (request, reply) => {
-      requireAdmin(principalOf(request).customerId);
-      const { row, created } = await putEventType(db, request.params.topic, request.body, app.config.topics);
-      return reply.status(created ? 201 : 200).send(eventTypeJson(row));
-    },
+  server.get<ByTopic>("/event-types/:topic/", { schema: routeSchema("getEventType") }, async (request) =>
+    eventTypeJson(await getEventType(db, request.params.topic)),
   );
 
-  server.delete<ByTopic>("/event-types/:topic/", async (request, reply) => {
+  server.put<ByTopic & { Body: EventTypeInput }>("/event-types/:topic/", { schema: routeSchema("putEventType") }, async (request, reply) => {
+    requireAdmin(principalOf(request).customerId);
+    const { row, created } = await putEventType(db, request.params.topic, request.body, app.config.topics);
+    return reply.status(created ? 201 : 200).send(eventTypeJson(row));
+  });
+
+  server.delete<ByTopic>("/event-types/:topic/", { schema: routeSchema("deleteEventType") }, async (request, reply) => {
     requireAdmin(principalOf(request).customerId);
     await deleteEventType(db, request.params.topic);
     return reply.status(204).send();

@@ -10,12 +10,13 @@ import { deliveryJson, eventJson } from "../../store/model.js";
 import { publish } from "../../publishing.js";
 import { getEvent } from "../../store/outbox.js";
 import type { DeliveryTable } from "../../store/schema.js";
-import { customerParam, ownerOf, principalOf, refusePortal, scopeOf } from "../auth.js";
+import { ownerOf, principalOf, refusePortal, scopeOf } from "../auth.js";
+import { routeSchema } from "../schemas.js";
 import { rawBodyOf, rawMember } from "../body.js";
 import { decodeCursor } from "../../store/keyset.js";
 import { eventLog } from "../../store/logs.js";
-import { keysetParams, MAX_LIMIT, toKeysetPage, type KeysetQuery } from "../pagination.js";
-import { timeRange, timeRangeParams } from "../timeRange.js";
+import { MAX_LIMIT, toKeysetPage, type KeysetQuery } from "../pagination.js";
+import { timeRange } from "../timeRange.js";
 
 interface EventBody {
   topic: string;
@@ -58,52 +59,25 @@ export function eventRoutes(server: FastifyInstance, app: App): void {
   // Concurrent POST /events/ share one transaction and one fsync (SQLite); each 202 still waits for its commit.
   const ingest = groupCommit(db);
 
-  server.post<{ Body: EventBody }>(
-    "/events/",
-    {
-      schema: {
-        body: {
-          type: "object",
-          additionalProperties: false,
-          required: ["topic", "payload"],
-          properties: { topic: { type: "string" }, payload: {}, idempotency_key: { type: "string" }, ...customerParam },
-        },
-      },
-    },
-    async (request, reply) => {
-      const { body } = request;
-      const principal = principalOf(request);
-      refusePortal(principal, "publish events");
-      const customerId = ownerOf(principal, body.customer);
-      const key = idempotencyKeyOf(singleHeader(request.raw.rawHeaders, "idempotency-key"), body.idempotency_key);
-      // The payload's own text from the request, so it is stored and delivered byte for byte.
-      const payload = rawMember(rawBodyOf(request) ?? "", "payload") ?? JSON.stringify(body.payload);
-      const input = { customerId, topic: body.topic, payload, idempotencyKey: key };
-      // A repeated key with another topic or payload is a 409 (publishing.ts, as for the CLI
-      // and the library); thrown inside its own savepoint, it fails this request alone.
-      const result = await ingest.run((trx) => publish(trx, input, app.publishRules));
-      // The batch holding this event has committed (SQLite: synchronous=FULL), so it is on disk before this 202.
-      return reply.status(202).send({ id: result.id, topic: result.topic, deliveries: result.deliveries });
-    },
-  );
+  server.post<{ Body: EventBody }>("/events/", { schema: routeSchema("publishEvent") }, async (request, reply) => {
+    const { body } = request;
+    const principal = principalOf(request);
+    refusePortal(principal, "publish events");
+    const customerId = ownerOf(principal, body.customer);
+    const key = idempotencyKeyOf(singleHeader(request.raw.rawHeaders, "idempotency-key"), body.idempotency_key);
+    // The payload's own text from the request, so it is stored and delivered byte for byte.
+    const payload = rawMember(rawBodyOf(request) ?? "", "payload") ?? JSON.stringify(body.payload);
+    const input = { customerId, topic: body.topic, payload, idempotencyKey: key };
+    // A repeated key with another topic or payload is a 409 (publishing.ts, as for the CLI
+    // and the library); thrown inside its own savepoint, it fails this request alone.
+    const result = await ingest.run((trx) => publish(trx, input, app.publishRules));
+    // The batch holding this event has committed (SQLite: synchronous=FULL), so it is on disk before this 202.
+    return reply.status(202).send({ id: result.id, topic: result.topic, deliveries: result.deliveries });
+  });
 
   server.get<{ Querystring: KeysetQuery & { topic?: string; idempotency_key?: string; since?: string; until?: string; customer?: string } }>(
     "/events/",
-    {
-      schema: {
-        querystring: {
-          type: "object",
-          additionalProperties: false,
-          properties: {
-            ...keysetParams,
-            topic: { type: "string", minLength: 1, maxLength: 200 },
-            idempotency_key: { type: "string", minLength: 1, maxLength: 1000 },
-            ...timeRangeParams,
-            ...customerParam,
-          },
-        },
-      },
-    },
+    { schema: routeSchema("listEvents") },
     async (request) => {
       const { query } = request;
       const filter = {
@@ -121,23 +95,19 @@ export function eventRoutes(server: FastifyInstance, app: App): void {
     },
   );
 
-  server.get<{ Params: { id: string }; Querystring: { customer?: string } }>(
-    "/events/:id/",
-    { schema: { querystring: { type: "object", additionalProperties: false, properties: customerParam } } },
-    async (request) => {
-      const scope = scopeOf(principalOf(request), request.query.customer);
-      const event = await getEvent(db, request.params.id, scope);
-      if (!event) throw notFound("event", request.params.id);
-      const deliveries = await everyDelivery(db, { eventId: event.id, customerId: scope });
-      const attempts = await attemptsOf(
-        db,
-        deliveries.map((d) => d.id),
-      );
-      const view = await deliveryView(db, deliveries, app.config.retry.maxAttempts);
-      return eventJson(
-        event,
-        deliveries.map((d) => deliveryJson(d, view, attempts.get(d.id) ?? [])),
-      );
-    },
-  );
+  server.get<{ Params: { id: string }; Querystring: { customer?: string } }>("/events/:id/", { schema: routeSchema("getEvent") }, async (request) => {
+    const scope = scopeOf(principalOf(request), request.query.customer);
+    const event = await getEvent(db, request.params.id, scope);
+    if (!event) throw notFound("event", request.params.id);
+    const deliveries = await everyDelivery(db, { eventId: event.id, customerId: scope });
+    const attempts = await attemptsOf(
+      db,
+      deliveries.map((d) => d.id),
+    );
+    const view = await deliveryView(db, deliveries, app.config.retry.maxAttempts);
+    return eventJson(
+      event,
+      deliveries.map((d) => deliveryJson(d, view, attempts.get(d.id) ?? [])),
+    );
+  });
 }

@@ -8,6 +8,7 @@ import { HookdError } from "../../errors.js";
 import { explainStoreError } from "../../store/connect.js";
 import { probeStore } from "../../store/probe.js";
 import type { Metrics } from "../metrics.js";
+import { healthSchemas } from "../schemas.js";
 import { storeAnswerBoundMs, within } from "../storeAnswer.js";
 
 export function healthRoutes(server: FastifyInstance, app: App, metrics: Metrics): void {
@@ -18,7 +19,7 @@ export function healthRoutes(server: FastifyInstance, app: App, metrics: Metrics
    * every store error reaches) this asks the store's own recovery probe instead, so a
    * check never waits on a lock and a success here ends the outage at once.
    */
-  server.get("/healthz", async (request, reply) => {
+  server.get("/healthz", { schema: healthSchemas.health }, async (request, reply) => {
     const unavailable = () => reply.status(503).send(new HookdError("store_unavailable", "the store cannot be read and written").toJSON());
     if (!app.health.up) return (await within(app.health.check(), bound).catch(() => false)) ? { status: "ok" } : unavailable();
     try {
@@ -34,5 +35,7 @@ export function healthRoutes(server: FastifyInstance, app: App, metrics: Metrics
     }
   });
 
-  server.get("/metrics", async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  server.get("/metrics", { schema: healthSchemas.metrics }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 }

@@ -8,26 +8,19 @@ import type { App } from "../../app.js";
 import { createConsoleSession } from "../../store/consoleSessions.js";
 import { getCustomer } from "../../store/customers.js";
 import { notFound } from "../../errors.js";
-import { customerParam, ownerOf, principalOf, refusePortal } from "../auth.js";
+import { ownerOf, principalOf, refusePortal } from "../auth.js";
+import { MAX_LINK_SECONDS, routeSchema } from "../schemas.js";
 import { onPublicUrl } from "../pagination.js";
 
 export const DEFAULT_LINK_SECONDS = 300;
-export const MAX_LINK_SECONDS = 3600;
+export { MAX_LINK_SECONDS };
 
 export function portalRoutes(server: FastifyInstance, app: App): void {
   const { db } = app.store;
 
   server.post<{ Body: { customer?: string; expires_in?: number } | undefined }>(
     "/portal-sessions/",
-    {
-      schema: {
-        body: {
-          type: "object",
-          additionalProperties: false,
-          properties: { ...customerParam, expires_in: { type: "integer", minimum: 1, maximum: MAX_LINK_SECONDS } },
-        },
-      },
-    },
+    { schema: routeSchema("createPortalSession") },
     async (request, reply) => {
       const body = request.body ?? {};
       const principal = principalOf(request);

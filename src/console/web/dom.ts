@@ -1,6 +1,6 @@
 /** A few lines of DOM building instead of a framework: the whole console stays a few KB. */
 
-type Child = Node | string | number | null | undefined | false | Child[];
+export type Child = Node | string | number | null | undefined | false | Child[];
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
 
 /** An element: `on*` attributes become listeners, booleans toggle, null/undefined/false are left out. */

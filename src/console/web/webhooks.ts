@@ -1,9 +1,11 @@
 /** Webhooks: the list with each one's health, create and edit, and one webhook's page with its actions. */
-import { api, problemText, state, type Page } from "./api.js";
-import { badge, copyButton, empty, field, h, link, replace, table } from "./dom.js";
+import { ApiError, api, problemText, state, type Page } from "./api.js";
+import { badge, copyButton, empty, h, link, replace, table } from "./dom.js";
 import { deliveriesTable } from "./deliveries.js";
+import { FieldErrors } from "./fieldErrors.js";
 import { replayForm } from "./replay.js";
 import type { PageContext } from "./router.js";
+import { settingsForm } from "./settingsForm.js";
 import { clockTime, when } from "./time.js";
 import type { Delivery, Stats, TestAttempt, Webhook, WebhookStats } from "./types.js";
 
@@ -76,6 +78,20 @@ function secretOnce(secret: string, note: Node | string): HTMLElement {
   );
 }
 
+/** The webhook's own fields, each with its error line; the API's group and action are the topic. */
+function webhookFields(errors: FieldErrors, url: HTMLInputElement, topic: HTMLSelectElement, topicHint?: string) {
+  const fields = [errors.field("url", "Receiver URL", url), errors.field("group", "Topic", topic, topicHint)];
+  errors.also("action", "group");
+  return fields;
+}
+
+/** A refused save: each problem by its field, and all of them in the form's alert, under the form's labels. */
+function refused(err: unknown, errors: FieldErrors, alert: HTMLElement): void {
+  const labels = err instanceof ApiError ? errors.show(err.details) : {};
+  if (!(err instanceof ApiError)) errors.clear();
+  replace(alert, problemText(err, { ...LABELS, ...labels }));
+}
+
 function topicSelect(current?: string): HTMLSelectElement {
   return h(
     "select",
@@ -89,12 +105,14 @@ export async function webhookFormPage(ctx: PageContext): Promise<void> {
   const topic = topicSelect();
   const secret = h("input", { name: "secret", type: "text", autocomplete: "off", value: newSecret() });
   const error = h("div", { role: "alert" });
+  const errors = new FieldErrors();
+  const settings = settingsForm(errors, null, false);
   const form = h(
     "form",
     { class: "stack" },
-    field("Receiver URL", url),
-    field("Topic", topic, "One topic per webhook: create one webhook per topic."),
-    field("Signing secret", secret, "Generated for you; leave empty to send unsigned requests."),
+    webhookFields(errors, url, topic, "One topic per webhook: create one webhook per topic."),
+    errors.field("hash_secret", "Signing secret", secret, "Generated for you; leave empty to send unsigned requests."),
+    settings.element,
     error,
     h("button", { type: "submit" }, "Create webhook"),
   );
@@ -102,11 +120,12 @@ export async function webhookFormPage(ctx: PageContext): Promise<void> {
     e.preventDefault();
     const [group, action] = topic.value.split(":");
     try {
-      const made = await api.create<Webhook>("/webhooks/", { url: url.value, group, action, hash_secret: secret.value || null });
+      const body = { url: url.value, group, action, hash_secret: secret.value || null, ...settings.body() };
+      const made = await api.create<Webhook>("/webhooks/", body);
       await ctx.navigate(`#/webhooks/${made.id}`);
       if (made.hash_secret) ctx.main.querySelector("h1")!.after(secretOnce(made.hash_secret, "Webhook created. Its signing secret:"));
     } catch (err) {
-      replace(error, problemText(err, LABELS));
+      refused(err, errors, error);
     }
   });
   replace(ctx.main, ctx.heading("New webhook"), form);
@@ -203,20 +222,23 @@ export async function webhookPage(ctx: PageContext): Promise<() => Promise<void>
     "danger",
   );
 
-  // Edit: URL and topic.
+  // Edit: URL, topic and every delivery setting.
   const url = h("input", { name: "url", type: "url", required: true, value: hook.url });
   const topic = topicSelect(hook.topic);
   const editError = h("div", { role: "alert" });
-  const edit = h("form", { class: "stack" }, field("Receiver URL", url), field("Topic", topic), editError, h("button", { type: "submit" }, "Save changes"));
+  const errors = new FieldErrors();
+  const settings = settingsForm(errors, hook, true);
+  const edit = h("form", { class: "stack" }, webhookFields(errors, url, topic), settings.element, editError, h("button", { type: "submit" }, "Save changes"));
   edit.addEventListener("submit", async (e) => {
     e.preventDefault();
     const [group, action] = topic.value.split(":");
+    ctx.announce(""); // a "Saved." from before must not answer for this save
     try {
-      await api.patch(`/webhooks/${id}/`, { url: url.value, group, action });
+      await api.patch(`/webhooks/${id}/`, { url: url.value, group, action, ...settings.body() });
       await ctx.navigate(`#/webhooks/${id}`, true);
       ctx.announce("Saved.");
     } catch (err) {
-      replace(editError, problemText(err, LABELS));
+      refused(err, errors, editError);
     }
   });
 
