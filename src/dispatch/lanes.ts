@@ -37,6 +37,8 @@ export interface LaneOwner {
 export class Lanes<T> {
   private readonly lanes = new Map<string, Lane<T>>();
   private readonly customers = new Map<string, Customer<T>>();
+  /** lanes with more due than the tick holds (claimed again soon): their customer's demand counts them */
+  private readonly backlog = new Map<string, LaneOwner>();
   private running = 0;
 
   constructor(
@@ -86,6 +88,17 @@ export class Lanes<T> {
       lane.limit = Math.max(1, this.laneLimit(id));
       this.offer(lane);
     }
+    this.pump();
+  }
+
+  /**
+   * The webhooks with more due than the tick holds, replacing the last list. Their
+   * customers' shares count them as wanting their lane limit, so the slots they will
+   * use once their next claim is in are not given to another customer's slow requests.
+   */
+  setBacklog(lanes: ReadonlyMap<string, LaneOwner>): void {
+    this.backlog.clear();
+    for (const [id, owner] of lanes) this.backlog.set(id, owner);
     this.pump();
   }
 
@@ -147,18 +160,34 @@ export class Lanes<T> {
   private nextCustomer(): Customer<T> | null {
     const ready: Customer<T>[] = [];
     for (const c of this.customers.values()) if (c.ready.length > 0) ready.push(c);
-    if (ready.length <= 1) return ready[0] ?? null;
-    const demands = [...this.customers.values()].map((c) => ({ id: c, weight: c.weight, demand: c.running + this.waitingOf(c) }));
-    const shares = waterFill(this.limit, demands);
+    if (ready.length === 0) return null;
+    if (ready.length === 1 && this.backlog.size === 0) return ready[0]!;
+    // Demand: what runs, what waits, and the lane limits of webhooks with more to come.
+    const demand = new Map<string, { weight: number; demand: number; running: number }>();
+    for (const c of this.customers.values()) demand.set(c.id, { weight: c.weight, demand: c.running + this.waitingOf(c), running: c.running });
+    for (const [laneId, owner] of this.backlog) {
+      const lane = this.lanes.get(laneId);
+      const d = demand.get(owner.customerId) ?? { weight: Math.max(1, owner.weight), demand: 0, running: 0 };
+      d.demand += Math.max(0, Math.max(1, this.laneLimit(laneId)) - (lane ? lane.running + lane.waiting.length : 0));
+      demand.set(owner.customerId, d);
+    }
+    const shares = waterFill(
+      this.limit,
+      [...demand].map(([id, d]) => ({ id, weight: d.weight, demand: d.demand })),
+    );
     let best: Customer<T> | null = null;
     let bestRoom = Number.NEGATIVE_INFINITY;
     for (const c of ready) {
-      const room = ((shares.get(c) ?? 0) - c.running) / c.weight;
+      const room = ((shares.get(c.id) ?? 0) - c.running) / c.weight;
       if (room > bestRoom) {
         best = c;
         bestRoom = room;
       }
     }
+    if (bestRoom > 0) return best;
+    // Everyone ready has its share: a slot stays free for a customer whose next claim is
+    // coming in (its share is not used up), else it goes to whoever can use it.
+    for (const [id, d] of demand) if (d.running < (shares.get(id) ?? 0) && !ready.some((c) => c.id === id)) return null;
     return best;
   }
 

@@ -45,7 +45,7 @@ import { HeldPayloads } from "./heldPayloads.js";
 import type { OAuthTokens } from "./oauthTokens.js";
 import type { DispatchObserver } from "./observer.js";
 import { AttemptRecorder } from "./recorder.js";
-import { Lanes } from "./lanes.js";
+import { Lanes, type LaneOwner } from "./lanes.js";
 import type { TickProgress, TickSummary } from "./tickSummary.js";
 import { judge, type Judgement } from "./verdict.js";
 
@@ -113,6 +113,8 @@ export class Tick {
   private readonly lanes: Lanes<Unit>;
   /** requests of each webhook this tick holds: claimed and not yet finished */
   private readonly load = new Map<string, number>();
+  /** each claimed webhook's customer and its weight */
+  private readonly owners = new Map<string, LaneOwner>();
   /** deliveries per request of each webhook claimed (its batch_size) */
   private readonly batchOf = new Map<string, number>();
   /** webhooks whose breaker opened during this tick: nothing more is sent to them */
@@ -258,6 +260,7 @@ export class Tick {
       this.schedule(claim.deliveries);
       this.lanes.refreshLimits();
       for (const id of claim.full) this.full.add(id);
+      this.shareBacklog(claim.deliveries);
       // Others wait on what this tick holds: records end leases, so write them sooner.
       if (claim.crowded.length > 0 || (claim.full.length > 0 && !this.alone)) this.recorder.hurry();
       if (claim.pacedUntil !== null) this.wakeAt(claim.pacedUntil);
@@ -288,6 +291,17 @@ export class Tick {
         this.exhausted = false;
       }
     }
+  }
+
+  /** Tell the lanes which webhooks have more due than held, so their customers keep their share meanwhile. */
+  private shareBacklog(claimed: readonly ClaimedDelivery[]): void {
+    for (const d of claimed) this.owners.set(d.webhook_id, { customerId: d.customer_id, weight: d.weight });
+    const backlog = new Map<string, LaneOwner>();
+    for (const id of this.full) {
+      const owner = this.owners.get(id);
+      if (owner && !this.down.has(id)) backlog.set(id, owner);
+    }
+    this.lanes.setBacklog(backlog);
   }
 
   /** A rate-limited webhook left out for its pace: claim again when it may start. */
