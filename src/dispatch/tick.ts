@@ -428,6 +428,8 @@ export class Tick {
       this.summary[j.verdict]++;
     }
     await this.learn(first, judged!, round);
+    // An ordered webhook's next head is claimable only once this one's state is written.
+    if (first.ordered === 1) await this.recorder.flush();
     if (judged!.verdict !== "delivered") {
       this.deps.logger.warn(
         {
