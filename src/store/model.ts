@@ -185,6 +185,9 @@ export function deliveryJson(row: DeliveryTable, view: DeliveryView, attempts?: 
     webhook,
     view.now,
   );
+  // An ordered webhook sends its head first: every other pending delivery waits its turn.
+  const waitingFor = row.status === "pending" && webhook.head && webhook.head !== row.id ? webhook.head : null;
+  if (wait && waitingFor) wait.message = `waiting its turn: the webhook is ordered and delivery ${waitingFor} goes first (${wait.message})`;
   const json: DeliveryJson = {
     id: row.id,
     event: row.event_id,
@@ -197,8 +200,7 @@ export function deliveryJson(row: DeliveryTable, view: DeliveryView, attempts?: 
     last_error: row.last_error,
     wait_reason: row.status === "pending" ? row.wait_reason : null,
     waiting: wait?.message ?? null,
-    // Strict ordering's scheduling (the tick) fills this in; until then nothing waits on another delivery.
-    waiting_for: null,
+    waiting_for: waitingFor,
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
     finished_at: iso(row.finished_at),

@@ -7,6 +7,8 @@ import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { publish } from "../../src/publishing.js";
 import { writeTransaction } from "../../src/store/connect.js";
+import { deliveryView } from "../../src/store/deliveryViews.js";
+import { deliveryJson } from "../../src/store/model.js";
 import { updateWebhook } from "../../src/store/webhooks.js";
 import { testApp } from "../helpers/app.js";
 import { backends } from "../helpers/backends.js";
@@ -90,6 +92,24 @@ describe.each(backends)("flow settings (%s)", (backend) => {
     for (const [i, t] of starts.entries()) {
       const inWindow = starts.slice(i).filter((u) => u < t + 1000).length;
       expect(inWindow).toBeLessThanOrEqual(21);
+    }
+  });
+
+  it("ordered: a failing head holds the rest back, and each of them names the delivery it waits for", async () => {
+    receiver = await startReceiver((_req, res) => res.writeHead(500).end());
+    app = await testApp({}, backend);
+    const hook = await app.hook(`${receiver.url}/ordered`);
+    await updateWebhook(app.store.db, app.keyring, hook, null, { ordered: true }, app.webhookRules);
+    await publishMany(app, 3, (i) => `{"i":${i}}`);
+    await app.dispatcher.tick();
+    expect(receiver.requests.map((r) => r.body.toString())).toEqual(['{"i":0}']);
+    const rows = await app.store.db.selectFrom("deliveries").selectAll().orderBy("created_at").orderBy("event_id").execute();
+    const view = await deliveryView(app.store.db, rows, 10);
+    const [head, ...rest] = rows.map((r) => deliveryJson(r, view));
+    expect(head!.waiting_for).toBeNull();
+    for (const d of rest) {
+      expect(d.waiting_for).toBe(head!.id);
+      expect(d.waiting).toMatch(new RegExp(`^waiting its turn: the webhook is ordered and delivery ${head!.id} goes first`));
     }
   });
 });
