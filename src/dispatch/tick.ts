@@ -125,6 +125,9 @@ export class Tick {
   private readonly sealedShut = new Set<string>();
   /** each event's payload once, shared by its deliveries in hand */
   private readonly payloads = new HeldPayloads();
+  /** payload bytes read and deliveries claimed so far: what a claimed delivery costs in bytes, on average */
+  private bytesRead = 0;
+  private deliveriesRead = 0;
   /** the breaker's memory of each webhook: the claim's shared memory, then this tick's outcomes */
   private readonly memory = new Map<string, BreakerMemory>();
   private readonly rounds = new Map<string, Rounds>();
@@ -242,11 +245,14 @@ export class Tick {
       }
       const queueCap = this.queueCap();
       const recoveries = this.recoveries;
+      // As many as the bytes left may hold, at what a delivery has cost so far (large events × fan-out).
+      const perDelivery = this.deliveriesRead > 0 ? this.bytesRead / this.deliveriesRead : 0;
+      const byBytes = perDelivery > 0 ? Math.floor((settings.maxHeldBytes - this.payloads.bytes) / perDelivery) : Number.POSITIVE_INFINITY;
       const claim = await this.store("claim deliveries", async () => {
         await clock.sync();
         return claimDue(db, {
           ...this.claimBasis(),
-          limit: Math.max(1, Math.min(settings.batchSize, hold - held)),
+          limit: Math.max(1, Math.min(settings.batchSize, hold - held, byBytes)),
           exclude: [...this.down, ...this.full, ...this.sealedShut, ...[...this.load].filter(([, n]) => n >= queueCap).map(([id]) => id)],
           room: (webhookId, elsewhere) => (elsewhere === 0 ? queueCap : cap - elsewhere) - (this.load.get(webhookId) ?? 0),
           holding: [...this.load.keys()],
@@ -323,8 +329,12 @@ export class Tick {
     if (missing.length > 0) {
       const read = await this.store("read payloads", () => loadPayloads(this.deps.db, missing));
       if (!read) return false;
-      for (const [id, body] of read) this.payloads.put(id, body);
+      for (const [id, body] of read) {
+        this.payloads.put(id, body);
+        this.bytesRead += body.length;
+      }
     }
+    this.deliveriesRead += deliveries.length;
     for (const d of deliveries) this.payloads.hold(d.event_id);
     return true;
   }
