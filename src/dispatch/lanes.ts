@@ -52,6 +52,21 @@ export class Lanes<T> {
   ) {}
 
   add(item: T): void {
+    this.put(item);
+    this.pump();
+  }
+
+  /**
+   * A claim's worth at once: every item goes to its lane before any slot is filled, so
+   * the first items of a batch (one customer's, say) do not take every free slot before
+   * the others are even in line.
+   */
+  addAll(items: Iterable<T>): void {
+    for (const item of items) this.put(item);
+    this.pump();
+  }
+
+  private put(item: T): void {
     const id = this.laneOf(item);
     let lane = this.lanes.get(id);
     if (!lane) {
@@ -67,7 +82,6 @@ export class Lanes<T> {
     }
     lane.waiting.push(item);
     this.offer(lane);
-    this.pump();
   }
 
   done(item: T): void {
@@ -175,20 +189,18 @@ export class Lanes<T> {
       this.limit,
       [...demand].map(([id, d]) => ({ id, weight: d.weight, demand: d.demand })),
     );
+    // Among those below their share, the one running the least for its weight: a customer
+    // with one request waiting starts it among the first, not after another's whole share.
     let best: Customer<T> | null = null;
-    let bestRoom = Number.NEGATIVE_INFINITY;
     for (const c of ready) {
-      const room = ((shares.get(c.id) ?? 0) - c.running) / c.weight;
-      if (room > bestRoom) {
-        best = c;
-        bestRoom = room;
-      }
+      if (c.running >= (shares.get(c.id) ?? 0)) continue;
+      if (best === null || c.running / c.weight < best.running / best.weight) best = c;
     }
-    if (bestRoom > 0) return best;
+    if (best) return best;
     // Everyone ready has its share: a slot stays free for a customer whose next claim is
     // coming in (its share is not used up), else it goes to whoever can use it.
     for (const [id, d] of demand) if (d.running < (shares.get(id) ?? 0) && !ready.some((c) => c.id === id)) return null;
-    return best;
+    return ready.reduce((a, c) => (c.running / c.weight < a.running / a.weight ? c : a));
   }
 
   private waitingOf(c: Customer<T>): number {

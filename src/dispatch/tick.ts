@@ -347,6 +347,7 @@ export class Tick {
       if (list) list.push(d);
       else byHook.set(d.webhook_id, [d]);
     }
+    const now: Unit[] = [];
     for (const [webhookId, list] of byHook) {
       const first = list[0]!;
       const size = Math.max(1, Math.min(first.batch_size, this.deps.settings.maxBatchSize));
@@ -360,7 +361,7 @@ export class Tick {
         }
         this.load.set(webhookId, (this.load.get(webhookId) ?? 0) + 1);
         const wait = unit.deliveries[0]!.not_before - this.deps.clock.now();
-        if (wait <= 0 || this.stopped) this.lanes.add(unit);
+        if (wait <= 0 || this.stopped) now.push(unit);
         else {
           const timer = setTimeout(() => {
             this.paced.delete(timer);
@@ -371,6 +372,7 @@ export class Tick {
         }
       }
     }
+    this.lanes.addAll(now);
   }
 
   private start(u: Unit): void {

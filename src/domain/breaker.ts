@@ -39,7 +39,7 @@ export function remember(m: BreakerMemory, failed: boolean, rules: BreakerRules)
 
 /** Why the breaker opens on this memory, in words; null while it stays closed. */
 export function tripReason(m: BreakerMemory, rules: BreakerRules): string | null {
-  if (m.streak >= rules.consecutiveFailures) return `${m.streak} failures in a row`;
+  if (m.streak >= rules.consecutiveFailures) return `${m.streak} failure${m.streak === 1 ? "" : "s"} in a row`;
   if (m.recent.length >= rules.window) {
     const failed = countFailed(m.recent);
     if (failed / m.recent.length > rules.failureRate) return `${Math.round((100 * failed) / m.recent.length)}% of the last ${m.recent.length} attempts failed`;

@@ -103,6 +103,8 @@ export async function rememberOutcomes(trx: Db, all: readonly Outcomes[], rules:
       .set({
         failure_streak: allFailed ? sql<number>`failure_streak + ${o.bits.length}` : tail,
         recent_outcomes: lastN(sql`recent_outcomes || ${o.bits}`),
+        // The last failure in words, whether or not it opened the breaker.
+        ...(o.error !== null && o.bits.includes("1") ? { last_failure: o.error } : {}),
       })
       .where("id", "=", o.webhookId)
       .returning(["failure_streak", "recent_outcomes", "failing_since", "breaker_reason"])
