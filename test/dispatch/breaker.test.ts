@@ -13,6 +13,7 @@ import { writeTransaction } from "../../src/store/connect.js";
 import { testApp } from "../helpers/app.js";
 import { backends } from "../helpers/backends.js";
 import { ok, startReceiver, type Receiver } from "../helpers/receiver.js";
+import { seeded } from "../helpers/seeded.js";
 
 type T = Awaited<ReturnType<typeof testApp>>;
 let app: T | undefined;
@@ -22,17 +23,6 @@ afterEach(async () => {
   await app?.cleanup();
   app = receiver = undefined;
 });
-
-/** mulberry32: the same "random" failures on every run. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe.each(backends)("circuit breaker (%s)", (backend) => {
   it("a receiver failing 10% at random keeps receiving; one failing everything backs off with its reason; a healthy one is not held up", async () => {
