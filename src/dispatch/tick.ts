@@ -141,6 +141,8 @@ export class Tick {
   private exhausted = false;
   /** webhooks that recovered during this tick, so far: a claim under way may not have seen the last one */
   private recoveries = 0;
+  /** per webhook, the value of `recoveries` its probe's success made */
+  private readonly recoveredAt = new Map<string, number>();
   /**
    * No other dispatcher held anything at the last claim. Then claims are whole
    * batches; with others about, a tick holds about two rounds of work, so that what
@@ -261,7 +263,8 @@ export class Tick {
       if (!claim) return;
       this.alone = claim.elsewhere.size === 0;
       this.elsewhere = claim.elsewhere;
-      for (const id of claim.opened) this.openedElsewhere(id, null);
+      // Open as the claim saw it, unless its probe succeeded here meanwhile.
+      for (const id of claim.opened) if ((this.recoveredAt.get(id) ?? -1) <= recoveries) this.openedElsewhere(id, null);
       if (!(await this.readPayloads(claim.deliveries))) return;
       this.schedule(claim.deliveries);
       this.lanes.refreshLimits();
@@ -488,13 +491,15 @@ export class Tick {
     const change = judged.change;
     const id = d.webhook_id;
     if (change?.kind === "up") {
-      this.down.delete(id);
       this.memory.delete(id);
       this.recorder.changeHealth(change);
       this.deps.logger.info({ webhook: id }, "webhook recovered");
       // Written now, so the next claim sees the webhook healthy and drains its backlog.
       await this.recorder.flush();
       this.recoveries++;
+      this.recoveredAt.set(id, this.recoveries);
+      // After the write: a claim that returned meanwhile saw it open and said so.
+      this.down.delete(id);
       this.exhausted = false;
       return;
     }
