@@ -42,6 +42,16 @@ export function createMetrics(db: Db, logger: Logger, health: StoreHealth, bound
     buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 1800],
     registers: [registry],
   });
+  const paced = new Counter({
+    name: "hookd_rate_limit_waits_total",
+    help: "Deliveries that waited for their webhook's rate_limit before starting",
+    registers: [registry],
+  });
+  const opened = new Counter({
+    name: "hookd_breaker_opened_total",
+    help: "Times a webhook's circuit breaker opened (its endpoint looked down as a whole)",
+    registers: [registry],
+  });
   new Gauge({
     name: "hookd_store_up",
     help: "1 while the store can be read and written, 0 while it is unavailable (the log says why, once per outage)",
@@ -85,6 +95,12 @@ export function createMetrics(db: Db, logger: Logger, health: StoreHealth, bound
       },
       tick(summary) {
         ticks.observe(summary.duration_ms / 1000);
+      },
+      paced(deliveries) {
+        paced.inc(deliveries);
+      },
+      breakerOpened() {
+        opened.inc();
       },
     },
   };

@@ -102,6 +102,18 @@ const webhookProperties = {
   batch_size: int,
   signing: { type: "string", enum: ["hmac", "ed25519"] },
   public_key: nullableStr,
+  breaker: {
+    type: "object",
+    description: "the circuit breaker: closed (sending), open (backing off as a whole until open_until), probing (the next tick tests it)",
+    additionalProperties: false,
+    required: ["state", "open_until", "reason", "description"],
+    properties: {
+      state: { type: "string", enum: ["closed", "open", "probing"] },
+      open_until: nullableTime,
+      reason: { ...nullableStr, description: "why it opened, in words" },
+      description: { type: "string", description: "the state in words" },
+    },
+  },
 } as const;
 
 export const webhookSchema = record(webhookProperties);

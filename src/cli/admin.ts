@@ -1,12 +1,14 @@
 /** migrate, customers create, keys create */
 import type { Command } from "commander";
+import { notFound } from "../errors.js";
 import { validationError } from "../errors.js";
 import { createApiKey } from "../store/apiKeys.js";
-import { createCustomer } from "../store/customers.js";
+import { createCustomer, MAX_WEIGHT, setCustomerWeight } from "../store/customers.js";
 import { migrateToLatest } from "../store/migrate.js";
 import { resealSecrets } from "../store/reseal.js";
 import { customerId, requireCustomer, withApp } from "./context.js";
 import { describeObject, printJson, printLines } from "./output.js";
+import { whole } from "./webhookSettingsFlags.js";
 
 export function registerAdmin(program: Command): void {
   program
@@ -35,13 +37,34 @@ export function registerAdmin(program: Command): void {
     .command("create")
     .argument("<name>", "the customer's name")
     .description("create a customer and its first API key")
-    .action((name: string, _opts, cmd: Command) =>
+    .option("--weight <n>", `its share of a tick's slots against other customers with due work (1-${MAX_WEIGHT}, default 1)`, whole("--weight"))
+    .action((name: string, opts: { weight?: number }, cmd: Command) =>
       withApp(cmd, async (app, json) => {
-        const customer = await createCustomer(app.store.db, name);
+        const customer = await createCustomer(app.store.db, name, Date.now(), opts.weight ?? 1);
         const key = await createApiKey(app.store.db, customer.id);
-        const out = { id: customer.id, name: customer.name, created_at: new Date(customer.created_at).toISOString(), api_key: key.key };
+        const out = {
+          id: customer.id,
+          name: customer.name,
+          weight: customer.weight,
+          created_at: new Date(customer.created_at).toISOString(),
+          api_key: key.key,
+        };
         if (json) printJson(out);
         else printLines([...describeObject(out), "(the API key is shown only once: store it now)"]);
+      }),
+    );
+
+  customers
+    .command("update")
+    .argument("<id>", "the customer's id", customerId)
+    .description("change a customer's weight: its share of a tick's slots against other customers with due work")
+    .requiredOption("--weight <n>", `1-${MAX_WEIGHT}`, whole("--weight"))
+    .action((id: string, opts: { weight: number }, cmd: Command) =>
+      withApp(cmd, async (app, json) => {
+        if (!(await setCustomerWeight(app.store.db, id, opts.weight))) throw notFound("customer", id);
+        const out = { id, weight: opts.weight };
+        if (json) printJson(out);
+        else printLines(describeObject(out));
       }),
     );
 

@@ -42,15 +42,17 @@ export function statusLines(j: ReturnType<typeof statusJson>, extra: string[] = 
     ...extra,
     `failing    ${failing.count} webhook(s)${failing.count > failing.results.length ? `, the ${failing.results.length} failing longest below` : ""}`,
   ];
+  for (const w of j.rate_limited_webhooks) lines.push(`limited    ${w.url} (${w.id}): ${w.rate_limit}/s, ${w.due} due now`);
   if (failing.results.length === 0) return lines;
   const rows = failing.results.map((w) => ({
     ...w,
     since: w.failing_since,
     failures: w.consecutive_failures,
     error: w.disabled_reason ? `${w.last_error} (switched off)` : w.last_error,
+    breaker: w.breaker === null ? "-" : `${w.breaker}${w.breaker_reason ? `: ${w.breaker_reason}` : ""}`,
     next_try: w.next_tick_at,
   }));
-  return [...lines, "", ...table(rows, ["id", "topic", "url", "since", "failures", "pending", "error", "next_try"])];
+  return [...lines, "", ...table(rows, ["id", "topic", "url", "since", "failures", "pending", "error", "breaker", "next_try"])];
 }
 
 export function registerStatus(program: Command): void {

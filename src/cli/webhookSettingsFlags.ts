@@ -33,7 +33,7 @@ function header(value: string, previous: [string, string][] = []): [string, stri
   return [...previous, [value.slice(0, colon).trim(), value.slice(colon + 1).trim()]];
 }
 
-const whole = (flag: string) => (value: string) => {
+export const whole = (flag: string) => (value: string) => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${flag} must be a whole number`);
   return Number(value);
 };

@@ -28,6 +28,10 @@ export interface HookdSettings {
     shutdownGraceMs: number;
     /** the largest `batch_size` a webhook may ask for (deliveries in one batched POST) */
     maxBatchSize: number;
+    /** payload bytes a tick holds at most (claims wait while it holds more) */
+    maxHeldBytes: number;
+    /** when a webhook's endpoint looks down as a whole (domain/breaker.ts) */
+    breaker: { consecutiveFailures: number; failureRate: number; window: number };
     /** PEM file of extra certificate authorities trusted for https webhooks (besides the public ones), or null */
     caFile?: string | null;
     /** an `http://[user:pass@]host:port` egress proxy every delivery and token request goes through, or null */
@@ -105,7 +109,18 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
     dispatch: {
       type: "object",
       additionalProperties: false,
-      required: ["schedule", "concurrency", "perWebhookConcurrency", "batchSize", "timeoutMs", "leaseSeconds", "shutdownGraceMs", "maxBatchSize"],
+      required: [
+        "schedule",
+        "concurrency",
+        "perWebhookConcurrency",
+        "batchSize",
+        "timeoutMs",
+        "leaseSeconds",
+        "shutdownGraceMs",
+        "maxBatchSize",
+        "maxHeldBytes",
+        "breaker",
+      ],
       properties: {
         schedule: { type: "string", minLength: 1 },
         concurrency: int(1, 10_000),
@@ -115,6 +130,17 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
         leaseSeconds: int(1, 86_400),
         shutdownGraceMs: int(0, 600_000),
         maxBatchSize: int(1, 10_000),
+        maxHeldBytes: int(1_048_576, 17_179_869_184),
+        breaker: {
+          type: "object",
+          additionalProperties: false,
+          required: ["consecutiveFailures", "failureRate", "window"],
+          properties: {
+            consecutiveFailures: int(1, 1000),
+            failureRate: { type: "number", exclusiveMinimum: 0, maximum: 1 },
+            window: int(2, 1000),
+          },
+        },
         caFile: { type: "string", minLength: 1, nullable: true },
         proxyUrl: { type: "string", minLength: 1, nullable: true },
       },

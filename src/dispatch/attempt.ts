@@ -8,6 +8,7 @@ import { attemptWithAuth } from "./authorize.js";
 import type { DeliverySettings } from "./deliverySettings.js";
 import type { OAuthTokens } from "./oauthTokens.js";
 import type { AttemptOutcome } from "./outcome.js";
+import { batchRequest, sendBatch, type BatchMember } from "./batchRequest.js";
 import { send } from "./request.js";
 
 /** What an attempt is about: one event to one webhook. */
@@ -52,6 +53,27 @@ export function attemptDelivery(target: AttemptTarget, settings: DeliverySetting
         },
         { timeoutMs: timeout, agents: ctx.agents, signal: ctx.signal },
       ),
+    { tokens: ctx.tokens, agents: ctx.agents, timeoutMs, deadline: ctx.deadline, now: ctx.now, signal: ctx.signal },
+  );
+}
+
+/** One attempt of a batch (`batch_size` > 1): one request for all its members, with the webhook's settings. */
+export function attemptBatch(
+  webhookId: string,
+  topic: string,
+  members: readonly BatchMember[],
+  settings: DeliverySettings,
+  ctx: AttemptContext,
+): Promise<AttemptOutcome> {
+  const { signing, headers, auth, timeoutMs } = settings;
+  return attemptWithAuth(
+    auth,
+    (authorization, timeout) =>
+      sendBatch(batchRequest(members, { url: settings.url, ...signing, headers, authorization, webhookId, topic }), {
+        timeoutMs: timeout,
+        agents: ctx.agents,
+        signal: ctx.signal,
+      }),
     { tokens: ctx.tokens, agents: ctx.agents, timeoutMs, deadline: ctx.deadline, now: ctx.now, signal: ctx.signal },
   );
 }

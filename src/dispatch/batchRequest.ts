@@ -19,8 +19,8 @@ import { requestHeaders, type RequestCommon, type RequestIdentity } from "./sign
 export interface BatchMember {
   deliveryId: string;
   eventId: string;
-  /** the event's payload, the JSON text exactly as published */
-  payload: string;
+  /** the event's payload: the bytes exactly as published */
+  payload: Buffer;
   /** attempts made so far */
   attempts: number;
 }
@@ -52,8 +52,18 @@ export function batchId(deliveryIds: readonly string[]): string {
 
 /** `[` + payloads joined by `,` + `]`, byte for byte. */
 export function batchBody(members: readonly Pick<BatchMember, "payload">[]): Buffer {
-  return Buffer.from(`[${members.map((m) => m.payload).join(",")}]`, "utf8");
+  const parts: Buffer[] = [OPEN];
+  for (const [i, m] of members.entries()) {
+    if (i > 0) parts.push(COMMA);
+    parts.push(m.payload);
+  }
+  parts.push(CLOSE);
+  return Buffer.concat(parts);
 }
+
+const OPEN = Buffer.from("[");
+const COMMA = Buffer.from(",");
+const CLOSE = Buffer.from("]");
 
 /** The request for `members` (at least one, all of one webhook, in publish order). */
 export function batchRequest(members: readonly BatchMember[], common: BatchCommon): BatchRequest {

@@ -15,7 +15,8 @@ import type { Logger } from "pino";
 import { recordAttempts, type AttemptRecord } from "../store/attempts.js";
 import { releaseClaims } from "../store/claims.js";
 import type { Db } from "../store/connect.js";
-import type { HealthChange } from "../store/endpointHealth.js";
+import type { BreakerRules } from "../domain/breaker.js";
+import type { HealthChange, Outcomes } from "../store/endpointHealth.js";
 import { backoffMs, outageOf } from "../store/outage.js";
 import type { StoreHealth } from "../store/storeHealth.js";
 import type { Clock } from "./clock.js";
@@ -32,6 +33,8 @@ const RETRY_CAP_MS = 1_000;
 interface Batch {
   records: AttemptRecord[];
   health: HealthChange[];
+  /** per webhook, its outcomes for the breaker's shared memory */
+  outcomes: Map<string, Outcomes>;
   releases: Map<string, string | undefined>;
   /** when the last lease among its deliveries lapses */
   until: number;
@@ -59,7 +62,24 @@ export class AttemptRecorder {
     private readonly batchSize: number,
     /** where store errors are reported (the outage is logged there once) */
     private readonly health: StoreHealth | null = null,
+    /** the breaker's rules, and who hears of a breaker the shared memory opened */
+    private readonly breaker: { rules: BreakerRules; opened: (webhookId: string, reason: string) => void } | null = null,
   ) {}
+
+  /**
+   * An outcome for the webhook's shared breaker memory (`failed`: an endpoint failure),
+   * written with the batch; `backoffUntil`: the first step's end, should it open.
+   */
+  remember(webhookId: string, failed: boolean, backoffUntil: number, error: string | null): void {
+    // Failures are the shared memory's news: write them soon, so other dispatchers stop sooner.
+    if (failed) this.soon();
+    const o = this.buffer.outcomes.get(webhookId);
+    if (o) {
+      o.bits += failed ? "1" : "0";
+      o.backoffUntil = backoffUntil;
+      if (error) o.error = error;
+    } else this.buffer.outcomes.set(webhookId, { webhookId, bits: failed ? "1" : "0", backoffUntil, error });
+  }
 
   /** The attempt on a delivery whose lease ends at `leaseExpiresAt`. */
   add(record: AttemptRecord, leaseExpiresAt: number): void {
@@ -107,6 +127,13 @@ export class AttemptRecorder {
     }
   }
 
+  /** Flush within the hurried delay, whatever the usual one. */
+  private soon(): void {
+    if (this.delayMs <= HURRIED_FLUSH_DELAY_MS) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.flush(), HURRIED_FLUSH_DELAY_MS);
+  }
+
   private schedule(): void {
     const b = this.buffer;
     if (b.records.length + b.health.length + b.releases.size >= this.batchSize) {
@@ -138,7 +165,9 @@ export class AttemptRecorder {
   private async write(batch: Batch): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await recordAttempts(this.db, this.owner, batch.records, batch.health, this.clock.now());
+        const breaker = this.breaker ? { rules: this.breaker.rules, outcomes: [...batch.outcomes.values()] } : undefined;
+        const opened = await recordAttempts(this.db, this.owner, batch.records, batch.health, this.clock.now(), breaker);
+        for (const o of opened) this.breaker?.opened(o.webhookId, o.reason);
         const byReason = new Map<string | undefined, string[]>();
         for (const [id, reason] of batch.releases) byReason.set(reason, [...(byReason.get(reason) ?? []), id]);
         for (const [reason, ids] of byReason) await releaseClaims(this.db, this.owner, ids, reason);
@@ -178,5 +207,5 @@ export class AttemptRecorder {
 }
 
 function emptyBatch(): Batch {
-  return { records: [], health: [], releases: new Map(), until: Number.NEGATIVE_INFINITY };
+  return { records: [], health: [], outcomes: new Map(), releases: new Map(), until: Number.NEGATIVE_INFINITY };
 }

@@ -2,6 +2,7 @@
  * What `hookd status` reports, as JSON: the backlog, what is due, the next tick and
  * each failing webhook's next try. Shared by the CLI and the API's GET /stats/. Pure.
  */
+import { breakerState } from "../domain/breaker.js";
 import { nextEligibleAt, type StatusSnapshot } from "../store/status.js";
 import { firstTickAtOrAfter } from "./ticks.js";
 
@@ -45,6 +46,8 @@ export function statusJson(s: StatusSnapshot, ctx: StatusContext) {
         consecutive_failures: w.consecutive_failures,
         last_error: w.last_failure,
         disabled_reason: w.disabled_reason,
+        breaker: w.failing_since === null ? null : breakerState(w, ctx.now),
+        breaker_reason: w.breaker_reason,
         pending: w.pending,
         failed: w.failed,
         backoff_until: iso(w.backoff_until),
@@ -52,5 +55,6 @@ export function statusJson(s: StatusSnapshot, ctx: StatusContext) {
         next_tick_at: eligible[i] === null ? null : iso(firstTickAtOrAfter(ticks, eligible[i]!)?.getTime()),
       })),
     },
+    rate_limited_webhooks: s.limited,
   };
 }

@@ -5,16 +5,23 @@
  * its fields, each step a small method, and its clock is injected.
  *
  * Cluster-wide rules, with any number of dispatchers on one store:
+ * - Fair share: claims share their batch among customers by weight, then among each
+ *   customer's webhooks (store/claims.ts), and the lanes share request slots the same
+ *   way (lanes.ts), so one customer's burst or slow receivers hold only its share.
  * - Per-webhook cap: every claim (claims are serialised) counts the deliveries other
  *   dispatchers hold of each webhook, E. With E = 0 a tick may queue many of that
  *   webhook's deliveries and sends up to the cap at once; with E > 0 it holds at most
- *   cap − E of them and sends at most cap − E at once. What a dispatcher holds
- *   (queued, in flight, or sent and not yet recorded) is never less than what it
- *   sends, so requests in flight to a webhook stay within the cap in all, and a
- *   single dispatcher drains a long queue without a claim per request.
- * - Endpoint backoff: the first failure marks the webhook failing for every
- *   dispatcher (it is left out of claims); this tick hands back what it holds of it
- *   unsent. Later ticks send one probe per backoff step (claimProbes).
+ *   cap − E of them and sends at most cap − E at once, so requests in flight to a
+ *   webhook stay within the cap in all.
+ * - Circuit breaker (domain/breaker.ts): a failure reschedules its own delivery; the
+ *   webhook as a whole backs off only when the breaker opens (failures in a row, a
+ *   failure rate over the window, or a round of which nothing answered), on this
+ *   tick's view or on the memory all dispatchers share. Then this tick hands back what
+ *   it holds of it unsent, and later ticks send one probe per backoff step.
+ * - Payloads: each event's bytes are read once and shared by its deliveries in hand;
+ *   claims wait while the tick holds more than dispatch.maxHeldBytes.
+ * - Strict order, batches and pace come from the claim: an ordered webhook's head only,
+ *   batches of a webhook's deliveries in publish order, a rate-limited webhook's start times.
  * - Time is the database's: the clock is synced before every claim.
  */
 import { randomUUID } from "node:crypto";
@@ -23,20 +30,22 @@ import { performance } from "node:perf_hooks";
 import type { Agents } from "got";
 import type { Logger } from "pino";
 import type { HookdSettings } from "../config/schema.js";
-import { claimDue, claimProbes, countDue, type ClaimedDelivery } from "../store/claims.js";
+import { claimDue, claimProbes, countDue, loadPayloads, type ClaimedDelivery } from "../store/claims.js";
 import { purgeExpiredSecrets } from "../store/rotation.js";
 import { explainStoreError, type Db } from "../store/connect.js";
 import { expireWaiting } from "../store/endpointHealth.js";
 import type { StoreHealth } from "../store/storeHealth.js";
+import { remember, Rounds, tripReason, type BreakerMemory } from "../domain/breaker.js";
 import type { RetryPolicy } from "../domain/retryPolicy.js";
 import { SecretKeyError, type Keyring } from "../domain/secretBox.js";
-import { attemptDelivery } from "./attempt.js";
+import { attemptBatch, attemptDelivery } from "./attempt.js";
 import type { TickClock } from "./clock.js";
 import { deliverySettingsOf, type DeliverySettings } from "./deliverySettings.js";
+import { HeldPayloads } from "./heldPayloads.js";
 import type { OAuthTokens } from "./oauthTokens.js";
 import type { DispatchObserver } from "./observer.js";
 import { AttemptRecorder } from "./recorder.js";
-import { Lanes } from "./lanes.js";
+import { Lanes, type LaneOwner } from "./lanes.js";
 import type { TickProgress, TickSummary } from "./tickSummary.js";
 import { judge, type Judgement } from "./verdict.js";
 
@@ -77,6 +86,14 @@ const LEASE_MARGIN_MS = 5_000;
 const STORE_TRIES = 3;
 const STORE_RETRY_MS = 1_000;
 
+/** One request: a delivery, or a batch of one webhook's deliveries in publish order. */
+interface Unit {
+  webhookId: string;
+  customerId: string;
+  weight: number;
+  deliveries: ClaimedDelivery[];
+}
+
 export class Tick {
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly summary: TickSummary = {
@@ -92,16 +109,30 @@ export class Tick {
     error: null,
   };
   private readonly recorder: AttemptRecorder;
-  /** what may be sent now: the global limit, and per webhook the cap less what others held at the last claim */
-  private readonly lanes: Lanes<ClaimedDelivery>;
-  /** deliveries of each webhook this tick holds: claimed and not yet finished */
+  /** what may be sent now: the global limit shared fairly, and per webhook the cap less what others held at the last claim */
+  private readonly lanes: Lanes<Unit>;
+  /** requests of each webhook this tick holds: claimed and not yet finished */
   private readonly load = new Map<string, number>();
-  /** webhooks whose endpoint failed during this tick: nothing more is sent to them */
+  /** each claimed webhook's customer and its weight */
+  private readonly owners = new Map<string, LaneOwner>();
+  /** deliveries per request of each webhook claimed (its batch_size) */
+  private readonly batchOf = new Map<string, number>();
+  /** webhooks whose breaker opened during this tick: nothing more is sent to them */
   private readonly down = new Set<string>();
   /** webhooks that had more due than room; claimed again once half drained */
   private readonly full = new Set<string>();
   /** webhooks whose secrets cannot be opened (settingsOf): nothing is sent to them */
   private readonly sealedShut = new Set<string>();
+  /** each event's payload once, shared by its deliveries in hand */
+  private readonly payloads = new HeldPayloads();
+  /** payload bytes read and deliveries claimed so far: what a claimed delivery costs in bytes, on average */
+  private bytesRead = 0;
+  private deliveriesRead = 0;
+  /** the breaker's memory of each webhook: the claim's shared memory, then this tick's outcomes */
+  private readonly memory = new Map<string, BreakerMemory>();
+  private readonly rounds = new Map<string, Rounds>();
+  /** requests waiting for their start time (a rate-limited webhook's pace) */
+  private readonly paced = new Map<NodeJS.Timeout, Unit>();
   /** deliveries held: claimed and not yet finished */
   private held = 0;
   /** One controller per request, aborted together when the grace period ends. */
@@ -110,6 +141,8 @@ export class Tick {
   private exhausted = false;
   /** webhooks that recovered during this tick, so far: a claim under way may not have seen the last one */
   private recoveries = 0;
+  /** per webhook, the value of `recoveries` its probe's success made */
+  private readonly recoveredAt = new Map<string, number>();
   /**
    * No other dispatcher held anything at the last claim. Then claims are whole
    * batches; with others about, a tick holds about two rounds of work, so that what
@@ -122,6 +155,8 @@ export class Tick {
   private total = 0;
   private sleeper: (() => void) | null = null;
   private graceTimer: NodeJS.Timeout | null = null;
+  /** wakes the claim loop when a rate-limited webhook may start again */
+  private paceTimer: NodeJS.Timeout | null = null;
   /** the store failed past store()'s retries: claim no more, finish what is in flight, keep its results for the store */
   private storeLost = false;
 
@@ -129,14 +164,16 @@ export class Tick {
     private readonly deps: TickDeps,
     private readonly options: TickOptions = {},
   ) {
-    this.recorder = new AttemptRecorder(deps.db, this.owner, deps.logger, deps.clock, deps.settings.batchSize, deps.health);
+    const breaker = { rules: deps.settings.breaker, opened: (id: string, reason: string) => this.openedElsewhere(id, reason) };
+    this.recorder = new AttemptRecorder(deps.db, this.owner, deps.logger, deps.clock, deps.settings.batchSize, deps.health, breaker);
     // What others held at the last claim bounds what this tick may send at once, for
     // every webhook it holds (never below one: holding a webhook's rows means others left room).
-    this.lanes = new Lanes(
+    this.lanes = new Lanes<Unit>(
       deps.settings.concurrency,
-      (id) => deps.settings.perWebhookConcurrency - (this.elsewhere.get(id) ?? 0),
-      (d) => d.webhook_id,
-      (d) => this.start(d),
+      (id) => deps.settings.perWebhookConcurrency - Math.ceil((this.elsewhere.get(id) ?? 0) / (this.batchOf.get(id) ?? 1)),
+      (u) => u.webhookId,
+      (u) => ({ customerId: u.customerId, weight: u.weight }),
+      (u) => this.start(u),
     );
   }
 
@@ -165,7 +202,7 @@ export class Tick {
         );
         if (!this.stopped) {
           const probes = await this.store("claim probes", () => claimProbes(db, this.claimBasis()));
-          if (probes) this.schedule(probes);
+          if (probes && (await this.readPayloads(probes))) this.schedule(probes);
         }
         await this.claimUntilDone();
       }
@@ -173,6 +210,7 @@ export class Tick {
     } finally {
       await this.recorder.flush();
       if (this.graceTimer) clearTimeout(this.graceTimer);
+      if (this.paceTimer) clearTimeout(this.paceTimer);
       stop?.removeEventListener("abort", this.onStop);
     }
     if (!this.summary.started_at) this.summary.started_at = new Date(clock.now()).toISOString();
@@ -198,32 +236,43 @@ export class Tick {
       // Alone, a tick holds two batches and claims when half is left: whole batches,
       // so fewer claims, each a transaction and a walk over due rows, per delivery.
       const hold = 2 * (this.alone ? Math.max(settings.batchSize, settings.concurrency) : settings.concurrency);
+      // Payload bytes bound what is held too (large events × fan-out): claim when under it.
+      const heavy = held > 0 && this.payloads.bytes >= settings.maxHeldBytes;
       // After an empty claim, claim again only when something could have changed (a
-      // full webhook drained, a failing one recovered), not on every finished request.
-      if (this.exhausted || held > hold / 2) {
-        if (this.exhausted && held === 0) return;
+      // full webhook drained, a failing one recovered, an ordered head done, a pace), not on every finished request.
+      if (this.exhausted || held > hold / 2 || heavy) {
+        if (this.exhausted && held === 0 && this.paceTimer === null) return;
         await this.nap();
         continue;
       }
       const queueCap = this.queueCap();
       const recoveries = this.recoveries;
+      // As many as the bytes left may hold, at what a delivery has cost so far (large events × fan-out).
+      const perDelivery = this.deliveriesRead > 0 ? this.bytesRead / this.deliveriesRead : 0;
+      const byBytes = perDelivery > 0 ? Math.floor((settings.maxHeldBytes - this.payloads.bytes) / perDelivery) : Number.POSITIVE_INFINITY;
       const claim = await this.store("claim deliveries", async () => {
         await clock.sync();
         return claimDue(db, {
           ...this.claimBasis(),
-          limit: Math.max(1, Math.min(settings.batchSize, hold - held)),
+          limit: Math.max(1, Math.min(settings.batchSize, hold - held, byBytes)),
           exclude: [...this.down, ...this.full, ...this.sealedShut, ...[...this.load].filter(([, n]) => n >= queueCap).map(([id]) => id)],
           room: (webhookId, elsewhere) => (elsewhere === 0 ? queueCap : cap - elsewhere) - (this.load.get(webhookId) ?? 0),
+          holding: [...this.load.keys()],
         });
       });
       if (!claim) return;
       this.alone = claim.elsewhere.size === 0;
       this.elsewhere = claim.elsewhere;
-      this.lanes.refreshLimits();
+      // Open as the claim saw it, unless its probe succeeded here meanwhile.
+      for (const id of claim.opened) if ((this.recoveredAt.get(id) ?? -1) <= recoveries) this.openedElsewhere(id, null);
+      if (!(await this.readPayloads(claim.deliveries))) return;
       this.schedule(claim.deliveries);
+      this.lanes.refreshLimits();
       for (const id of claim.full) this.full.add(id);
+      this.shareBacklog(claim.deliveries);
       // Others wait on what this tick holds: records end leases, so write them sooner.
       if (claim.crowded.length > 0 || (claim.full.length > 0 && !this.alone)) this.recorder.hurry();
+      if (claim.pacedUntil !== null) this.wakeAt(claim.pacedUntil);
       // A probe that succeeded while this claim ran: its webhook's backlog is claimable now.
       if (claim.exhausted && this.recoveries === recoveries) this.exhausted = true;
     }
@@ -234,7 +283,7 @@ export class Tick {
   }
 
   /**
-   * Deliveries of one webhook a tick may hold: a webhook with a long queue (slow or
+   * Requests to one webhook a tick may hold: a webhook with a long queue (slow or
    * dead receiver) is left out of claims, so it cannot fill the tick with work that
    * waits while healthy receivers could be served.
    */
@@ -253,74 +302,161 @@ export class Tick {
     }
   }
 
-  private schedule(batch: readonly ClaimedDelivery[]): void {
-    for (const d of batch) {
-      this.summary.claimed++;
-      if (d.probe) this.summary.probes++;
-      this.load.set(d.webhook_id, (this.load.get(d.webhook_id) ?? 0) + 1);
-      this.held++;
-      this.lanes.add(d);
+  /** Tell the lanes which webhooks have more due than held, so their customers keep their share meanwhile. */
+  private shareBacklog(claimed: readonly ClaimedDelivery[]): void {
+    for (const d of claimed) this.owners.set(d.webhook_id, { customerId: d.customer_id, weight: d.weight });
+    const backlog = new Map<string, LaneOwner>();
+    for (const id of this.full) {
+      const owner = this.owners.get(id);
+      if (owner && !this.down.has(id)) backlog.set(id, owner);
     }
+    this.lanes.setBacklog(backlog);
   }
 
-  private start(d: ClaimedDelivery): void {
-    this.deliver(d)
+  /** A rate-limited webhook left out for its pace: claim again when it may start. */
+  private wakeAt(at: number): void {
+    if (this.paceTimer) return;
+    this.paceTimer = setTimeout(
+      () => {
+        this.paceTimer = null;
+        this.exhausted = false;
+        this.wake();
+      },
+      Math.max(0, at - this.deps.clock.now()),
+    );
+  }
+
+  /** Reads the payloads of these deliveries' events not held yet; false when the store gave up (they are left to their leases). */
+  private async readPayloads(deliveries: readonly ClaimedDelivery[]): Promise<boolean> {
+    const missing = this.payloads.missing(deliveries.map((d) => d.event_id));
+    if (missing.length > 0) {
+      const read = await this.store("read payloads", () => loadPayloads(this.deps.db, missing));
+      if (!read) return false;
+      for (const [id, body] of read) {
+        this.payloads.put(id, body);
+        this.bytesRead += body.length;
+      }
+    }
+    this.deliveriesRead += deliveries.length;
+    for (const d of deliveries) this.payloads.hold(d.event_id);
+    return true;
+  }
+
+  /** Claimed deliveries → requests (batches of a webhook's deliveries in publish order), into the lanes or their pace. */
+  private schedule(claimed: readonly ClaimedDelivery[]): void {
+    const byHook = new Map<string, ClaimedDelivery[]>();
+    for (const d of claimed) {
+      const list = byHook.get(d.webhook_id);
+      if (list) list.push(d);
+      else byHook.set(d.webhook_id, [d]);
+    }
+    const now: Unit[] = [];
+    for (const [webhookId, list] of byHook) {
+      const first = list[0]!;
+      const size = Math.max(1, Math.min(first.batch_size, this.deps.settings.maxBatchSize));
+      this.batchOf.set(webhookId, size);
+      for (let i = 0; i < list.length; i += size) {
+        const unit: Unit = { webhookId, customerId: first.customer_id, weight: first.weight, deliveries: list.slice(i, i + size) };
+        for (const d of unit.deliveries) {
+          this.summary.claimed++;
+          if (d.probe) this.summary.probes++;
+          this.held++;
+        }
+        this.load.set(webhookId, (this.load.get(webhookId) ?? 0) + 1);
+        const wait = unit.deliveries[0]!.not_before - this.deps.clock.now();
+        if (wait <= 0 || this.stopped) now.push(unit);
+        else {
+          const timer = setTimeout(() => {
+            this.paced.delete(timer);
+            this.lanes.add(unit);
+          }, wait);
+          this.paced.set(timer, unit);
+          for (const o of this.deps.observers) o.paced?.(unit.deliveries.length);
+        }
+      }
+    }
+    this.lanes.addAll(now);
+  }
+
+  private start(u: Unit): void {
+    const round = this.roundsOf(u.webhookId).start();
+    this.deliver(u, round)
       .catch((err: unknown) => {
-        // deliver() handles every request outcome; this is a bug guard, and the lease brings the row back.
-        this.deps.logger.error({ err: (err as Error).message, delivery: d.id }, "unexpected error while delivering");
+        // deliver() handles every request outcome; this is a bug guard, and the lease brings the rows back.
+        this.deps.logger.error({ err: (err as Error).message, delivery: u.deliveries[0]!.id }, "unexpected error while delivering");
       })
       .finally(() => {
-        const left = (this.load.get(d.webhook_id) ?? 1) - 1;
-        if (left > 0) this.load.set(d.webhook_id, left);
-        else this.load.delete(d.webhook_id);
-        this.held--;
-        this.lanes.done(d);
+        const left = (this.load.get(u.webhookId) ?? 1) - 1;
+        if (left > 0) this.load.set(u.webhookId, left);
+        else this.load.delete(u.webhookId);
+        for (const d of u.deliveries) this.payloads.release(d.event_id);
+        this.held -= u.deliveries.length;
+        // An ordered webhook's next head may be claimable now.
+        if (u.deliveries[0]!.ordered === 1) this.exhausted = false;
+        this.lanes.done(u);
         this.wake();
       });
   }
 
-  private async deliver(d: ClaimedDelivery): Promise<void> {
+  private async deliver(u: Unit, round: number): Promise<void> {
     const { settings, clock } = this.deps;
-    if (this.down.has(d.webhook_id)) return this.defer(d, "endpoint_backoff");
-    const hook = this.settingsOf(d);
+    const first = u.deliveries[0]!;
+    if (this.down.has(u.webhookId)) return this.deferAll(u, "endpoint_backoff");
+    const hook = this.settingsOf(u);
     if (!hook) return;
     // Backpressure: never run more than a batch ahead of what is recorded.
     await this.recorder.room();
     // Never start a request that could outlive its lease: another dispatcher may
-    // legitimately take the row then.
-    if (this.stopped || clock.now() + settings.timeoutMs + this.leaseMargin() > d.lease_expires_at) return this.defer(d);
+    // legitimately take the rows then.
+    if (this.stopped || clock.now() + settings.timeoutMs + this.leaseMargin() > first.lease_expires_at) return this.deferAll(u);
+    const bodies = u.deliveries.map((d) => this.payloads.get(d.event_id));
+    if (bodies.some((b) => b === undefined)) return this.deferAll(u);
     const controller = new AbortController();
     this.inFlight.add(controller);
-    const target = {
-      webhookId: d.webhook_id,
-      eventId: d.event_id,
-      deliveryId: d.id,
-      topic: d.topic,
-      body: Buffer.from(d.payload, "utf8"),
-      attempts: d.attempts,
-    };
-    const deadline = Date.now() + (d.lease_expires_at - clock.now() - this.leaseMargin());
+    const deadline = Date.now() + (first.lease_expires_at - clock.now() - this.leaseMargin());
     const ctx = { agents: this.deps.agents, tokens: this.deps.tokens, deadline, now: () => clock.now(), signal: controller.signal };
-    const outcome = await attemptDelivery(target, hook, ctx).finally(() => this.inFlight.delete(controller));
+    const sending =
+      u.deliveries.length === 1
+        ? attemptDelivery(
+            { webhookId: u.webhookId, eventId: first.event_id, deliveryId: first.id, topic: first.topic, body: bodies[0]!, attempts: first.attempts },
+            hook,
+            ctx,
+          )
+        : attemptBatch(
+            u.webhookId,
+            first.topic,
+            u.deliveries.map((d, i) => ({ deliveryId: d.id, eventId: d.event_id, payload: bodies[i]!, attempts: d.attempts })),
+            hook,
+            ctx,
+          );
+    const outcome = await sending.finally(() => this.inFlight.delete(controller));
     // Cut off by shutdown: not an attempt. The receiver may have seen it; it will be sent again.
-    if (outcome.error === "aborted") return this.defer(d);
+    if (outcome.error === "aborted") return this.deferAll(u);
 
-    const judged = judge(d, outcome, hook.policy, clock.now());
-    for (const o of this.deps.observers) o.attempt?.(outcome, judged.verdict);
-    this.recorder.add(judged.record, d.lease_expires_at);
-    this.summary[judged.verdict]++;
-    await this.learn(d, judged);
-    if (judged.verdict !== "delivered") {
+    const now = clock.now();
+    let judged: Judgement | null = null;
+    for (const d of u.deliveries) {
+      const j = judge(d, outcome, hook.policy, now);
+      judged ??= j;
+      for (const o of this.deps.observers) o.attempt?.(outcome, j.verdict);
+      this.recorder.add(j.record, d.lease_expires_at);
+      this.summary[j.verdict]++;
+    }
+    await this.learn(first, judged!, round);
+    // An ordered webhook's next head is claimable only once this one's state is written.
+    if (first.ordered === 1) await this.recorder.flush();
+    if (judged!.verdict !== "delivered") {
       this.deps.logger.warn(
         {
-          webhook: d.webhook_id,
-          delivery: d.id,
-          event: d.event_id,
-          attempt: judged.record.attempt.number,
+          webhook: u.webhookId,
+          delivery: first.id,
+          event: first.event_id,
+          batch: u.deliveries.length > 1 ? u.deliveries.length : undefined,
+          attempt: judged!.record.attempt.number,
           status: outcome.statusCode,
           error: outcome.error,
           message: outcome.errorMessage,
-          next: judged.verdict === "failed" ? "failed" : new Date(judged.record.nextAttemptAt!).toISOString(),
+          next: judged!.verdict === "failed" ? "failed" : new Date(judged!.record.nextAttemptAt!).toISOString(),
         },
         "delivery attempt failed",
       );
@@ -331,45 +467,87 @@ export class Tick {
   /**
    * The claimed webhook's delivery settings, its secrets opened. When they cannot be (the key file lacks
    * their key id, or holds other key material under it) nothing is sent: an unsigned
-   * request is never the fallback. The delivery waits, its wait reason naming the key
+   * request is never the fallback. The deliveries wait, their wait reason naming the key
    * id, spending no attempt; the webhook is left out of this tick's claims and logged
    * once; the next tick tries again, so the deliveries go once the key is back.
    */
-  private settingsOf(d: ClaimedDelivery): DeliverySettings | null {
+  private settingsOf(u: Unit): DeliverySettings | null {
     const { settings, policy, maxAttempts, keyring } = this.deps;
     try {
-      return deliverySettingsOf(d, { ...settings, policy, maxAttempts, keyring });
+      return deliverySettingsOf(u.deliveries[0]!, { ...settings, policy, maxAttempts, keyring });
     } catch (err) {
       if (!(err instanceof SecretKeyError)) throw err;
-      if (!this.sealedShut.has(d.webhook_id)) {
-        this.sealedShut.add(d.webhook_id);
-        this.deps.logger.error({ webhook: d.webhook_id, key_id: err.keyId, code: err.code }, `not sending: ${err.message}`);
+      if (!this.sealedShut.has(u.webhookId)) {
+        this.sealedShut.add(u.webhookId);
+        this.deps.logger.error({ webhook: u.webhookId, key_id: err.keyId, code: err.code }, `not sending: ${err.message}`);
       }
-      this.defer(d, err.reason);
+      this.deferAll(u, err.reason);
       return null;
     }
   }
 
-  /** Act on what an attempt says about its webhook. */
-  private async learn(d: ClaimedDelivery, judged: Judgement): Promise<void> {
+  /** Act on what an attempt says about its webhook: a probe's result or 410 at once, the rest through the breaker. */
+  private async learn(d: ClaimedDelivery, judged: Judgement, round: number): Promise<void> {
     const change = judged.change;
-    if (!change) return;
-    if (change.kind === "up") {
-      this.down.delete(d.webhook_id);
+    const id = d.webhook_id;
+    if (change?.kind === "up") {
+      this.memory.delete(id);
       this.recorder.changeHealth(change);
-      this.deps.logger.info({ webhook: d.webhook_id }, "webhook recovered");
+      this.deps.logger.info({ webhook: id }, "webhook recovered");
       // Written now, so the next claim sees the webhook healthy and drains its backlog.
       await this.recorder.flush();
       this.recoveries++;
+      this.recoveredAt.set(id, this.recoveries);
+      // After the write: a claim that returned meanwhile saw it open and said so.
+      this.down.delete(id);
       this.exhausted = false;
       return;
     }
-    // Already failing in this tick: the requests that were in flight with the first
-    // failure belong to the same backoff step.
-    if (this.down.has(d.webhook_id)) return;
-    this.down.add(d.webhook_id);
-    this.recorder.changeHealth(change);
-    if (change.kind === "gone") this.deps.logger.warn({ webhook: d.webhook_id }, "receiver answered 410 Gone: webhook disabled");
+    if (change) {
+      // A probe's failure or 410: written whatever this tick knew (the claim reports a probed webhook as open).
+      this.down.add(id);
+      this.recorder.changeHealth(change);
+      if (change.kind === "gone") this.deps.logger.warn({ webhook: id }, "receiver answered 410 Gone: webhook disabled");
+      return;
+    }
+    const rules = this.deps.settings.breaker;
+    const failed = judged.endpoint === "failing";
+    const memory = remember(this.memory.get(id) ?? { streak: d.failure_streak, recent: d.recent_outcomes }, failed, rules);
+    this.memory.set(id, memory);
+    this.recorder.remember(id, failed, judged.openUntil, judged.error);
+    const rounds = this.roundsOf(id);
+    const roundReason = rounds.finish(round, judged.unanswered);
+    const reason = this.down.has(id) ? null : (tripReason(memory, rules) ?? roundReason);
+    if (reason) {
+      this.down.add(id);
+      this.recorder.changeHealth({ kind: "down", webhookId: id, backoffUntil: judged.openUntil, error: judged.error ?? reason, probe: false, reason });
+      this.deps.logger.warn({ webhook: id, reason, until: new Date(judged.openUntil).toISOString() }, "circuit breaker opened: the webhook backs off");
+      for (const o of this.deps.observers) o.breakerOpened?.(id, reason);
+    }
+    // Nobody answered while the rest of the round is still out: send no more to it until
+    // the round tells whether the endpoint is down (else each timeout starts another).
+    if (rounds.doubtful) this.lanes.pause(id);
+    else this.lanes.resume(id);
+  }
+
+  /** Another dispatcher (or the shared memory, as this tick's records were written) found the endpoint down. */
+  private openedElsewhere(id: string, reason: string | null): void {
+    if (this.down.has(id)) return;
+    this.down.add(id);
+    this.deps.logger.info({ webhook: id, reason: reason ?? undefined }, "circuit breaker open: not sending to the webhook");
+  }
+
+  private roundsOf(id: string): Rounds {
+    let r = this.rounds.get(id);
+    if (!r) {
+      r = new Rounds();
+      this.rounds.set(id, r);
+    }
+    return r;
+  }
+
+  private deferAll(u: Unit, reason?: string): void {
+    for (const d of u.deliveries) this.defer(d, reason);
   }
 
   private defer(d: ClaimedDelivery, reason?: string): void {
@@ -443,6 +621,14 @@ export class Tick {
   }
 
   private readonly onStop = (): void => {
+    // Requests waiting for their pace go to the lanes now, which hand them back unsent.
+    for (const [timer, unit] of this.paced) {
+      clearTimeout(timer);
+      this.lanes.add(unit);
+    }
+    this.paced.clear();
+    if (this.paceTimer) clearTimeout(this.paceTimer);
+    this.paceTimer = null;
     this.graceTimer = setTimeout(() => {
       for (const c of this.inFlight) c.abort();
       // Results the store cannot take now are left to their leases.

@@ -38,6 +38,10 @@ export interface WaitingWebhook {
   backoffUntil: number | null;
   /** the delivery's retry budget */
   maxAttempts: number;
+  /** deliveries started per second at most (`rate_limit`), or null */
+  rateLimit?: number | null;
+  /** an ordered webhook's head: the pending delivery that goes before all its others */
+  head?: string | null;
 }
 
 export interface DeliveryWait {
@@ -105,7 +109,8 @@ export function deliveryWait(d: WaitingDelivery, w: WaitingWebhook, now: number)
   const hold = webhookHold(w);
   const held = hold !== null && w.backoffUntil !== null && w.backoffUntil > d.dueAt;
   const at = held ? w.backoffUntil! : d.dueAt;
-  const tick = at <= now ? "the next tick sends it" : "the first tick after that sends it";
+  const paced = w.rateLimit ? `, paced by the webhook's rate limit (${w.rateLimit} per second)` : "";
+  const tick = at <= now ? `the next tick sends it${paced}` : `the first tick after that sends it${paced}`;
   if (hold === null) return { at, message: `${own}; ${tick}` };
   if (!held) return { at, message: `${own}; ${hold}: a probe goes first, and ${tick} once one succeeds` };
   // Only the probe goes before the breaker closes; the rest follow it in the same tick.

@@ -4,7 +4,8 @@
  */
 import { sql } from "kysely";
 import { writeTransaction, type Db } from "./connect.js";
-import { applyHealth, type HealthChange } from "./endpointHealth.js";
+import type { BreakerRules } from "../domain/breaker.js";
+import { applyHealth, rememberOutcomes, type HealthChange, type Outcomes } from "./endpointHealth.js";
 import type { AttemptTable, DeliveryStatus } from "./schema.js";
 
 /** Rows per statement: SQLite caps the bound parameters of one statement (32,766). */
@@ -53,8 +54,15 @@ export function attemptRow(deliveryId: string, number: number, facts: AttemptFac
  * state (usually a single one, "delivered on attempt 1 with 200") instead of two
  * statements per record: building and preparing those was most of a tick's store time.
  */
-export async function recordAttempts(db: Db, owner: string, records: readonly AttemptRecord[], health: readonly HealthChange[], now: number): Promise<void> {
-  if (records.length === 0 && health.length === 0) return;
+export async function recordAttempts(
+  db: Db,
+  owner: string,
+  records: readonly AttemptRecord[],
+  health: readonly HealthChange[],
+  now: number,
+  breaker?: { rules: BreakerRules; outcomes: readonly Outcomes[] },
+): Promise<{ webhookId: string; reason: string }[]> {
+  if (records.length === 0 && health.length === 0) return [];
   const groups = new Map<string, { r: AttemptRecord; ids: string[] }>();
   for (const r of records) {
     const a = r.attempt;
@@ -63,7 +71,7 @@ export async function recordAttempts(db: Db, owner: string, records: readonly At
     if (group) group.ids.push(a.delivery_id);
     else groups.set(key, { r, ids: [a.delivery_id] });
   }
-  await writeTransaction(db, async (trx) => {
+  return writeTransaction(db, async (trx) => {
     for (let i = 0; i < records.length; i += CHUNK) {
       await trx
         .insertInto("attempts")
@@ -94,5 +102,6 @@ export async function recordAttempts(db: Db, owner: string, records: readonly At
       }
     }
     for (const h of health) await applyHealth(trx, h, now);
+    return breaker && breaker.outcomes.length > 0 ? rememberOutcomes(trx, breaker.outcomes, breaker.rules, now) : [];
   });
 }

@@ -5,14 +5,25 @@
  * a claim counts of the other dispatchers' leases is exact: two processes never hold
  * the same row, and together never hold more of one webhook than it may take.
  *
+ * A claim is fair (domain/fairShare.ts): it reads each healthy webhook's oldest free due
+ * delivery (one index probe each), shares its limit among customers by weight and then
+ * among each customer's webhooks, and takes each webhook's part from its own queue
+ * (claimQueues.ts): oldest first, first attempts beside retries, strict order where asked.
+ * So its cost follows the webhooks with due work and what it takes, not the backlog.
+ *
  * Every time here is the database's clock, passed in as `now` by the caller.
  */
 import { sql } from "kysely";
+import { claimShares, type DueHead } from "../domain/fairShare.js";
+import { nextStart, paceSlots } from "../domain/pacing.js";
 import { dialectOf, writeTransaction, type Db } from "./connect.js";
+import { free, headOf, queued, type QueuedRow } from "./claimQueues.js";
 import type { WebhookTable } from "./schema.js";
 
 /** Rows per statement: SQLite caps the bound parameters of one statement (32,766). */
 const CHUNK = 500;
+/** Passes of a claim: what a webhook could not use goes to those that had more. */
+const PASSES = 3;
 
 /** The webhook's delivery settings a claim reads with each delivery (dispatch/deliverySettings.ts applies them). */
 const SETTINGS = [
@@ -30,22 +41,35 @@ const SETTINGS = [
   "previous_signing_keys",
 ] as const satisfies readonly (keyof WebhookTable)[];
 
+/**
+ * A claimed delivery: its row, its webhook's settings and breaker memory, never its
+ * payload (a tick reads each event's payload once however many deliveries it has:
+ * dispatchPayloads.ts).
+ */
 export interface ClaimedDelivery extends Pick<WebhookTable, (typeof SETTINGS)[number]> {
   id: string;
   event_id: string;
   webhook_id: string;
+  customer_id: string;
+  /** the customer's weight */
+  weight: number;
   attempts: number;
   created_at: number;
+  next_attempt_at: number;
   lease_expires_at: number;
   topic: string;
-  payload: string;
   url: string;
   hash_secret: string | null;
   previous_secrets: string | null;
-  /** the webhook's failures in a row so far (0 when healthy) */
+  /** the webhook's breaker steps so far (0 when healthy) */
   consecutive_failures: number;
+  /** the breaker's shared memory as of the claim */
+  failure_streak: number;
+  recent_outcomes: string;
   /** true for the one delivery that tests whether a failing webhook has recovered */
   probe: boolean;
+  /** database time before which it may not start (a rate-limited webhook's pace), or 0 */
+  not_before: number;
 }
 
 export interface ClaimRequest {
@@ -59,10 +83,12 @@ export interface ClaimRequest {
   /** webhooks to leave alone in this claim (failing in this tick, or already holding all they may) */
   exclude?: readonly string[];
   /**
-   * How many more deliveries of a webhook this dispatcher may take, given how many
-   * other dispatchers hold right now. Without it there is no per-webhook limit.
+   * How many more requests to a webhook this dispatcher may have, given how many other
+   * dispatchers hold. Without it there is no per-webhook limit.
    */
   room?: (webhookId: string, heldElsewhere: number) => number;
+  /** webhooks this dispatcher holds deliveries of: the claim says which another has found down */
+  holding?: readonly string[];
 }
 
 export interface Claim {
@@ -75,104 +101,105 @@ export interface Claim {
   crowded: string[];
   /** per webhook, the deliveries other dispatchers held when this claim ran (only with `room`) */
   elsewhere: ReadonlyMap<string, number>;
+  /** of `holding`, the webhooks whose breaker is open now (another dispatcher found them down) */
+  opened: string[];
+  /** the earliest time a rate-limited webhook left out for its pace may start again, or null */
+  pacedUntil: number | null;
 }
 
-/**
- * Due rows a claim reads in due order (`deliveries_due`) before it turns to each
- * webhook's own queue instead. Rows it may not take sit at the front of that order:
- * its own leases and other dispatchers', and every due row of a webhook that is
- * failing, excluded, or has no room. A receiver back after an outage, with 300,000
- * due, would otherwise be walked past on every claim: 0.1x the rate of a small
- * backlog, measured.
- */
-const WINDOW = 2_000;
+interface Head extends DueHead {
+  ordered: boolean;
+  batchSize: number;
+  rateLimit: number | null;
+  rateNextAt: number | null;
+}
 
-/**
- * Due deliveries of healthy, active webhooks, oldest first, within each webhook's room.
- * Normally one walk over the front of the due order; when that front cannot fill the
- * batch and more may be due behind it, the webhooks' own queues
- * (`deliveries_webhook_due`), oldest first, so the cost of a claim follows what it
- * takes, not the backlog.
- */
 export async function claimDue(db: Db, o: ClaimRequest): Promise<Claim> {
   const expires = o.now + o.leaseMs;
-  const { ids, exhausted, full, crowded, elsewhere } = await serialisedClaim(db, async (trx) => {
+  const result = await serialisedClaim(db, async (trx) => {
     const elsewhere = o.room ? await leasedElsewhere(trx, o.owner, o.now) : new Map<string, number>();
-    const room = (webhookId: string) => o.room?.(webhookId, elsewhere.get(webhookId) ?? 0) ?? Infinity;
-    const crowded = [...elsewhere.keys()].filter((id) => room(id) <= 0);
-    const exclude = [...(o.exclude ?? []), ...crowded];
-    const window = Math.max(WINDOW, 4 * o.limit);
-    const candidates = await dueInWindow(trx, o, exclude, window);
-    let plan = takeWithinRoom(candidates, room);
-    let exhausted = candidates.length < o.limit;
-    // Short of a batch while more may wait: behind webhooks that filled their room,
-    // or behind the window. Ending here would cost the tick another claim to find out.
-    const more = plan.ids.length < o.limit && (!exhausted || (await windowFull(trx, o.cutoff, window)));
-    if (more) ({ plan, exhausted } = await duePerWebhook(trx, o, exclude, room));
-    const taken = await lease(trx, plan.ids, o.owner, o.now, expires);
-    return { ids: taken, exhausted, full: plan.full, crowded, elsewhere };
+    const heads = await dueHeads(trx, o, o.exclude ?? []);
+    const crowded: string[] = [];
+    const full: string[] = [];
+    let pacedUntil: number | null = null;
+    const starts = new Map<string, number[]>();
+    for (const h of heads) {
+      // Room counts requests; a batched webhook takes batch_size deliveries per request.
+      const held = elsewhere.get(h.webhookId) ?? 0;
+      const requests = o.room ? o.room(h.webhookId, Math.ceil(held / h.batchSize)) : Number.POSITIVE_INFINITY;
+      h.room = h.ordered ? Math.min(requests, 1) * h.batchSize : requests * h.batchSize;
+      if (requests <= 0) crowded.push(h.webhookId);
+      if (h.rateLimit !== null && h.room > 0) {
+        const slots = paceSlots(h.rateLimit, h.rateNextAt, o.now, h.room);
+        if (slots.length === 0) pacedUntil = Math.min(pacedUntil ?? Number.POSITIVE_INFINITY, h.rateNextAt ?? o.now);
+        starts.set(h.webhookId, slots);
+        h.room = slots.length;
+      }
+    }
+    const taken = new Map<string, QueuedRow[]>();
+    const more = new Set<string>();
+    let open = heads.filter((h) => h.room > 0);
+    let left = o.limit;
+    for (let pass = 0; pass < PASSES && left > 0 && open.length > 0; pass++) {
+      const shares = claimShares(left, open);
+      const next: Head[] = [];
+      for (const h of open) {
+        const n = shares.get(h.webhookId) ?? 0;
+        if (n <= 0) {
+          next.push(h);
+          continue;
+        }
+        const rows = h.ordered ? await headOf(trx, h.webhookId, o, n) : await queued(trx, h.webhookId, o, n + 1);
+        const got = rows.slice(0, n);
+        taken.set(h.webhookId, [...(taken.get(h.webhookId) ?? []), ...got]);
+        left -= got.length;
+        h.room -= got.length;
+        more.delete(h.webhookId);
+        if (rows.length > n) {
+          more.add(h.webhookId);
+          if (h.room > 0) next.push(h);
+          else full.push(h.webhookId);
+        }
+      }
+      open = next;
+    }
+    // Exhausted: every webhook with due work gave what it had, or all its room.
+    const exhausted = open.length === 0 && heads.every((h) => h.room > 0 || !more.has(h.webhookId) || full.includes(h.webhookId));
+    const ids: string[] = [];
+    const notBefore = new Map<string, number>();
+    for (const [hook, rows] of taken) {
+      const slots = starts.get(hook);
+      rows.forEach((r, i) => {
+        ids.push(r.id);
+        if (slots) notBefore.set(r.id, slots[i]!);
+      });
+      const head = heads.find((h) => h.webhookId === hook)!;
+      if (slots && rows.length > 0) await pace(trx, hook, nextStart(slots, rows.length, head.rateLimit!));
+    }
+    const leased = await lease(trx, ids, o.owner, o.now, expires);
+    const opened = o.holding && o.holding.length > 0 ? await openedOf(trx, o.holding) : [];
+    return { ids: leased, exhausted, full, crowded, elsewhere, opened, pacedUntil, notBefore };
   });
-  return { deliveries: await loadClaimed(db, o.owner, ids, expires, new Set()), exhausted, full, crowded, elsewhere };
-}
-
-/** `d` is free to lease now: never leased, or its lease has lapsed. */
-function free(now: number) {
-  return sql<boolean>`(${sql.ref("d.lease_expires_at")} is null or ${sql.ref("d.lease_expires_at")} <= ${now})`;
-}
-
-/** Takeable rows among the first `window` due rows, in due order, at most `limit`. */
-async function dueInWindow(trx: Db, o: ClaimRequest, exclude: readonly string[], window: number) {
-  let due = trx
-    .selectFrom((eb) =>
-      eb
-        .selectFrom("deliveries")
-        .select(["id", "webhook_id", "next_attempt_at", "lease_expires_at"])
-        .where("status", "=", "pending")
-        .where("next_attempt_at", "<=", o.cutoff)
-        .orderBy("next_attempt_at")
-        .limit(window)
-        .as("d"),
-    )
-    .innerJoin("webhooks as w", "w.id", "d.webhook_id")
-    .select(["d.id", "d.webhook_id"])
-    .where(free(o.now))
-    .where("w.active", "=", 1)
-    .where("w.deleted_at", "is", null)
-    .where("w.failing_since", "is", null)
-    .orderBy("d.next_attempt_at")
-    .limit(o.limit);
-  if (exclude.length > 0) due = due.where("d.webhook_id", "not in", exclude);
-  return due.execute();
-}
-
-/** Whether there are more due rows than the window read. */
-async function windowFull(trx: Db, cutoff: number, window: number): Promise<boolean> {
-  const behind = await trx
-    .selectFrom("deliveries")
-    .select("id")
-    .where("status", "=", "pending")
-    .where("next_attempt_at", "<=", cutoff)
-    .orderBy("next_attempt_at")
-    .offset(window)
-    .limit(1)
-    .executeTakeFirst();
-  return behind !== undefined;
+  const { ids, notBefore, ...rest } = result;
+  return { ...rest, deliveries: await loadClaimed(db, o.owner, ids, expires, new Set(), notBefore) };
 }
 
 /**
- * Webhook by webhook: each healthy webhook's oldest free due row (one index probe
- * each), then, oldest first, up to its room from its own queue until the batch is full.
+ * Each healthy, active webhook's oldest free due delivery, with what the claim plans by.
+ * One index probe per webhook (`deliveries_webhook_due`).
  */
-async function duePerWebhook(
-  trx: Db,
-  o: ClaimRequest,
-  exclude: readonly string[],
-  room: (webhookId: string) => number,
-): Promise<{ plan: { ids: string[]; full: string[] }; exhausted: boolean }> {
+async function dueHeads(trx: Db, o: ClaimRequest, exclude: readonly string[]): Promise<Head[]> {
   let hooks = trx
     .selectFrom("webhooks as w")
+    .innerJoin("customers as c", "c.id", "w.customer_id")
     .select((eb) => [
       "w.id",
+      "w.customer_id",
+      "c.weight",
+      "w.ordered",
+      "w.batch_size",
+      "w.rate_limit",
+      "w.rate_next_at",
       eb
         .selectFrom("deliveries as d")
         .select((q) => q.fn.min("d.next_attempt_at").as("m"))
@@ -186,73 +213,53 @@ async function duePerWebhook(
     .where("w.deleted_at", "is", null)
     .where("w.failing_since", "is", null);
   if (exclude.length > 0) hooks = hooks.where("w.id", "not in", exclude);
-  const waiting = (await hooks.execute()).filter((h) => h.oldest !== null).sort((a, b) => Number(a.oldest) - Number(b.oldest));
-  const ids: string[] = [];
-  const full: string[] = [];
-  for (const hook of waiting) {
-    if (ids.length >= o.limit) return { plan: { ids, full }, exhausted: false };
-    const take = Math.min(room(hook.id), o.limit - ids.length);
-    if (take <= 0) {
-      full.push(hook.id);
-      continue;
-    }
-    const rows = await queued(trx, hook.id, o, take + 1);
-    for (const id of rows.slice(0, take)) ids.push(id);
-    // More than it may take: full if its room was the limit, else the batch ran out.
-    if (rows.length > take) {
-      if (take === room(hook.id)) full.push(hook.id);
-      else return { plan: { ids, full }, exhausted: false };
-    }
-  }
-  return { plan: { ids, full }, exhausted: true };
+  const rows = await hooks.execute();
+  return rows
+    .filter((r) => r.oldest !== null)
+    .map((r) => ({
+      webhookId: r.id,
+      customerId: r.customer_id,
+      weight: Number(r.weight),
+      room: 0,
+      oldest: Number(r.oldest),
+      ordered: Number(r.ordered) === 1,
+      batchSize: Math.max(1, Number(r.batch_size)),
+      rateLimit: r.rate_limit === null ? null : Number(r.rate_limit),
+      rateNextAt: r.rate_next_at === null ? null : Number(r.rate_next_at),
+    }));
 }
 
-/** A webhook's own queue: the ids of its first `n` free due deliveries, oldest first (`deliveries_webhook_due`). */
-async function queued(trx: Db, webhookId: string, o: { cutoff: number; now: number }, n: number): Promise<string[]> {
-  const rows = await trx
-    .selectFrom("deliveries as d")
-    .select("d.id")
-    .where("d.webhook_id", "=", webhookId)
-    .where("d.status", "=", "pending")
-    .where("d.next_attempt_at", "<=", o.cutoff)
-    .where(free(o.now))
-    .orderBy("d.next_attempt_at")
-    .limit(n)
-    .execute();
-  return rows.map((r) => r.id);
+/** A rate-limited webhook's next free start moves past the slots this claim used. */
+async function pace(trx: Db, webhookId: string, rateNextAt: number): Promise<void> {
+  await trx.updateTable("webhooks").set({ rate_next_at: rateNextAt }).where("id", "=", webhookId).execute();
+}
+
+/** Of these webhooks, the ones whose breaker is open now. */
+async function openedOf(trx: Db, ids: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const rows = await trx
+      .selectFrom("webhooks")
+      .select("id")
+      .where("id", "in", ids.slice(i, i + CHUNK))
+      .where("failing_since", "is not", null)
+      .execute();
+    for (const r of rows) out.push(r.id);
+  }
+  return out;
 }
 
 /**
- * Pure: candidates in due order → the ones to take, at most `room(webhook)` of each
- * webhook, and the webhooks that had more than that.
- */
-export function takeWithinRoom(
-  candidates: readonly { id: string; webhook_id: string }[],
-  room: (webhookId: string) => number,
-): { ids: string[]; full: string[] } {
-  const left = new Map<string, number>();
-  const ids: string[] = [];
-  const full = new Set<string>();
-  for (const c of candidates) {
-    const n = left.get(c.webhook_id) ?? room(c.webhook_id);
-    if (n > 0) ids.push(c.id);
-    else full.add(c.webhook_id);
-    left.set(c.webhook_id, n - 1);
-  }
-  return { ids, full: [...full] };
-}
-
-/**
- * One probe per failing webhook whose backoff has passed: its oldest due delivery.
- * Taking the probe pushes the webhook's backoff to the lease's end with a
+ * One probe per failing webhook whose backoff has passed: the delivery its queue would
+ * send first. Taking the probe pushes the webhook's backoff to the lease's end with a
  * conditional update, so however many dispatchers try at once, one wins each step.
  */
-export async function claimProbes(db: Db, o: Omit<ClaimRequest, "limit" | "exclude" | "room">): Promise<ClaimedDelivery[]> {
+export async function claimProbes(db: Db, o: Omit<ClaimRequest, "limit" | "exclude" | "room" | "holding">): Promise<ClaimedDelivery[]> {
   const expires = o.now + o.leaseMs;
   const ids = await serialisedClaim(db, async (trx) => {
     const failing = await trx
       .selectFrom("webhooks")
-      .select("id")
+      .select(["id", "ordered"])
       .where("failing_since", "is not", null)
       .where("active", "=", 1)
       .where("deleted_at", "is", null)
@@ -260,8 +267,8 @@ export async function claimProbes(db: Db, o: Omit<ClaimRequest, "limit" | "exclu
       .execute();
     const probes: string[] = [];
     for (const hook of failing) {
-      const [oldest] = await queued(trx, hook.id, o, 1);
-      if (!oldest) continue;
+      const [first] = Number(hook.ordered) === 1 ? await headOf(trx, hook.id, o, 1) : await queued(trx, hook.id, o, 1, false);
+      if (!first) continue;
       const won = await trx
         .updateTable("webhooks")
         .set({ backoff_until: expires })
@@ -269,11 +276,11 @@ export async function claimProbes(db: Db, o: Omit<ClaimRequest, "limit" | "exclu
         .where((eb) => eb.or([eb("backoff_until", "is", null), eb("backoff_until", "<=", o.now)]))
         .executeTakeFirst();
       if (won.numUpdatedRows === 0n) continue;
-      probes.push(...(await lease(trx, [oldest], o.owner, o.now, expires)));
+      probes.push(...(await lease(trx, [first.id], o.owner, o.now, expires)));
     }
     return probes;
   });
-  return loadClaimed(db, o.owner, ids, expires, new Set(ids));
+  return loadClaimed(db, o.owner, ids, expires, new Set(ids), new Map());
 }
 
 /**
@@ -322,31 +329,55 @@ async function lease(trx: Db, ids: readonly string[], owner: string, now: number
   return taken;
 }
 
-async function loadClaimed(db: Db, owner: string, ids: string[], expires: number, probes: Set<string>): Promise<ClaimedDelivery[]> {
-  if (ids.length === 0) return [];
-  const rows = await db
-    .selectFrom("deliveries as d")
-    .innerJoin("events as e", "e.id", "d.event_id")
-    .innerJoin("webhooks as w", "w.id", "d.webhook_id")
-    .select([
-      "d.id",
-      "d.event_id",
-      "d.webhook_id",
-      "d.attempts",
-      "d.created_at",
-      "e.topic",
-      "e.payload",
-      "w.url",
-      "w.hash_secret",
-      "w.previous_secrets",
-      "w.consecutive_failures",
-      ...SETTINGS.map((c) => `w.${c}` as const),
-    ])
-    .where("d.id", "in", ids)
-    .where("d.lease_owner", "=", owner)
-    .orderBy("d.next_attempt_at")
-    .execute();
-  return rows.map((r) => ({ ...r, lease_expires_at: expires, probe: probes.has(r.id) }));
+async function loadClaimed(
+  db: Db,
+  owner: string,
+  ids: string[],
+  expires: number,
+  probes: Set<string>,
+  notBefore: ReadonlyMap<string, number>,
+): Promise<ClaimedDelivery[]> {
+  const out: ClaimedDelivery[] = [];
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const rows = await db
+      .selectFrom("deliveries as d")
+      .innerJoin("events as e", "e.id", "d.event_id")
+      .innerJoin("webhooks as w", "w.id", "d.webhook_id")
+      .innerJoin("customers as c", "c.id", "w.customer_id")
+      .select([
+        "d.id",
+        "d.event_id",
+        "d.webhook_id",
+        "w.customer_id",
+        "c.weight",
+        "d.attempts",
+        "d.created_at",
+        "d.next_attempt_at",
+        "e.topic",
+        "w.url",
+        "w.hash_secret",
+        "w.previous_secrets",
+        "w.consecutive_failures",
+        "w.failure_streak",
+        "w.recent_outcomes",
+        ...SETTINGS.map((c) => `w.${c}` as const),
+      ])
+      .where("d.id", "in", ids.slice(i, i + CHUNK))
+      .where("d.lease_owner", "=", owner)
+      .execute();
+    for (const r of rows) {
+      out.push({
+        ...r,
+        weight: Number(r.weight),
+        next_attempt_at: Number(r.next_attempt_at),
+        lease_expires_at: expires,
+        probe: probes.has(r.id),
+        not_before: notBefore.get(r.id) ?? 0,
+      });
+    }
+  }
+  // Publish order within a webhook (batches and ordered webhooks go in it), oldest due first otherwise.
+  return out.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.created_at - b.created_at || (a.event_id < b.event_id ? -1 : 1));
 }
 
 /** Hand claims back untouched (shutdown, endpoint backing off, lease too short to send). */
@@ -370,4 +401,18 @@ export async function countDue(db: Db, cutoff: number): Promise<number> {
     .where("next_attempt_at", "<=", cutoff)
     .executeTakeFirstOrThrow();
   return Number(n);
+}
+
+/** Events' payloads as bytes, each read once (a tick shares them among the deliveries it holds). */
+export async function loadPayloads(db: Db, eventIds: readonly string[]): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (let i = 0; i < eventIds.length; i += CHUNK) {
+    const rows = await db
+      .selectFrom("events")
+      .select(["id", "payload"])
+      .where("id", "in", eventIds.slice(i, i + CHUNK))
+      .execute();
+    for (const r of rows) out.set(r.id, Buffer.from(r.payload, "utf8"));
+  }
+  return out;
 }

@@ -20,7 +20,7 @@ export async function deliveryView(db: Db, deliveries: readonly { webhook_id: st
   for (let i = 0; i < ids.length; i += CHUNK) {
     const rows = await db
       .selectFrom("webhooks")
-      .select(["id", "active", "disabled_reason", "failing_since", "consecutive_failures", "backoff_until"])
+      .select(["id", "active", "disabled_reason", "failing_since", "consecutive_failures", "backoff_until", "rate_limit", "ordered"])
       .where("id", "in", ids.slice(i, i + CHUNK))
       .execute();
     for (const r of rows) {
@@ -31,8 +31,24 @@ export async function deliveryView(db: Db, deliveries: readonly { webhook_id: st
         consecutiveFailures: r.consecutive_failures,
         backoffUntil: r.backoff_until,
         maxAttempts,
+        rateLimit: r.rate_limit === null ? null : Number(r.rate_limit),
+        head: r.ordered === 1 ? await headOf(db, r.id) : null,
       });
     }
   }
   return { now, maxAttempts, webhooks };
+}
+
+/** An ordered webhook's first pending delivery in publish order (`deliveries_webhook_order`). */
+async function headOf(db: Db, webhookId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom("deliveries")
+    .select("id")
+    .where("webhook_id", "=", webhookId)
+    .where("status", "=", "pending")
+    .orderBy("created_at")
+    .orderBy("event_id")
+    .limit(1)
+    .executeTakeFirst();
+  return row?.id ?? null;
 }

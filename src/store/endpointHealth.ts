@@ -3,7 +3,9 @@
  * recovered, or gone (disabled). Several dispatchers may learn the same thing at
  * once; each change is written so that a failure step is counted once in all.
  */
-import type { Db } from "./connect.js";
+import { sql } from "kysely";
+import { remember, tripReason, type BreakerMemory, type BreakerRules } from "../domain/breaker.js";
+import { dialectOf, type Db } from "./connect.js";
 
 /** What an attempt taught a dispatcher about its webhook as a whole. */
 export type HealthChange =
@@ -14,14 +16,18 @@ export type HealthChange =
    * requests that were in flight when it failed (in this or another process) belong
    * to the same step and are not counted again.
    */
-  | { kind: "down"; webhookId: string; backoffUntil: number; error: string; probe: boolean }
+  | { kind: "down"; webhookId: string; backoffUntil: number; error: string; probe: boolean; reason: string }
   | { kind: "gone"; webhookId: string; error: string };
 
 /** Write one change inside the caller's transaction. */
 export async function applyHealth(trx: Db, h: HealthChange, now: number): Promise<void> {
   const waiting = trx.updateTable("deliveries").where("webhook_id", "=", h.webhookId).where("status", "=", "pending").where("lease_owner", "is", null);
   if (h.kind === "up") {
-    await trx.updateTable("webhooks").set({ failing_since: null, consecutive_failures: 0, backoff_until: null }).where("id", "=", h.webhookId).execute();
+    await trx
+      .updateTable("webhooks")
+      .set({ failing_since: null, consecutive_failures: 0, backoff_until: null, failure_streak: 0, recent_outcomes: "", breaker_reason: null })
+      .where("id", "=", h.webhookId)
+      .execute();
     await waiting.set({ wait_reason: null }).where("wait_reason", "=", "endpoint_backoff").execute();
     return;
   }
@@ -33,6 +39,7 @@ export async function applyHealth(trx: Db, h: HealthChange, now: number): Promis
         consecutive_failures: eb("consecutive_failures", "+", 1),
         backoff_until: h.backoffUntil,
         last_failure: h.error,
+        breaker_reason: h.reason,
       }))
       .where("id", "=", h.webhookId);
     if (!h.probe) step = step.where("failing_since", "is", null);
@@ -64,4 +71,62 @@ export async function expireWaiting(db: Db, now: number, maxAgeMs: number): Prom
     .where("webhook_id", "in", (eb) => eb.selectFrom("webhooks").select("id").where("failing_since", "is not", null))
     .executeTakeFirst();
   return Number(res.numUpdatedRows);
+}
+
+/** A batch's outcomes for one webhook, for the breaker's shared memory. */
+export interface Outcomes {
+  webhookId: string;
+  /** oldest first: "1" an endpoint failure, "0" answered well */
+  bits: string;
+  /** when the first step would end, should these open the breaker */
+  backoffUntil: number;
+  /** the last failure in words */
+  error: string | null;
+}
+
+/**
+ * Fold outcomes into each webhook's shared memory, one atomic update per webhook (no
+ * read first, so dispatchers recording at once never lose each other's outcomes), and
+ * open the breaker where the memory says the endpoint is down. Returns those open now
+ * (opened here or before), with why. Webhooks in id order, so concurrent writers lock rows in one order.
+ */
+export async function rememberOutcomes(trx: Db, all: readonly Outcomes[], rules: BreakerRules, now: number): Promise<{ webhookId: string; reason: string }[]> {
+  const opened: { webhookId: string; reason: string }[] = [];
+  const lastN = (expr: ReturnType<typeof sql>) =>
+    dialectOf(trx) === "postgres" ? sql<string>`right(${expr}, ${rules.window})` : sql<string>`substr(${expr}, ${-rules.window})`;
+  for (const o of [...all].sort((a, b) => (a.webhookId < b.webhookId ? -1 : 1))) {
+    if (o.bits.length === 0) continue;
+    const tail = o.bits.length - 1 - o.bits.lastIndexOf("0");
+    const allFailed = !o.bits.includes("0");
+    const row = await trx
+      .updateTable("webhooks")
+      .set({
+        failure_streak: allFailed ? sql<number>`failure_streak + ${o.bits.length}` : tail,
+        recent_outcomes: lastN(sql`recent_outcomes || ${o.bits}`),
+        // The last failure in words, whether or not it opened the breaker.
+        ...(o.error !== null && o.bits.includes("1") ? { last_failure: o.error } : {}),
+      })
+      .where("id", "=", o.webhookId)
+      .returning(["failure_streak", "recent_outcomes", "failing_since", "breaker_reason"])
+      .executeTakeFirst();
+    if (!row) continue;
+    // Open already (another dispatcher found it down): say so, so this one stops sending too.
+    if (row.failing_since !== null) {
+      opened.push({ webhookId: o.webhookId, reason: row.breaker_reason ?? "the endpoint is down" });
+      continue;
+    }
+    const memory: BreakerMemory = { streak: Number(row.failure_streak), recent: row.recent_outcomes };
+    const reason = tripReason(memory, rules);
+    if (!reason) continue;
+    await applyHealth(trx, { kind: "down", webhookId: o.webhookId, backoffUntil: o.backoffUntil, error: o.error ?? reason, probe: false, reason }, now);
+    opened.push({ webhookId: o.webhookId, reason });
+  }
+  return opened;
+}
+
+/** The memory after `bits`, as rememberOutcomes writes it (for a tick's own view). */
+export function foldOutcomes(m: BreakerMemory, bits: string, rules: BreakerRules): BreakerMemory {
+  let out = m;
+  for (const b of bits) out = remember(out, b === "1", rules);
+  return out;
 }

@@ -2,6 +2,7 @@
  * Row → API shape, in one place. The CLI's --json prints exactly these, so the API
  * and the CLI cannot drift apart.
  */
+import { breakerState, describeBreaker, type BreakerState } from "../domain/breaker.js";
 import { headersOf } from "../domain/headers.js";
 import { authViewOf, type AuthView } from "../domain/receiverAuth.js";
 import { delaysOf } from "../domain/retrySettings.js";
@@ -41,6 +42,8 @@ export interface WebhookJson {
   signing: WebhookTable["signing"];
   /** `whpk_…` with `signing: "ed25519"`: what receivers verify `v1a` signatures with */
   public_key: string | null;
+  /** the circuit breaker: closed (sending), open (backing off until open_until), probing */
+  breaker: { state: BreakerState; open_until: string | null; reason: string | null; description: string };
   hash_secret?: string | null;
 }
 
@@ -78,6 +81,7 @@ export function webhookJson(row: WebhookTable, keyring: Keyring, options: Webhoo
     batch_size: row.batch_size,
     signing: row.signing,
     public_key: row.signing === "ed25519" ? row.public_key : null,
+    breaker: breakerJson(row, now),
   };
   if (options.secret !== undefined) json.hash_secret = options.secret;
   return json;
@@ -181,6 +185,9 @@ export function deliveryJson(row: DeliveryTable, view: DeliveryView, attempts?: 
     webhook,
     view.now,
   );
+  // An ordered webhook sends its head first: every other pending delivery waits its turn.
+  const waitingFor = row.status === "pending" && webhook.head && webhook.head !== row.id ? webhook.head : null;
+  if (wait && waitingFor) wait.message = `waiting its turn: the webhook is ordered and delivery ${waitingFor} goes first (${wait.message})`;
   const json: DeliveryJson = {
     id: row.id,
     event: row.event_id,
@@ -193,8 +200,7 @@ export function deliveryJson(row: DeliveryTable, view: DeliveryView, attempts?: 
     last_error: row.last_error,
     wait_reason: row.status === "pending" ? row.wait_reason : null,
     waiting: wait?.message ?? null,
-    // Strict ordering's scheduling (the tick) fills this in; until then nothing waits on another delivery.
-    waiting_for: null,
+    waiting_for: waitingFor,
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
     finished_at: iso(row.finished_at),
@@ -237,4 +243,15 @@ export interface Page<T> {
   next: string | null;
   previous: string | null;
   results: T[];
+}
+
+/** The circuit breaker as the webhook object shows it. */
+export function breakerJson(row: Pick<WebhookTable, "failing_since" | "backoff_until" | "breaker_reason">, now: number): WebhookJson["breaker"] {
+  const state = breakerState(row, now);
+  return {
+    state,
+    open_until: state === "open" ? iso(row.backoff_until) : null,
+    reason: state === "closed" ? null : row.breaker_reason,
+    description: describeBreaker(row, now),
+  };
 }

@@ -2,7 +2,7 @@
  * Publishing: the event and one delivery per subscribed active webhook, written in
  * one transaction, so an acknowledged event always has its deliveries.
  */
-import { timeOrderedId } from "./timeOrderedId.js";
+import { nextTimeOrderedId } from "./timeOrderedId.js";
 import { validationError } from "../errors.js";
 import { dialectOf, runSteps, writeTransaction, type Db, type Steps } from "./connect.js";
 import { compiledOnce } from "./compiledOnce.js";
@@ -79,7 +79,7 @@ function* storeNew(trx: Db, clean: CleanEvent, now: number): Steps<StoredEvent |
   }
 
   const event: EventTable = {
-    id: timeOrderedId(now),
+    id: nextTimeOrderedId(now),
     customer_id: clean.customerId,
     topic: clean.topic,
     payload: clean.payload,
@@ -90,7 +90,7 @@ function* storeNew(trx: Db, clean: CleanEvent, now: number): Steps<StoredEvent |
   if (clean.key !== null && Number(inserted.numAffectedRows ?? 0) === 0) return null;
   // the customer's row has a null id when no webhook matched
   const webhookIds = subscribed.flatMap(({ id, filter }) => (id === null || (filter !== null && !matcherOf(filter)(payload())) ? [] : [id]));
-  const row = (webhookId: string) => ({ id: timeOrderedId(now), eventId: event.id, webhookId, customerId: clean.customerId, now });
+  const row = (webhookId: string) => ({ id: nextTimeOrderedId(now), eventId: event.id, webhookId, customerId: clean.customerId, now });
   if (dialectOf(trx) === "postgres") {
     // A round trip per statement: the fan-out goes in multi-row inserts.
     for (let i = 0; i < webhookIds.length; i += FANOUT_CHUNK) {

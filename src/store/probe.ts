@@ -8,7 +8,7 @@ import { sql } from "kysely";
 import { dialectOf, writeTransaction, type Db } from "./connect.js";
 
 const ROLLBACK = Symbol("rollback");
-const PROBE_ROW = { id: "hookd-health-probe", name: "health probe", created_at: 0 };
+const PROBE_ROW = { id: "hookd-health-probe", name: "health probe", weight: 1, created_at: 0 };
 
 export interface ProbeOptions {
   /**

@@ -6,6 +6,8 @@
 export interface CustomerTable {
   id: string;
   name: string;
+  /** its share of a tick's slots against other customers with due work (1 … 1000) */
+  weight: number;
   created_at: number;
 }
 
@@ -70,6 +72,15 @@ export interface WebhookTable {
   previous_signing_keys: string | null;
   /** `whpk_…`, the public half of signing_key */
   public_key: string | null;
+  // The circuit breaker's memory, shared by every dispatcher (migration 010, domain/breaker.ts).
+  /** endpoint failures in a row */
+  failure_streak: number;
+  /** the last dispatch.breaker.window outcomes, oldest first: "1" failed, "0" answered well */
+  recent_outcomes: string;
+  /** why the breaker last opened, in words */
+  breaker_reason: string | null;
+  /** rate_limit's pacing: the database time from which the next delivery may start */
+  rate_next_at: number | null;
 }
 
 /** A topic's entry in the event-type catalog: the schema its payloads must match. */

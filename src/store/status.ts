@@ -20,10 +20,21 @@ export interface FailingWebhook {
   backoff_until: number | null;
   last_failure: string | null;
   disabled_reason: string | null;
+  /** why the circuit breaker opened, in words */
+  breaker_reason: string | null;
   pending: number;
   failed: number;
   /** the earliest next_attempt_at of its pending deliveries */
   next_due: number | null;
+}
+
+/** A webhook with a `rate_limit`: its deliveries start no faster than that. */
+export interface LimitedWebhook {
+  id: string;
+  url: string;
+  rate_limit: number;
+  /** its pending deliveries due now */
+  due: number;
 }
 
 export interface StatusSnapshot {
@@ -31,6 +42,7 @@ export interface StatusSnapshot {
   dueNow: number;
   failingCount: number;
   failing: FailingWebhook[];
+  limited: LimitedWebhook[];
 }
 
 /** The whole store's status, or one customer's (the console's overview). */
@@ -64,6 +76,7 @@ export async function readStatus(db: Db, now: number, customerId: string | null 
         "w.backoff_until",
         "w.last_failure",
         "w.disabled_reason",
+        "w.breaker_reason",
         mine("pending")
           .select((e) => e.fn.countAll<number>().as("c"))
           .as("pending"),
@@ -86,7 +99,30 @@ export async function readStatus(db: Db, now: number, customerId: string | null 
     next_due: r.next_due === null ? null : Number(r.next_due),
   }));
   const dueNow = customerId ? await countDueFor(db, now, customerId) : await countDue(db, now);
-  return { backlog, dueNow, failingCount: Number(n), failing };
+  return { backlog, dueNow, failingCount: Number(n), failing, limited: await limitedWebhooks(db, now, customerId) };
+}
+
+/** Webhooks with a rate limit (at most FAILING_LIMIT), with what is due for each. */
+async function limitedWebhooks(db: Db, now: number, customerId: string | null): Promise<LimitedWebhook[]> {
+  let q = db
+    .selectFrom("webhooks as w")
+    .where("w.deleted_at", "is", null)
+    .where("w.rate_limit", "is not", null)
+    .select((eb) => [
+      "w.id",
+      "w.url",
+      "w.rate_limit",
+      eb
+        .selectFrom("deliveries as d")
+        .whereRef("d.webhook_id", "=", "w.id")
+        .where("d.status", "=", "pending")
+        .where("d.next_attempt_at", "<=", now)
+        .select((e) => e.fn.countAll<number>().as("c"))
+        .as("due"),
+    ]);
+  if (customerId) q = q.where("w.customer_id", "=", customerId);
+  const rows = await q.orderBy("w.id").limit(FAILING_LIMIT).execute();
+  return rows.map((r) => ({ id: r.id, url: r.url, rate_limit: Number(r.rate_limit), due: Number(r.due) }));
 }
 
 async function countDueFor(db: Db, cutoff: number, customerId: string): Promise<number> {

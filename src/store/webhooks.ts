@@ -19,6 +19,10 @@ export const HEALTHY = {
   backoff_until: null,
   last_failure: null,
   disabled_reason: null,
+  failure_streak: 0,
+  recent_outcomes: "",
+  breaker_reason: null,
+  rate_next_at: null,
 } as const;
 
 /** Delivery settings of a webhook that set none (migration 009's defaults). */

@@ -16,8 +16,12 @@ describe.each(backends)("%s", (backend) => {
   let h: ApiHarness;
   let receiver: Receiver;
   beforeEach(async () => {
-    // One request at a time to the webhook, so its first failure holds back the rest of the tick.
-    h = await apiHarness({ dispatch: { perWebhookConcurrency: 1 }, retry: { delaysSeconds: [600] } }, backend);
+    // One request at a time to the webhook and a breaker that opens on one failure, so its
+    // first failure holds back the rest of the tick.
+    h = await apiHarness(
+      { dispatch: { perWebhookConcurrency: 1, breaker: { consecutiveFailures: 1, failureRate: 0.5, window: 20 } }, retry: { delaysSeconds: [600] } },
+      backend,
+    );
     receiver = await startReceiver((_req, res) => res.writeHead(500).end("down"));
   });
   afterEach(async () => {

@@ -43,15 +43,22 @@ export interface BenchDb {
   env: Record<string, string>;
 }
 
+/** Config a section sets beside the bench's own, e.g. `{ retry: { delaysSeconds: [0] } }`, named for its file. */
+export interface ConfigExtra {
+  name: string;
+  settings: Record<string, unknown>;
+}
+
 /** The config file every bench process uses (dispatch settings above; logs at warn so the tick's own log is the only cost). */
-export function writeBenchConfig(dir: string): string {
-  const file = path.join(dir, "bench-config.json");
-  if (!existsSync(file)) writeFileSync(file, JSON.stringify({ dispatch: DISPATCH, limits: LIMITS, log: { level: "warn" } }, null, 2));
+export function writeBenchConfig(dir: string, extra?: ConfigExtra): string {
+  const file = path.join(dir, extra ? `bench-config-${extra.name}.json` : "bench-config.json");
+  const config = { dispatch: DISPATCH, limits: LIMITS, log: { level: "warn" }, ...extra?.settings };
+  if (!existsSync(file)) writeFileSync(file, JSON.stringify(config, null, 2));
   return file;
 }
 
-export function cliEnv(dir: string, dbFile: string): Record<string, string> {
-  return { HOOKD_ENV: "sandbox", HOOKD_DB: dbFile, HOOKD_CONFIG: writeBenchConfig(dir) };
+export function cliEnv(dir: string, dbFile: string, extra?: ConfigExtra): Record<string, string> {
+  return { HOOKD_ENV: "sandbox", HOOKD_DB: dbFile, HOOKD_CONFIG: writeBenchConfig(dir, extra) };
 }
 
 /** Open (creating and migrating) a bench database with one customer. */
@@ -62,6 +69,11 @@ export async function openBenchDb(dir: string, name: string): Promise<BenchDb> {
   const existing = await app.store.db.selectFrom("customers").select("id").executeTakeFirst();
   const customerId = existing?.id ?? (await createCustomer(app.store.db, "bench")).id;
   return { file, app, customerId, env };
+}
+
+/** Another customer on the same database: webhooks and events made through the result are its own. */
+export async function otherCustomer(b: BenchDb, name: string): Promise<BenchDb> {
+  return { ...b, customerId: (await createCustomer(b.app.store.db, name)).id };
 }
 
 /** Webhooks through the store's own validation; `url(i)` gives each its URL. */

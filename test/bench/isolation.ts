@@ -7,7 +7,7 @@
  * and reported as "more than" the cap.
  */
 import path from "node:path";
-import { addWebhooks, cliEnv, closeBenchDb, copyDb, openBenchDb, seed } from "./fixtures.js";
+import { addWebhooks, cliEnv, closeBenchDb, copyDb, openBenchDb, seed, type ConfigExtra } from "./fixtures.js";
 import { Script, startReceiver, type Receiver } from "./processes.js";
 import type { BenchContext, Row, SectionResult } from "./report.js";
 import { fmt, fmtRatio, median } from "./stats.js";
@@ -22,10 +22,18 @@ export interface IsolationOptions {
 const HEALTHY_WEBHOOKS = 99;
 const TARGET = 1.2;
 
-interface Drain {
+export interface Drain {
   ms: number;
   drained: boolean;
   received: number;
+  /** the database the tick ran on (a copy of the template), for counting what it left */
+  file: string;
+}
+
+export interface DrainOptions {
+  /** ticks back to back (as `hookd serve` with work waiting) instead of one tick */
+  loop?: boolean;
+  config?: ConfigExtra;
 }
 
 async function template(ctx: BenchContext, receiver: Receiver, o: IsolationOptions, withDead: boolean): Promise<string> {
@@ -43,20 +51,24 @@ async function template(ctx: BenchContext, receiver: Receiver, o: IsolationOptio
   return b.file;
 }
 
-async function drain(ctx: BenchContext, receiver: Receiver, file: string, healthy: number, capMs: number): Promise<Drain> {
+/**
+ * Tick over a copy of `file` until `receiver` has answered `count` requests 200 (or
+ * `capMs` passed), then stop the tick: the drain time is the tick's start to that last answer.
+ */
+export async function drain(ctx: BenchContext, receiver: Receiver, file: string, count: number, capMs: number, o: DrainOptions = {}): Promise<Drain> {
   await receiver.reset();
   const run = copyDb(file, path.join(ctx.dir, "isolation-run.sqlite"));
-  const script = new Script("./tick.ts", [], cliEnv(ctx.dir, run));
-  const { at } = await script.started;
+  const script = new Script("./tick.ts", o.loop ? ["--loop"] : [], cliEnv(ctx.dir, run, o.config));
+  const { at } = await (o.loop ? script.ready : script.started);
   let stats = await receiver.stats();
-  while (stats.ok < healthy && Date.now() - at < capMs) {
-    await new Promise((r) => setTimeout(r, 100));
+  while (stats.ok < count && Date.now() - at < capMs) {
+    await new Promise((r) => setTimeout(r, 50));
     stats = await receiver.stats();
   }
-  const drained = stats.ok >= healthy;
+  const drained = stats.ok >= count;
   const ms = drained ? stats.lastOkAt - at : Date.now() - at;
   await script.stop();
-  return { ms, drained, received: stats.ok };
+  return { ms, drained, received: stats.ok, file: run };
 }
 
 export async function isolationSection(ctx: BenchContext, o: IsolationOptions): Promise<SectionResult> {

@@ -3,7 +3,8 @@
  * and with peers. Prints a table and writes test/bench/results/<time>.json (and
  * latest.json). Options:
  *   --quick         smaller sizes, under 2 minutes
- *   --only 1,2,4    run only these sections (1 dispatch, 2 peers, 3 ingest, 4 backlog, 5 isolation, 6 latency, 7 scale-out, 8 move, 9 console log, 10 https)
+ *   --only 1,2,4    run only these sections (1 dispatch, 2 peers, 3 ingest, 4 backlog, 5 isolation, 6 latency, 7 scale-out, 8 move,
+ *                   9 console log, 10 https, 11 fair share, 12 flaky receivers, 13 memory)
  *   --out FILE      write the JSON there instead
  *   --tiny          a few seconds, for the smoke test: checks the harness, not speed
  */
@@ -13,11 +14,14 @@ import { parseArgs } from "node:util";
 import { backlogSection } from "./backlog.js";
 import { consoleLogSection } from "./consoleLog.js";
 import { dispatchSection, type Contender } from "./dispatch.js";
+import { fairShareSection } from "./fairShare.js";
 import { scratch } from "./fixtures.js";
+import { flakySection } from "./flaky.js";
 import { httpsSection } from "./https.js";
 import { ingestSection } from "./ingest.js";
 import { isolationSection } from "./isolation.js";
 import { latencySection } from "./latency.js";
+import { memorySection } from "./memory.js";
 import { moveSection } from "./move.js";
 import { killChildren, ROOT } from "./processes.js";
 import { printTable, writeResults, type BenchContext, type Row, type SectionResult } from "./report.js";
@@ -34,7 +38,7 @@ const { values } = parseArgs({
 });
 const size: Size = values.tiny ? "tiny" : values.quick ? "quick" : "full";
 const scale = scaleFor(size);
-const only = new Set((values.only ?? "1,2,3,4,5,6,7,8,9,10").split(",").map((s) => s.trim()));
+const only = new Set((values.only ?? "1,2,3,4,5,6,7,8,9,10,11,12,13").split(",").map((s) => s.trim()));
 const started = Date.now();
 const work = scratch();
 const log = (m: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${m}\n`);
@@ -70,6 +74,9 @@ try {
   if (only.has("8")) await section("move", () => moveSection(ctx, scale.move));
   if (only.has("9")) await section("consoleLog", () => consoleLogSection(ctx, scale.consoleLog));
   if (only.has("10")) await section("https", () => httpsSection(ctx, scale.https));
+  if (only.has("11")) await section("fairShare", () => fairShareSection(ctx, scale.fairShare));
+  if (only.has("12")) await section("flaky", () => flakySection(ctx, scale.flaky));
+  if (only.has("13")) await section("memory", () => memorySection(ctx, scale.memory));
 } finally {
   work.cleanup();
 }

@@ -122,6 +122,8 @@ export interface Receiver {
   reset(): Promise<void>;
   /** x-event-id → receipt time, when started with `record` */
   receipts(): Promise<Map<string, number>>;
+  /** path → its first request's place among all requests (1-based), when started with `record` */
+  firsts(): Promise<Map<string, number>>;
   close(): Promise<void>;
 }
 
@@ -149,6 +151,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
       await script.ask({ type: "reset" });
     },
     receipts: async () => new Map((await script.ask<{ receipts: [string, number][] }>({ type: "receipts" })).receipts),
+    firsts: async () => new Map((await script.ask<{ firsts: [string, number][] }>({ type: "firsts" })).firsts),
     close: () => script.stop(),
   };
 }

@@ -3,10 +3,11 @@
  * it never shares a core's event loop with the dispatcher it measures. A minimal
  * node:http server: reads the body, answers 200 "ok". Paths under /hang/ are read
  * and never answered (a dead receiver); under /slow/ answered after 100 ms (a
- * receiver across a network); under /fail/ answered 500. It counts requests in flight
- * per path (the most at once), and distinct X-Delivery-Ids (duplicates). The parent
- * asks for counts over IPC.
- *   --record             keep each x-event-id's receipt time
+ * receiver across a network); under /fail/ answered 500; under /flaky/P/ answered 500
+ * for P% of that path's requests, chosen by a seeded generator (the same failures on
+ * every run, reseeded on reset). It counts requests in flight per path (the most at
+ * once), and distinct X-Delivery-Ids (duplicates). The parent asks for counts over IPC.
+ *   --record             keep each x-event-id's receipt time, and each path's first request's place among all requests
  *   --key F --cert F     serve HTTPS with this key and certificate
  *   --delay MS           answer each request this long after it arrived (a receiver doing work)
  */
@@ -15,6 +16,7 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
+import { seeded } from "../helpers/seeded.js";
 
 const { values } = parseArgs({
   options: { record: { type: "boolean", default: false }, key: { type: "string" }, cert: { type: "string" }, delay: { type: "string", default: "0" } },
@@ -35,6 +37,19 @@ let deliveryIds = new Set<string>();
 /** x-event-id → receipt time (ms since the epoch, sub-ms precision), only with --record */
 let receipts = new Map<string, number>();
 const held = new Set<http.ServerResponse>();
+/** path → the number of its first request among all requests (1-based), only with --record */
+let firsts = new Map<string, number>();
+/** /flaky/P/ paths → their seeded generator */
+let flaky = new Map<string, () => number>();
+
+/** Whether this request to a /flaky/P/ path fails. */
+function flakyFails(path: string): boolean {
+  const m = /^\/flaky\/(\d+)\//.exec(path);
+  if (!m) return false;
+  let random = flaky.get(path);
+  if (!random) flaky.set(path, (random = seeded(7)));
+  return random() * 100 < Number(m[1]);
+}
 
 const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
   req.resume();
@@ -44,10 +59,11 @@ const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
   maxInFlight = Math.max(maxInFlight, n);
   res.on("close", () => inFlight.set(path, (inFlight.get(path) ?? 1) - 1));
   requests++;
+  if (record && !firsts.has(path)) firsts.set(path, requests);
   const id = req.headers["x-delivery-id"];
   if (typeof id === "string") deliveryIds.add(id);
   req.on("end", () => {
-    if (path.startsWith("/fail/")) {
+    if (path.startsWith("/fail/") || flakyFails(path)) {
       failed++;
       res.writeHead(500).end();
       return;
@@ -80,7 +96,7 @@ const server =
   values.key && values.cert ? https.createServer({ key: readFileSync(values.key), cert: readFileSync(values.cert) }, handle) : http.createServer(handle);
 server.keepAliveTimeout = 60_000;
 
-export type ReceiverMessage = { id: number; type: "stats" | "reset" | "receipts" };
+export type ReceiverMessage = { id: number; type: "stats" | "reset" | "receipts" | "firsts" };
 
 process.on("message", (msg: ReceiverMessage) => {
   if (msg.type === "reset") {
@@ -93,12 +109,16 @@ process.on("message", (msg: ReceiverMessage) => {
     requests = 0;
     deliveryIds = new Set();
     receipts = new Map();
+    firsts = new Map();
+    flaky = new Map();
     for (const res of held) res.destroy();
     process.send!({ id: msg.id });
   } else if (msg.type === "stats") {
     process.send!({ id: msg.id, ok, hung, lastOkAt, firstOkAt, failed, maxInFlight, requests, distinct: deliveryIds.size });
   } else if (msg.type === "receipts") {
     process.send!({ id: msg.id, receipts: [...receipts] });
+  } else if (msg.type === "firsts") {
+    process.send!({ id: msg.id, firsts: [...firsts] });
   }
 });
 // The parent went away: go too.

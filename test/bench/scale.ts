@@ -28,5 +28,8 @@ export function scaleFor(size: Size) {
       webhooks: 256,
       latencyMs: 100,
     },
+    fairShare: { burstEvents: pick(2_000, 500, 20), slowB: pick(1_000, 1_000, 200), rounds: pick(3, 1, 1), capSeconds: pick(30, 15, 10) },
+    flaky: { deliveries: pick(5_000, 2_000, 200), rounds: pick(2, 1, 1), capSeconds: pick(60, 30, 15) },
+    memory: { bigEvents: pick(100, 100, 5), smallEvents: pick(1_000, 250, 10), rounds: pick(2, 1, 1) },
   };
 }

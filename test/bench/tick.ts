@@ -2,7 +2,7 @@
  * hookd's tick in its own process, as `hookd tick` runs it (openApp, then
  * dispatcher.tick()), with the CPU time of the tick measured from inside.
  *   (default)  one tick; reports {type: "started", at} then {type: "result", summary, cpuMs, ms}
- *   --loop     ticks back to back until SIGTERM (the latency section); reports the tick count
+ *   --loop     ticks back to back until SIGTERM (latency, flaky receivers); reports {type: "ready", at}, then the tick count
  * The database and config come from HOOKD_DB / HOOKD_CONFIG, as for the CLI.
  */
 import { parseArgs } from "node:util";
@@ -15,7 +15,7 @@ process.on("SIGTERM", () => stop.abort());
 
 try {
   if (values.loop) {
-    process.send!({ type: "ready" });
+    process.send!({ type: "ready", at: Date.now() });
     let ticks = 0;
     while (!stop.signal.aborted) {
       await app.dispatcher.tick({ signal: stop.signal });

@@ -57,7 +57,13 @@ describe.each(backends)("%s", (backend) => {
       const human = await cli("status");
       expect(human).toContain("backlog    pending 2 (due now 0), failed 0, delivered 2, cancelled 0");
       expect(human).toContain("failing    1 webhook(s)");
-      expect(human).toMatch(new RegExp(`${down.id}\\s+orders:created\\s+\\S+\\s+\\S+\\s+1\\s+2\\s+refused\\s+${failing.next_tick_at}`));
+      // Two requests in flight together, both refused: the breaker opened on that round.
+      expect(failing).toMatchObject({ breaker: "open", breaker_reason: "all 2 requests of a round timed out or were refused" });
+      expect(human).toMatch(
+        new RegExp(
+          `${down.id}\\s+orders:created\\s+\\S+\\s+\\S+\\s+1\\s+2\\s+refused\\s+open: all 2 requests of a round timed out or were refused\\s+${failing.next_tick_at}`,
+        ),
+      );
     });
   });
 });

@@ -15,9 +15,9 @@ import { verifyStandard } from "../../src/verify.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
 
 const members: BatchMember[] = [
-  { deliveryId: "d1", eventId: "e1", payload: '{"id":1, "name":"Zoë"}', attempts: 2 },
-  { deliveryId: "d2", eventId: "e2", payload: "[1,2,3]", attempts: 2 },
-  { deliveryId: "d3", eventId: "e3", payload: '"just a string"', attempts: 2 },
+  { deliveryId: "d1", eventId: "e1", payload: Buffer.from('{"id":1, "name":"Zoë"}'), attempts: 2 },
+  { deliveryId: "d2", eventId: "e2", payload: Buffer.from("[1,2,3]"), attempts: 2 },
+  { deliveryId: "d3", eventId: "e3", payload: Buffer.from('"just a string"'), attempts: 2 },
 ];
 const common = { url: "http://127.0.0.1:9/batch", webhookId: "wh_1", topic: "orders:created", secret: "s3cret" };
 const now = 1_700_000_000_900;

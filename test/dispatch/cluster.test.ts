@@ -52,6 +52,19 @@ interface Cluster {
   run(count: number, extraEnv?: (i: number) => Record<string, string>): Promise<CliResult[]>;
   deliveredIds(): Set<string>;
   counts(): Promise<Record<string, number>>;
+  /** every request's body and whether it was answered 2xx, in arrival order */
+  answers: { body: string; ok: boolean }[];
+}
+
+/** mulberry32: the same "random" failures on every run. */
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 let admin: pg.Client;
@@ -79,14 +92,26 @@ async function storeUrl(backend: "sqlite" | "postgres"): Promise<string> {
 
 async function cluster(
   backend: "sqlite" | "postgres",
-  o: { webhooks: number; failingWebhooks?: number; events: number; replyMs: number; dispatch: Record<string, unknown>; retry?: Record<string, unknown> },
+  o: {
+    webhooks: number;
+    failingWebhooks?: number;
+    events: number;
+    replyMs: number;
+    dispatch: Record<string, unknown>;
+    retry?: Record<string, unknown>;
+    /** answers 500 when it says so (a flaky receiver), besides the failing webhooks */
+    fails?: () => boolean;
+  },
 ): Promise<Cluster> {
   const inFlight = new InFlight();
   const failing = new Set<string>();
   const receiver = await startReceiver((req, res) => {
     inFlight.track(req.path, res);
-    setTimeout(() => res.writeHead(failing.has(req.path) ? 500 : 200).end(), o.replyMs);
+    const fail = failing.has(req.path) || (o.fails?.() ?? false);
+    answers.push({ body: req.body.toString(), ok: !fail });
+    setTimeout(() => res.writeHead(fail ? 500 : 200).end(), o.replyMs);
   });
+  const answers: { body: string; ok: boolean }[] = [];
   cleanups.push(() => receiver.close());
   const dir = tempDir("hookd-cluster-config-");
   cleanups.push(async () => dir.cleanup());
@@ -122,6 +147,7 @@ async function cluster(
     webhooks,
     failing,
     run: (count, extraEnv) => Promise.all(Array.from({ length: count }, (_, i) => collect(spawnCli(["--json", "tick"], { ...env, ...extraEnv?.(i) })))),
+    answers,
     deliveredIds: () => new Set(receiver.requests.map((r) => String(r.headers["x-delivery-id"]))),
     counts: () => countByStatus(app.store.db),
   };
@@ -141,7 +167,7 @@ describe.each(["sqlite", "postgres"] as const)("three dispatchers on %s", (backe
     expect(c.inFlight.peak).toBeLessThanOrEqual(4);
   });
 
-  it("a failing webhook costs at most its cap in all, then one probe per backoff step, each failure counted once", async () => {
+  it("a failing webhook costs at most its breaker's failures and the cap in all, then one probe per backoff step, each failure counted once", async () => {
     const c = await cluster(backend, {
       webhooks: 20,
       failingWebhooks: 20,
@@ -156,10 +182,12 @@ describe.each(["sqlite", "postgres"] as const)("three dispatchers on %s", (backe
     };
     const failures = async () => (await c.app.store.db.selectFrom("webhooks").select("consecutive_failures").execute()).map((w) => w.consecutive_failures);
 
-    // The first step: every webhook fails; at most the cap of requests each, in all.
+    // The first step: every webhook fails until its breaker opens (5 failures in a row, the
+    // default, counted across the three), plus what was in flight in all when it did (the
+    // cap) and one more each for the two others that hear of it at their next record.
     expect((await c.run(3)).map((r) => r.code)).toEqual([0, 0, 0]);
     expect(perWebhook()).toHaveLength(20);
-    expect(Math.max(...perWebhook())).toBeLessThanOrEqual(4);
+    expect(Math.max(...perWebhook())).toBeLessThanOrEqual(5 + 4 + 2);
     expect(await failures()).toEqual(Array(20).fill(1));
 
     // Two more backoff steps: one probe per webhook in all, each failure counted once.
@@ -193,6 +221,32 @@ describe.each(["sqlite", "postgres"] as const)("three dispatchers on %s", (backe
     expect(await c.counts()).toEqual({ delivered: 2000 });
     expect(c.deliveredIds().size).toBe(2000);
     expect(c.receiver.requests.length - 2000).toBeLessThanOrEqual(dispatch.concurrency + dispatch.batchSize);
+  });
+
+  it("an ordered webhook gets its events one at a time in publish order, through a flaky receiver and three dispatchers", async () => {
+    const random = seeded(11);
+    const events = 20;
+    const c = await cluster(backend, {
+      webhooks: 1,
+      events,
+      replyMs: 2,
+      dispatch: { concurrency: 16, perWebhookConcurrency: 8, batchSize: 50 },
+      retry: { delaysSeconds: [0] },
+      fails: () => random() < 0.25,
+    });
+    await c.app.store.db.updateTable("webhooks").set({ ordered: 1 }).execute();
+    for (let round = 0; round < 40 && (await c.counts()).delivered !== events; round++) {
+      expect((await c.run(3)).map((r) => r.code)).toEqual([0, 0, 0]);
+    }
+    expect(await c.counts()).toEqual({ delivered: events });
+    // Each request is for the first event not yet delivered: never one ahead of it.
+    let next = 0;
+    for (const a of c.answers) {
+      expect(JSON.parse(a.body)).toEqual({ i: next });
+      if (a.ok) next++;
+    }
+    expect(next).toBe(events);
+    expect(c.answers.some((a) => !a.ok)).toBe(true);
   });
 
   it("compare leases and due times on the database's clock, whatever their own clocks say", async () => {

@@ -8,6 +8,7 @@ function lanes(limit: number, laneLimit: number | (() => number)) {
     limit,
     typeof laneLimit === "number" ? () => laneLimit : laneLimit,
     (item) => item.split(":")[0]!,
+    () => ({ customerId: "c", weight: 1 }),
     (item) => started.push(item),
   );
   return { l, started };
@@ -66,5 +67,41 @@ describe("Lanes", () => {
     laneLimit = 8;
     l.refreshLimits();
     expect(started).toEqual(["a:1", "a:2", "a:3", "a:4", "a:5", "a:6"]);
+  });
+
+  it("shares the slots among customers: one customer's queue does not hold another's back", () => {
+    const started: string[] = [];
+    // Items are "customer/webhook:n".
+    const l = new Lanes<string>(
+      4,
+      () => 8,
+      (item) => item.split(":")[0]!,
+      (item) => ({ customerId: item.split("/")[0]!, weight: 1 }),
+      (item) => started.push(item),
+    );
+    for (let i = 0; i < 8; i++) l.add(`a/slow${i % 4}:${i}`);
+    l.add("b/fast:1");
+    l.add("b/fast:2");
+    // A took every slot before B came; B gets the next two that free, not A's queue.
+    expect(started).toHaveLength(4);
+    for (const item of started.slice(0, 2)) l.done(item);
+    expect(started.slice(4)).toEqual(["b/fast:1", "b/fast:2"]);
+  });
+
+  it("keeps a slot for a customer with more to come rather than give it past another's share", () => {
+    const started: string[] = [];
+    const l = new Lanes<string>(
+      4,
+      () => 8,
+      (item) => item.split(":")[0]!,
+      (item) => ({ customerId: item.split("/")[0]!, weight: 1 }),
+      (item) => started.push(item),
+    );
+    l.setBacklog(new Map([["b/fast", { customerId: "b", weight: 1 }]]));
+    for (let i = 0; i < 8; i++) l.add(`a/slow:${i}`);
+    // B's claim is coming: A gets its half.
+    expect(started).toHaveLength(2);
+    l.setBacklog(new Map());
+    expect(started).toHaveLength(4);
   });
 });

@@ -56,7 +56,7 @@ it("claims, records and the tick's housekeeping walk indexes on SQLite, never th
       "plan",
       [{ attempt: { ...attempt, delivery_id: first!.id }, status: "delivered", nextAttemptAt: null, waitReason: null, lastError: null }],
       [
-        { kind: "down", webhookId: hooks[0]!, backoffUntil: now + 60_000, error: "http_500", probe: false },
+        { kind: "down", webhookId: hooks[0]!, backoffUntil: now + 60_000, error: "http_500", probe: false, reason: "5 failures in a row" },
         { kind: "up", webhookId: hooks[0]! },
       ],
       now,

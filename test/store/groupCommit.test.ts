@@ -56,7 +56,7 @@ it("one bad publish in a batch fails alone; the others commit", async () => {
     // A missing customer is found inside the transaction, after its own writes could have begun.
     ingest.run((trx) => publish(trx, input("no-such-customer", 2), app!.publishRules)),
     ingest.run(async (trx) => {
-      await trx.insertInto("customers").values({ id: "half-done", name: "x", created_at: 0 }).execute();
+      await trx.insertInto("customers").values({ id: "half-done", name: "x", weight: 1, created_at: 0 }).execute();
       throw new Error("changed its mind after writing");
     }),
     ingest.run((trx) => publish(trx, input(app!.customerId, 4), app!.publishRules)),

@@ -1,6 +1,6 @@
 /** Event and delivery ids: version 7 UUIDs that sort by creation time. */
 import { expect, it } from "vitest";
-import { timeOrderedId } from "../../src/store/timeOrderedId.js";
+import { nextTimeOrderedId, timeOrderedId } from "../../src/store/timeOrderedId.js";
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -22,4 +22,15 @@ it("sorts by time as text, and ids made in one millisecond differ", () => {
   for (const id of ids) expect(id).toMatch(V7);
   const same = new Set(Array.from({ length: 1000 }, () => timeOrderedId(now)));
   expect(same.size).toBe(1000);
+});
+
+it("ids made one after another sort in that order, within one millisecond too", () => {
+  const now = Date.now();
+  const ids = Array.from({ length: 5000 }, (_, i) => nextTimeOrderedId(now + Math.floor(i / 2000)));
+  expect([...ids].sort()).toEqual(ids);
+  for (const id of ids) expect(id).toMatch(V7);
+  expect(new Set(ids).size).toBe(5000);
+  // A clock that steps back does not reorder them either.
+  const after = nextTimeOrderedId(now - 10_000);
+  expect(after > ids[ids.length - 1]!).toBe(true);
 });

@@ -11,7 +11,8 @@ import { browserAvailable, consoleHarness, expectAccessible, screenshot, signIn 
 import type { Receiver } from "../helpers/receiver.js";
 
 const run = browserAvailable();
-const t = consoleHarness(run, { retry: { maxAttempts: 1 } });
+// One failure opens a webhook's circuit breaker here, so one failing delivery shows it failing.
+const t = consoleHarness(run, { retry: { maxAttempts: 1 }, dispatch: { breaker: { consecutiveFailures: 1, failureRate: 0.5, window: 20 } } });
 let h: ApiHarness;
 let receiver: Receiver;
 let page: Page;
@@ -116,6 +117,7 @@ describe.skipIf(!run)("the console", () => {
     await nav("Webhooks");
     await page.getByRole("link", { name: `${receiver.url}/down` }).click();
     await page.getByText("Failures in a row").waitFor();
+    await page.getByText(/^open until .+: 1 failure in a row$/).waitFor();
     await expectAccessible(page);
     await screenshot(page, "webhook");
 

@@ -12,7 +12,11 @@ import type { Receiver } from "../helpers/receiver.js";
 
 const run = browserAvailable();
 // One request at a time to a webhook, so its first failure holds back the rest of the tick.
-const t = consoleHarness(run, { dispatch: { perWebhookConcurrency: 1 }, retry: { delaysSeconds: [600] } });
+// A breaker that opens on one failure: the first failure holds the webhook's other deliveries back.
+const t = consoleHarness(run, {
+  dispatch: { perWebhookConcurrency: 1, breaker: { consecutiveFailures: 1, failureRate: 0.5, window: 20 } },
+  retry: { delaysSeconds: [600] },
+});
 let h: ApiHarness;
 let receiver: Receiver;
 let page: Page;

@@ -78,7 +78,8 @@ export function statsRoutes(server: FastifyInstance, app: App): void {
         topic: w.topic,
         active: w.active === 1,
         ...(performance.get(w.id) ?? { attempts: 0, succeeded: 0, success_rate: null, p50_ms: null, p95_ms: null }),
-        consecutive_failures: w.consecutive_failures,
+        // Failures in a row as the breaker counts them (not its backoff steps).
+        consecutive_failures: w.failure_streak,
         failing_since: iso(w.failing_since),
         backoff_until: iso(w.backoff_until),
         last_error: w.last_failure,

@@ -80,7 +80,7 @@ function render(s: Stats, rangeLabel: string) {
               w.disabled_reason
                 ? badge(`disabled: ${w.disabled_reason}`, "failed")
                 : w.active
-                  ? badge("backing off", "pending")
+                  ? badge(`breaker ${w.breaker ?? "open"}${w.breaker_reason ? `: ${w.breaker_reason}` : ""}`, "pending")
                   : badge("disabled", "cancelled"),
             ]),
             "Failing webhooks",

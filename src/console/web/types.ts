@@ -54,6 +54,9 @@ export interface Stats {
       consecutive_failures: number;
       last_error: string | null;
       disabled_reason: string | null;
+      /** the circuit breaker: open (backing off) or probing; null when switched off by hookd instead */
+      breaker: "open" | "probing" | null;
+      breaker_reason: string | null;
       pending: number;
       failed: number;
       next_attempt_at: string | null;

@@ -256,6 +256,8 @@ export async function webhookPage(ctx: PageContext): Promise<() => Promise<void>
       h("dd", {}, `${pct(s?.success_rate ?? null)} of ${s?.attempts ?? 0} attempts`),
       h("dt", {}, "Latency p50 / p95"),
       h("dd", {}, `${ms(s?.p50_ms ?? null)} / ${ms(s?.p95_ms ?? null)}`),
+      h("dt", {}, "Circuit breaker"),
+      h("dd", {}, hook.breaker.description),
       h("dt", {}, "Failures in a row"),
       h("dd", {}, String(s?.consecutive_failures ?? 0)),
       h("dt", {}, "Backing off until"),

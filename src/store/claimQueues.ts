@@ -1,0 +1,72 @@
+/**
+ * A webhook's own queue, as a claim takes from it (claims.ts). Reads only the front of
+ * the webhook's pending rows through its indexes, so the cost follows what is taken.
+ */
+import { sql } from "kysely";
+import type { Db } from "./connect.js";
+
+export interface QueuedRow {
+  id: string;
+}
+
+/** `d` is free to lease now: never leased, or its lease has lapsed. */
+export function free(now: number) {
+  return sql<boolean>`(${sql.ref("d.lease_expires_at")} is null or ${sql.ref("d.lease_expires_at")} <= ${now})`;
+}
+
+/**
+ * Up to `n` free due deliveries of a webhook. Oldest due first (`deliveries_webhook_due`),
+ * alternating with its first attempts (`deliveries_webhook_fresh`) when `fresh`: a new
+ * event is not queued behind a backlog of retries (Hook0 keeps such lanes).
+ */
+export async function queued(trx: Db, webhookId: string, o: { cutoff: number; now: number }, n: number, fresh = true): Promise<QueuedRow[]> {
+  const front = (firstAttempts: boolean) => {
+    let q = trx
+      .selectFrom("deliveries as d")
+      .select("d.id")
+      .where("d.webhook_id", "=", webhookId)
+      .where("d.status", "=", "pending")
+      .where("d.next_attempt_at", "<=", o.cutoff)
+      .where(free(o.now));
+    if (firstAttempts) q = q.where("d.attempts", "=", 0);
+    return q.orderBy("d.next_attempt_at").limit(n).execute();
+  };
+  const oldest = await front(false);
+  if (!fresh || oldest.length === 0) return oldest;
+  const first = await front(true);
+  const out: QueuedRow[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; out.length < n && (i < oldest.length || i < first.length); i++) {
+    for (const row of [oldest[i], first[i]]) {
+      if (row && !seen.has(row.id) && out.length < n) {
+        seen.add(row.id);
+        out.push(row);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * An ordered webhook's head: its first pending deliveries in publish order (event
+ * `created_at`, then id; `deliveries_webhook_order`), up to `n`, taken only while each is
+ * due and free. The head in flight elsewhere, or waiting on its retry, holds the rest back.
+ */
+export async function headOf(trx: Db, webhookId: string, o: { cutoff: number; now: number }, n: number): Promise<QueuedRow[]> {
+  const rows = await trx
+    .selectFrom("deliveries as d")
+    .select(["d.id", "d.next_attempt_at", "d.lease_expires_at"])
+    .where("d.webhook_id", "=", webhookId)
+    .where("d.status", "=", "pending")
+    .orderBy("d.created_at")
+    .orderBy("d.event_id")
+    .limit(n)
+    .execute();
+  const out: QueuedRow[] = [];
+  for (const r of rows) {
+    const leased = r.lease_expires_at !== null && Number(r.lease_expires_at) > o.now;
+    if (Number(r.next_attempt_at) > o.cutoff || leased) break;
+    out.push({ id: r.id });
+  }
+  return out;
+}
