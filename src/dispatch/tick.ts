@@ -85,6 +85,9 @@ export interface TickDeps {
 const LEASE_MARGIN_MS = 5_000;
 const STORE_TRIES = 3;
 const STORE_RETRY_MS = 1_000;
+/** How often a tick asks again for work other dispatchers hold the room of, and for how long without taking any. */
+const CROWDED_POLL_MS = 50;
+const CROWDED_WAIT_MS = 5_000;
 
 /** One request: a delivery, or a batch of one webhook's deliveries in publish order. */
 interface Unit {
@@ -155,8 +158,10 @@ export class Tick {
   private total = 0;
   private sleeper: (() => void) | null = null;
   private graceTimer: NodeJS.Timeout | null = null;
-  /** wakes the claim loop when a rate-limited webhook may start again */
+  /** wakes the claim loop when a rate-limited webhook may start again, or crowded room may have freed */
   private paceTimer: NodeJS.Timeout | null = null;
+  /** when a claim last took something (database time) */
+  private lastTaken = 0;
   /** the store failed past store()'s retries: claim no more, finish what is in flight, keep its results for the store */
   private storeLost = false;
 
@@ -190,6 +195,7 @@ export class Tick {
       });
       if (synced) {
         this.cutoff = clock.now();
+        this.lastTaken = this.cutoff;
         this.summary.started_at = new Date(this.cutoff).toISOString();
         if (this.options.onProgress) this.total = await countDue(db, this.cutoff);
         // Secrets whose overlap has ended leave the store (they stopped signing already).
@@ -273,6 +279,14 @@ export class Tick {
       // Others wait on what this tick holds: records end leases, so write them sooner.
       if (claim.crowded.length > 0 || (claim.full.length > 0 && !this.alone)) this.recorder.hurry();
       if (claim.pacedUntil !== null) this.wakeAt(claim.pacedUntil);
+      if (claim.deliveries.length > 0) this.lastTaken = clock.now();
+      // Due work whose room other dispatchers hold: claim again shortly, as their records
+      // free it, for a while; past that it is theirs, or the next tick's.
+      if (claim.crowded.length > 0 && claim.deliveries.length === 0 && clock.now() - this.lastTaken < CROWDED_WAIT_MS) {
+        this.exhausted = true;
+        this.wakeAt(clock.now() + CROWDED_POLL_MS);
+        continue;
+      }
       // A probe that succeeded while this claim ran: its webhook's backlog is claimable now.
       if (claim.exhausted && this.recoveries === recoveries) this.exhausted = true;
     }

@@ -128,7 +128,8 @@ export async function claimDue(db: Db, o: ClaimRequest): Promise<Claim> {
       const held = elsewhere.get(h.webhookId) ?? 0;
       const requests = o.room ? o.room(h.webhookId, Math.ceil(held / h.batchSize)) : Number.POSITIVE_INFINITY;
       h.room = h.ordered ? Math.min(requests, 1) * h.batchSize : requests * h.batchSize;
-      if (requests <= 0) crowded.push(h.webhookId);
+      // No room: others hold it all (crowded: wait for them), or this dispatcher does (full).
+      if (requests <= 0) (held > 0 ? crowded : full).push(h.webhookId);
       if (h.rateLimit !== null && h.room > 0) {
         const slots = paceSlots(h.rateLimit, h.rateNextAt, o.now, h.room);
         if (slots.length === 0) pacedUntil = Math.min(pacedUntil ?? Number.POSITIVE_INFINITY, h.rateNextAt ?? o.now);
@@ -163,8 +164,9 @@ export async function claimDue(db: Db, o: ClaimRequest): Promise<Claim> {
       }
       open = next;
     }
-    // Exhausted: every webhook with due work gave what it had, or all its room.
-    const exhausted = open.length === 0 && heads.every((h) => h.room > 0 || !more.has(h.webhookId) || full.includes(h.webhookId));
+    // Exhausted: every webhook with due work gave what it had, or all this dispatcher's room
+    // (full); one whose room others hold (crowded) still has work for whoever frees it.
+    const exhausted = open.length === 0 && crowded.length === 0 && heads.every((h) => h.room > 0 || !more.has(h.webhookId) || full.includes(h.webhookId));
     const ids: string[] = [];
     const notBefore = new Map<string, number>();
     for (const [hook, rows] of taken) {
