@@ -249,6 +249,20 @@ describe.each(["sqlite", "postgres"] as const)("three dispatchers on %s", (backe
     expect(c.answers.some((a) => !a.ok)).toBe(true);
   });
 
+  it("share slots fairly across customers: another customer's one delivery goes out in the first round of three dispatchers busy with a burst", async () => {
+    const dispatch = { concurrency: 16, perWebhookConcurrency: 4, batchSize: 100 };
+    const c = await cluster(backend, { webhooks: 10, events: 100, replyMs: 5, dispatch });
+    const small = await createCustomer(c.app.store.db, "small");
+    await createWebhook(c.app.store.db, c.app.keyring, small.id, { url: `${c.receiver.url}/small`, group: "orders", action: "created" }, c.app.webhookRules);
+    await publish(c.app.store.db, { customerId: small.id, topic: "orders:created", payload: '{"small":1}' }, c.app.publishRules);
+    expect((await c.run(3)).map((r) => r.code)).toEqual([0, 0, 0]);
+    expect(await c.counts()).toEqual({ delivered: 1001 });
+    // Within the first round of the three (3 × concurrency): not behind the 1,000.
+    const position = c.receiver.requests.findIndex((r) => r.path === "/small");
+    expect(position).toBeGreaterThanOrEqual(0);
+    expect(position).toBeLessThan(3 * dispatch.concurrency);
+  });
+
   it("compare leases and due times on the database's clock, whatever their own clocks say", async () => {
     const c = await cluster(backend, {
       webhooks: 6,
