@@ -45,6 +45,8 @@ describe.skipIf(!run)("times and waits", () => {
     await signIn(page, h.server.url, h.key);
     const chart = page.getByRole("group", { name: /^Attempts by outcome: 0 delivered \(2xx\), 1 error status, 0 no answer\./ });
     const bars = chart.getByRole("img");
+    // The overview renders after its stats arrive: wait for the chart before counting its bars.
+    await bars.first().waitFor();
     expect(await bars.count()).toBe(24);
     for (const label of await bars.evaluateAll((els: any[]) => els.map((e) => e.getAttribute("aria-label") as string))) expect(label).toMatch(BAR);
     const last = bars.last();
