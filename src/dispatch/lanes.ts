@@ -130,13 +130,6 @@ export class Lanes<T> {
     this.pump();
   }
 
-  /** Items waiting (not started) in all lanes. */
-  get waiting(): number {
-    let n = 0;
-    for (const lane of this.lanes.values()) n += lane.waiting.length;
-    return n;
-  }
-
   private offer(lane: Lane<T>): void {
     if (!lane.queued && !lane.paused && lane.waiting.length > 0 && lane.running < lane.limit) {
       lane.queued = true;

@@ -169,14 +169,14 @@ export async function claimDue(db: Db, o: ClaimRequest): Promise<Claim> {
     const exhausted = open.length === 0 && crowded.length === 0 && heads.every((h) => h.room > 0 || !more.has(h.webhookId) || full.includes(h.webhookId));
     const ids: string[] = [];
     const notBefore = new Map<string, number>();
+    const rates = new Map(heads.map((h) => [h.webhookId, h.rateLimit]));
     for (const [hook, rows] of taken) {
       const slots = starts.get(hook);
       rows.forEach((r, i) => {
         ids.push(r.id);
         if (slots) notBefore.set(r.id, slots[i]!);
       });
-      const head = heads.find((h) => h.webhookId === hook)!;
-      if (slots && rows.length > 0) await pace(trx, hook, nextStart(slots, rows.length, head.rateLimit!));
+      if (slots && rows.length > 0) await pace(trx, hook, nextStart(slots, rows.length, rates.get(hook)!));
     }
     const leased = await lease(trx, ids, o.owner, o.now, expires);
     const opened = o.holding && o.holding.length > 0 ? await openedOf(trx, o.holding) : [];

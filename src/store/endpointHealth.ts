@@ -4,7 +4,7 @@
  * once; each change is written so that a failure step is counted once in all.
  */
 import { sql } from "kysely";
-import { remember, tripReason, type BreakerMemory, type BreakerRules } from "../domain/breaker.js";
+import { tripReason, type BreakerMemory, type BreakerRules } from "../domain/breaker.js";
 import { dialectOf, type Db } from "./connect.js";
 
 /** What an attempt taught a dispatcher about its webhook as a whole. */
@@ -122,11 +122,4 @@ export async function rememberOutcomes(trx: Db, all: readonly Outcomes[], rules:
     opened.push({ webhookId: o.webhookId, reason });
   }
   return opened;
-}
-
-/** The memory after `bits`, as rememberOutcomes writes it (for a tick's own view). */
-export function foldOutcomes(m: BreakerMemory, bits: string, rules: BreakerRules): BreakerMemory {
-  let out = m;
-  for (const b of bits) out = remember(out, b === "1", rules);
-  return out;
 }

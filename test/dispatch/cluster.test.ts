@@ -22,6 +22,7 @@ import { collect, spawnCli, type CliResult } from "../helpers/cli.js";
 import { countByStatus } from "../helpers/deliveries.js";
 import { dropSchema } from "../helpers/backends.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
+import { seeded } from "../helpers/seeded.js";
 
 const PG = process.env.HOOKD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,17 +55,6 @@ interface Cluster {
   counts(): Promise<Record<string, number>>;
   /** every request's body and whether it was answered 2xx, in arrival order */
   answers: { body: string; ok: boolean }[];
-}
-
-/** mulberry32: the same "random" failures on every run. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 let admin: pg.Client;
