@@ -136,6 +136,8 @@ export class Tick {
   private readonly rounds = new Map<string, Rounds>();
   /** requests waiting for their start time (a rate-limited webhook's pace) */
   private readonly paced = new Map<NodeJS.Timeout, Unit>();
+  /** per rate-limited webhook, when its last paced request went to the lanes (performance.now()) */
+  private readonly lastPaced = new Map<string, number>();
   /** deliveries held: claimed and not yet finished */
   private held = 0;
   /** One controller per request, aborted together when the grace period ends. */
@@ -380,16 +382,30 @@ export class Tick {
         const wait = unit.deliveries[0]!.not_before - this.deps.clock.now();
         if (wait <= 0 || this.stopped) now.push(unit);
         else {
-          const timer = setTimeout(() => {
-            this.paced.delete(timer);
-            this.lanes.add(unit);
-          }, wait);
-          this.paced.set(timer, unit);
+          this.pace(unit, wait);
           for (const o of this.deps.observers) o.paced?.(unit.deliveries.length);
         }
       }
     }
     this.lanes.addAll(now);
+  }
+
+  /**
+   * A rate-limited request waits for its start time, and never starts sooner than its
+   * rate's gap after the webhook's last paced start: timers that fire late together
+   * (a busy event loop) still go out one gap apart.
+   */
+  private pace(unit: Unit, waitMs: number): void {
+    const timer = setTimeout(() => {
+      this.paced.delete(timer);
+      const gap = 1000 / (unit.deliveries[0]!.rate_limit ?? Number.POSITIVE_INFINITY);
+      const now = performance.now();
+      const next = (this.lastPaced.get(unit.webhookId) ?? Number.NEGATIVE_INFINITY) + gap;
+      if (now < next) return this.pace(unit, next - now);
+      this.lastPaced.set(unit.webhookId, now);
+      this.lanes.add(unit);
+    }, waitMs);
+    this.paced.set(timer, unit);
   }
 
   private start(u: Unit): void {
