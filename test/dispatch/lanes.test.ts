@@ -14,6 +14,19 @@ function lanes(limit: number, laneLimit: number | (() => number)) {
   return { l, started };
 }
 
+/** Items are "customer/webhook:n": lanes by webhook, each customer of weight 1, 8 per lane. */
+function customerLanes(limit: number) {
+  const started: string[] = [];
+  const l = new Lanes<string>(
+    limit,
+    () => 8,
+    (item) => item.split(":")[0]!,
+    (item) => ({ customerId: item.split("/")[0]!, weight: 1 }),
+    (item) => started.push(item),
+  );
+  return { l, started };
+}
+
 describe("Lanes", () => {
   it("a new lane takes its limit when it opens, before anything of it is let through", () => {
     const { l, started } = lanes(10, () => 1);
@@ -70,15 +83,7 @@ describe("Lanes", () => {
   });
 
   it("shares the slots among customers: one customer's queue does not hold another's back", () => {
-    const started: string[] = [];
-    // Items are "customer/webhook:n".
-    const l = new Lanes<string>(
-      4,
-      () => 8,
-      (item) => item.split(":")[0]!,
-      (item) => ({ customerId: item.split("/")[0]!, weight: 1 }),
-      (item) => started.push(item),
-    );
+    const { l, started } = customerLanes(4);
     for (let i = 0; i < 8; i++) l.add(`a/slow${i % 4}:${i}`);
     l.add("b/fast:1");
     l.add("b/fast:2");
@@ -89,14 +94,7 @@ describe("Lanes", () => {
   });
 
   it("keeps a slot for a customer with more to come rather than give it past another's share", () => {
-    const started: string[] = [];
-    const l = new Lanes<string>(
-      4,
-      () => 8,
-      (item) => item.split(":")[0]!,
-      (item) => ({ customerId: item.split("/")[0]!, weight: 1 }),
-      (item) => started.push(item),
-    );
+    const { l, started } = customerLanes(4);
     l.setBacklog(new Map([["b/fast", { customerId: "b", weight: 1 }]]));
     for (let i = 0; i < 8; i++) l.add(`a/slow:${i}`);
     // B's claim is coming: A gets its half.
