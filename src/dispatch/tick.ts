@@ -136,8 +136,8 @@ export class Tick {
   private readonly rounds = new Map<string, Rounds>();
   /** requests waiting for their start time (a rate-limited webhook's pace) */
   private readonly paced = new Map<NodeJS.Timeout, Unit>();
-  /** per rate-limited webhook, when its last paced request went to the lanes (performance.now()) */
-  private readonly lastPaced = new Map<string, number>();
+  /** per rate-limited webhook, when its last request started (performance.now()) */
+  private readonly lastStart = new Map<string, number>();
   /** deliveries held: claimed and not yet finished */
   private held = 0;
   /** One controller per request, aborted together when the grace period ends. */
@@ -390,22 +390,31 @@ export class Tick {
     this.lanes.addAll(now);
   }
 
-  /**
-   * A rate-limited request waits for its start time, and never starts sooner than its
-   * rate's gap after the webhook's last paced start: timers that fire late together
-   * (a busy event loop) still go out one gap apart.
-   */
+  /** A rate-limited request waits out of the lanes until its booked start time. */
   private pace(unit: Unit, waitMs: number): void {
     const timer = setTimeout(() => {
       this.paced.delete(timer);
-      const gap = 1000 / (unit.deliveries[0]!.rate_limit ?? Number.POSITIVE_INFINITY);
-      const now = performance.now();
-      const next = (this.lastPaced.get(unit.webhookId) ?? Number.NEGATIVE_INFINITY) + gap;
-      if (now < next) return this.pace(unit, next - now);
-      this.lastPaced.set(unit.webhookId, now);
       this.lanes.add(unit);
     }, waitMs);
     this.paced.set(timer, unit);
+  }
+
+  /**
+   * A rate-limited webhook's requests start at least one gap apart in real time. The
+   * booked start times space them in the claim; this holds them apart at the last step
+   * before the request, after every wait that could release several at once (timers
+   * firing late together on a busy event loop, the recorder's backpressure).
+   */
+  private async keepGap(u: Unit): Promise<void> {
+    const rate = u.deliveries[0]!.rate_limit;
+    if (rate === null) return;
+    const gap = 1000 / rate;
+    for (;;) {
+      const wait = (this.lastStart.get(u.webhookId) ?? Number.NEGATIVE_INFINITY) + gap - performance.now();
+      if (wait <= 0 || this.stopped) break;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    this.lastStart.set(u.webhookId, performance.now());
   }
 
   private start(u: Unit): void {
@@ -436,6 +445,7 @@ export class Tick {
     if (!hook) return;
     // Backpressure: never run more than a batch ahead of what is recorded.
     await this.recorder.room();
+    await this.keepGap(u);
     // Never start a request that could outlive its lease: another dispatcher may
     // legitimately take the rows then.
     if (this.stopped || clock.now() + settings.timeoutMs + this.leaseMargin() > first.lease_expires_at) return this.deferAll(u);
