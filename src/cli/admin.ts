@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { notFound } from "../errors.js";
 import { validationError } from "../errors.js";
-import { createApiKey } from "../store/apiKeys.js";
+import { createApiKey, revokeApiKey } from "../store/apiKeys.js";
 import { createCustomer, MAX_WEIGHT, setCustomerWeight } from "../store/customers.js";
 import { migrateToLatest } from "../store/migrate.js";
 import { resealSecrets } from "../store/reseal.js";
@@ -91,6 +91,18 @@ export function registerAdmin(program: Command): void {
         };
         if (json) printJson(out);
         else printLines([...describeObject(out), "(the key is shown only once: store it now)"]);
+      }),
+    );
+  keys
+    .command("revoke")
+    .description("revoke an API key by its id: every process serving the API refuses it from the next request")
+    .argument("<id>", "the key's id, as keys create printed it")
+    .action((id: string, _opts: unknown, cmd: Command) =>
+      withApp(cmd, async (app, json) => {
+        if (!(await revokeApiKey(app.store.db, id))) throw notFound("API key", id);
+        const out = { id, revoked: true };
+        if (json) printJson(out);
+        else printLines(describeObject(out));
       }),
     );
 }

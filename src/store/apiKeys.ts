@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypt
 import { CompiledQuery } from "kysely";
 import { compiledOnce } from "./compiledOnce.js";
 import type { Db } from "./connect.js";
+import { readCacheOf } from "./readCache.js";
 import type { ApiKeyTable } from "./schema.js";
 
 export interface ApiKeyPrincipal {
@@ -31,19 +32,33 @@ export async function createApiKey(
   return { id, key, customerId, createdAt: now };
 }
 
+/** Delete an API key; false if there is none with this id. Cached principals are forgotten (readCache.ts). */
+export async function revokeApiKey(db: Db, id: string): Promise<boolean> {
+  const { numDeletedRows } = await db.deleteFrom("api_keys").where("id", "=", id).executeTakeFirst();
+  return numDeletedRows > 0n;
+}
+
 /**
  * The principal behind a presented key, or null. Looked up by hash, then the hashes
  * compared in constant time so the comparison itself leaks nothing.
  */
 export async function authenticate(db: Db, presented: string): Promise<ApiKeyPrincipal | null> {
   const hash = hashKey(presented);
+  // Every request asks: a key found once is kept until api_keys changes (readCache.ts).
+  // Unknown keys are not kept, so guessing cannot fill the cache.
+  const cache = readCacheOf(db);
+  const key = `key:${hash}`;
+  const look = cache?.look<ApiKeyPrincipal>(key);
+  if (look?.value) return look.value;
   const { sql, parameters } = selectByHash(db, { hash });
   const [row] = (await db.executeQuery<ApiKeyRow>(CompiledQuery.raw(sql, parameters))).rows;
   if (!row) return null;
   const a = Buffer.from(row.key_hash, "hex");
   const b = Buffer.from(hash, "hex");
   if (a.length !== b.length || !timingSafeEqual(a, b)) return null;
-  return { keyId: row.id, customerId: row.customer_id };
+  const principal = Object.freeze({ keyId: row.id, customerId: row.customer_id });
+  if (look) cache!.keep(key, principal, look.stamp);
+  return principal;
 }
 
 type ApiKeyRow = Pick<ApiKeyTable, "id" | "customer_id" | "key_hash">;

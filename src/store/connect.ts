@@ -24,6 +24,8 @@ import type { Database } from "./schema.js";
 import type { BoundQuery } from "./boundQuery.js";
 import { sqliteRuntimeProblem } from "./sqliteRuntime.js";
 import { reusingStatements, runCompiled } from "./statementCache.js";
+import { ReadCache, readCacheOf } from "./readCache.js";
+import { readNotices } from "./readNotices.js";
 
 export type Dialect = "sqlite" | "postgres";
 export type Db = Kysely<Database>;
@@ -103,6 +105,17 @@ function openSqlite(options: StoreOptions): Store {
     throw explainStoreError(err, file) ?? new HookdError("store_unavailable", `cannot open the SQLite database ${file}: ${(err as Error).message}`);
   }
   const database = reusingStatements(sqlite);
+  // Another connection's commit moves data_version: what the cache holds may be stale (readCache.ts).
+  const dataVersion = sqlite.prepare("pragma data_version").pluck();
+  let seen: unknown = dataVersion.get();
+  const cache = new ReadCache((c) => {
+    const now = dataVersion.get();
+    if (now !== seen) {
+      seen = now;
+      c.changed();
+    }
+    return true;
+  });
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({
       database,
@@ -110,6 +123,7 @@ function openSqlite(options: StoreOptions): Store {
         ownSqliteConnections.set(connection, database);
       },
     }),
+    plugins: [cache],
   });
   let closed = false;
   return {
@@ -142,9 +156,17 @@ async function openPostgres(options: StoreOptions): Promise<Store> {
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     types,
   });
+  // Other processes' changes to cached rows arrive as notices (readNotices.ts).
+  const notices = readNotices(pg.Client, {
+    connectionString: options.url,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    // Named, so an operator (or a test) can tell it from the pool's connections in pg_stat_activity.
+    application_name: `hookd reads ${process.pid}`,
+  });
   // No error from a connection may crash the process, and no statement may wait forever (postgresPool.ts).
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool: guardedPool(pool, statementDeadlineMs(options.statementTimeoutMs ?? 0)) }),
+    plugins: [new ReadCache((c) => notices.listening(c))],
   });
   const location = withoutPassword(options.url);
   let closed = false;
@@ -155,6 +177,7 @@ async function openPostgres(options: StoreOptions): Promise<Store> {
     async close() {
       if (closed) return;
       closed = true;
+      await notices.close();
       await db.destroy();
     },
   };
@@ -219,7 +242,16 @@ const openSqliteTransactions = new WeakSet<Kysely<Database>>();
  */
 export async function writeTransaction<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
   if (db.isTransaction || openSqliteTransactions.has(db)) return fn(db);
-  if (dialectOf(db) === "postgres") return db.transaction().execute((trx: Transaction<Database>) => fn(trx));
+  if (dialectOf(db) === "postgres") {
+    return db
+      .transaction()
+      .execute((trx: Transaction<Database>) => fn(trx))
+      .catch((err: unknown) => {
+        // It may have changed cached rows, and read them back into the cache, before rolling back.
+        readCacheOf(db)?.changed();
+        throw err;
+      });
+  }
   return db.connection().execute(async (conn) => {
     openSqliteTransactions.add(conn);
     await sql`begin immediate`.execute(conn);
@@ -229,6 +261,8 @@ export async function writeTransaction<T>(db: Kysely<Database>, fn: (trx: Kysely
       return result;
     } catch (err) {
       await sql`rollback`.execute(conn).catch(() => {});
+      // It may have changed cached rows, and read them back into the cache, before rolling back.
+      readCacheOf(db)?.changed();
       throw err;
     }
   });

@@ -8,6 +8,7 @@ import { dialectOf, runSteps, writeTransaction, type Db, type Steps } from "./co
 import { compiledOnce } from "./compiledOnce.js";
 import { checkPayloadSchema } from "../domain/eventTypes.js";
 import { matcherOf } from "../domain/filter.js";
+import { readCacheOf } from "./readCache.js";
 import type { DeliveryTable, EventTable } from "./schema.js";
 
 /** An event that passed the publishing rules (src/publishing.ts). */
@@ -62,7 +63,15 @@ export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): 
  * one of them needs it.
  */
 function* storeNew(trx: Db, clean: CleanEvent, now: number): Steps<StoredEvent | null> {
-  const subscribed = (yield selectSubscribed(trx, { customerId: clean.customerId, topic: clean.topic })).rows as SubscribedRow[];
+  // Read for every event, changed rarely: kept until those tables change (readCache.ts).
+  const cache = readCacheOf(trx);
+  const key = `fanout:${clean.customerId}\0${clean.topic}`;
+  const look = cache?.look<SubscribedRow[]>(key);
+  let subscribed = look?.value;
+  if (!subscribed) {
+    subscribed = (yield selectSubscribed(trx, { customerId: clean.customerId, topic: clean.topic })).rows as SubscribedRow[];
+    if (subscribed.length > 0 && look) cache!.keep(key, subscribed, look.stamp);
+  }
   if (subscribed.length === 0) throw validationError([{ field: "customer", message: `customer ${clean.customerId} does not exist` }]);
   let parsed: { value: unknown } | null = "parsed" in clean ? { value: clean.parsed } : null;
   const payload = () => (parsed ??= { value: JSON.parse(clean.payload) }).value;
