@@ -17,6 +17,8 @@ import { within } from "./storeAnswer.js";
 export interface Metrics {
   readonly registry: Registry;
   readonly observer: DispatchObserver;
+  /** One ingest commit holding `events` published events (SQLite's group commit; 1 on PostgreSQL). */
+  committed(events: number): void;
 }
 
 /** `boundMs`: how long a scrape waits for the backlog count. */
@@ -50,6 +52,12 @@ export function createMetrics(db: Db, logger: Logger, health: StoreHealth, bound
   const opened = new Counter({
     name: "hookd_breaker_opened_total",
     help: "Times a webhook's circuit breaker opened (its endpoint looked down as a whole)",
+    registers: [registry],
+  });
+  const commits = new Histogram({
+    name: "hookd_ingest_commit_events",
+    help: "Events published through POST /events/ per commit (concurrent requests share one commit on SQLite)",
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
     registers: [registry],
   });
   new Gauge({
@@ -88,6 +96,7 @@ export function createMetrics(db: Db, logger: Logger, health: StoreHealth, bound
 
   return {
     registry,
+    committed: (events) => commits.observe(events),
     observer: {
       attempt(outcome, verdict) {
         attempts.inc({ outcome: verdict, error: outcome.error ?? "none" });

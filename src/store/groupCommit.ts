@@ -40,8 +40,17 @@ const SAVEPOINT = CompiledQuery.raw("savepoint grouped");
 const RELEASE = CompiledQuery.raw("release grouped");
 const ROLLBACK_TO = CompiledQuery.raw("rollback to grouped");
 
-export function groupCommit(db: Db): GroupCommit {
-  if (dialectOf(db) === "postgres") return { run: (work) => writeTransaction(db, work) };
+/** `committed(n)`: a commit held n pieces of work (for the ingest metrics). */
+export function groupCommit(db: Db, committed: (n: number) => void = () => {}): GroupCommit {
+  if (dialectOf(db) === "postgres") {
+    return {
+      async run(work) {
+        const value = await writeTransaction(db, work);
+        committed(1);
+        return value;
+      },
+    };
+  }
 
   let queue: Job[] = [];
   let pending = false;
@@ -59,6 +68,7 @@ export function groupCommit(db: Db): GroupCommit {
     queue = queue.slice(jobs.length);
     try {
       const outcomes = await commitTogether(db, jobs);
+      committed(jobs.length);
       for (const [i, o] of outcomes.entries()) {
         if (o.ok) jobs[i]!.resolve(o.value);
         else jobs[i]!.reject(o.err);

@@ -12,7 +12,7 @@ import { httpText, rawRequest } from "../helpers/rawHttp.js";
 let h: ApiHarness;
 let log: MemoryLog;
 beforeAll(async () => {
-  log = memoryLogger("info");
+  log = memoryLogger("debug");
   h = await apiHarness({ limits: { maxWebhooksPerCustomer: 3 } }, "sqlite", log.logger);
 });
 afterAll(async () => {

@@ -54,10 +54,11 @@ async function everyDelivery(db: Db, filter: DeliveryFilter): Promise<DeliveryTa
   }
 }
 
-export function eventRoutes(server: FastifyInstance, app: App): void {
+/** `committed(n)`: an ingest commit held n events (metrics). */
+export function eventRoutes(server: FastifyInstance, app: App, committed?: (n: number) => void): void {
   const { db } = app.store;
   // Concurrent POST /events/ share one transaction and one fsync (SQLite); each 202 still waits for its commit.
-  const ingest = groupCommit(db);
+  const ingest = groupCommit(db, committed);
 
   server.post<{ Body: EventBody }>("/events/", { schema: routeSchema("publishEvent") }, async (request, reply) => {
     const { body } = request;
