@@ -5,7 +5,7 @@
  * gets with telemetry.propagateToReceivers (and does not get without it, or with
  * traces off).
  */
-import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type ContextManager } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openHookd, type Hookd } from "../../src/index.js";
@@ -51,6 +51,35 @@ const only = (name: string) => {
   expect(found).toHaveLength(1);
   return found[0]!;
 };
+/**
+ * `fn` with the smallest context manager an application could register (OpenTelemetry's
+ * Node SDK registers an AsyncLocalStorage one): the context given to `with` is active
+ * while its function runs.
+ */
+async function withContextManager<T>(fn: () => Promise<T>): Promise<T> {
+  let active = ROOT_CONTEXT;
+  const manager: ContextManager = {
+    active: () => active,
+    with(ctx, run, thisArg, ...args) {
+      const before = active;
+      active = ctx;
+      try {
+        return run.call(thisArg, ...args);
+      } finally {
+        active = before;
+      }
+    },
+    bind: (_ctx, target) => target,
+    enable: () => manager,
+    disable: () => manager,
+  };
+  context.setGlobalContextManager(manager);
+  try {
+    return await fn();
+  } finally {
+    context.disable();
+  }
+}
 const traceparent = (s: ReadableSpan) => `00-${s.spanContext().traceId}-${s.spanContext().spanId}-01`;
 const linkedTo = (s: ReadableSpan) => s.links.map((l) => l.context.spanId);
 
@@ -142,12 +171,22 @@ describe.each(backends)("traces (%s)", (backend) => {
       rules,
     );
 
-    const event = await hookd.publish({ customerId: customer.id, topic: "orders:created", payload: '{"n":1}', idempotencyKey: "k1" });
+    // Published inside the application's own span (its context manager holds it): hookd.publish is its child.
+    const appSpan = { traceId: "5b8efff798038103d269b633813fc60c", spanId: "eee19b7ec3c1b174", traceFlags: 1 };
+    const h = hookd;
+    const event = await withContextManager(() =>
+      context.with(trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext(appSpan)), () =>
+        h.publish({ customerId: customer.id, topic: "orders:created", payload: '{"n":1}', idempotencyKey: "k1" }),
+      ),
+    );
     const again = await hookd.publish({ customerId: customer.id, topic: "orders:created", payload: '{"n":1}', idempotencyKey: "k1" });
     expect(again.id).toBe(event.id);
     await expect(hookd.publish({ customerId: customer.id, topic: "orders:nope", payload: "{}" })).rejects.toThrow(/topic/);
     const [first, duplicate, refusedPublish] = spans("hookd.publish");
     expect(first!.attributes).toMatchObject({ "hookd.event.id": event.id, "hookd.event.deliveries": 2, "hookd.event.duplicate": false });
+    expect(first!.spanContext().traceId).toBe(appSpan.traceId);
+    expect(first!.parentSpanContext?.spanId).toBe(appSpan.spanId);
+    expect(duplicate!.parentSpanContext).toBeUndefined();
     expect(duplicate!.attributes).toMatchObject({ "hookd.event.id": event.id, "hookd.event.duplicate": true });
     expect(refusedPublish!.status.code).toBe(SpanStatusCode.ERROR);
     expect(refusedPublish!.attributes["error.type"]).toBe("validation_failed");
