@@ -20,6 +20,8 @@ import type { PublishRules } from "./publishing.js";
 import type { WebhookRules } from "./domain/webhookInput.js";
 import { emptyKeyring, type Keyring } from "./domain/secretBox.js";
 import { keyUsage } from "./store/sealedColumns.js";
+import { tracingSettingsOf } from "./telemetry/otelEnv.js";
+import { openTracing, type Tracing } from "./telemetry/tracing.js";
 
 export interface App {
   readonly config: Config;
@@ -34,6 +36,8 @@ export interface App {
   readonly agentRules: AgentRules;
   /** seals the secrets hookd stores and opens them for signing (config/keyFile.ts) */
   readonly keyring: Keyring;
+  /** OpenTelemetry traces, when the OTEL_* variables ask for them; null when off (telemetry/tracing.ts) */
+  readonly tracing: Tracing | null;
   close(): Promise<void>;
 }
 
@@ -58,6 +62,11 @@ export interface OpenOptions extends LoadOptions {
   keyFile?: "need" | "use";
   /** where a one-line notice goes (a key file made on first use); default stderr */
   notice?: (line: string) => void;
+  /**
+   * Tracing to use instead of what the OTEL_* variables ask for (tests: an in-memory
+   * exporter, telemetry/sdk.ts tracingWith); null for none. The caller shuts it down.
+   */
+  tracing?: Tracing | null;
 }
 
 export type SchemaAccess = "create" | "upgrade" | "use" | "open";
@@ -110,6 +119,9 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.log.level);
   const access = options.schema ?? "create";
   const env = options.env ?? process.env;
+  // Checked first: a bad OTEL_* variable is a configuration error, like a bad key, and changes nothing.
+  const ownTracing = options.tracing === undefined;
+  const tracingSettings = ownTracing ? tracingSettingsOf(env) : null;
   const needKey = (options.keyFile ?? (access === "use" ? "use" : "need")) === "need";
   // Checked before the store is opened: production without its key changes nothing.
   const keyChoice = chooseKeyFile(config, env);
@@ -139,6 +151,7 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     await store.close();
     throw explainStoreError(err, store.location) ?? err;
   }
+  const tracing = ownTracing ? await openTracing(tracingSettings, logger) : options.tracing!;
   const agentRules: AgentRules = {
     allowPrivateAddresses: config.security.allowPrivateAddresses,
     // Checked when the config was loaded.
@@ -154,6 +167,8 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     localClock: localClock(env, config.env),
     keyring,
     maxAttempts: config.limits.maxAttempts,
+    tracing,
+    propagateToReceivers: config.telemetry.propagateToReceivers,
   });
   let closed = false;
   return {
@@ -171,12 +186,15 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     publishRules: { topics: config.topics, maxPayloadBytes: config.limits.maxPayloadBytes },
     agentRules,
     keyring,
+    tracing,
     async close() {
       if (closed) return;
       closed = true;
       health.close();
       dispatcher.close();
       await store.close();
+      // The last spans (a tick's, a publish's) are exported before the process ends.
+      if (ownTracing) await tracing?.shutdown();
     },
   };
 }

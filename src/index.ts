@@ -13,6 +13,7 @@ import { openApp, type App, type OpenOptions } from "./app.js";
 import type { TickOptions, TickSummary } from "./dispatch/dispatcher.js";
 import { publish as publishEvent, type PublishInput, type PublishResult } from "./publishing.js";
 import type { Database } from "./store/schema.js";
+import { tracedPublish } from "./telemetry/tracing.js";
 
 export type { Config } from "./config/schema.js";
 export { loadConfig } from "./config/load.js";
@@ -41,7 +42,11 @@ export async function openHookd(options: OpenOptions = {}): Promise<Hookd> {
   const app = await openApp(options);
   return {
     app,
-    publish: (input, trx) => publishEvent((trx ?? app.store.db) as Kysely<Database>, input, app.publishRules),
+    // Traced (when on) as a child of the application's active span, where it has a context manager.
+    publish: (input, trx) =>
+      tracedPublish(app.tracing, input, (traceContext) =>
+        publishEvent((trx ?? app.store.db) as Kysely<Database>, input, app.publishRules, Date.now(), traceContext),
+      ),
     tick: (tickOptions) => app.dispatcher.tick(tickOptions),
     close: () => app.close(),
   };

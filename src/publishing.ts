@@ -119,10 +119,12 @@ export function checkRepeat(first: EventTable, clean: CleanEvent): void {
  * Store an event and fan it out, atomically with respect to its idempotency key: any
  * number of concurrent calls with one key, from any number of processes, store one
  * event and all get it. Pass a Kysely transaction to publish inside your own
- * transaction (transactional outbox).
+ * transaction (transactional outbox). `traceContext`: the publish span's traceparent,
+ * stored with the event (telemetry/tracing.ts tracedPublish).
  */
-export async function publish(db: Db, input: PublishInput, rules: PublishRules, now = Date.now()): Promise<PublishResult> {
+export async function publish(db: Db, input: PublishInput, rules: PublishRules, now = Date.now(), traceContext: string | null = null): Promise<PublishResult> {
   const clean = checkPublishInput(input, rules);
+  if (traceContext) clean.traceContext = traceContext;
   const stored = await insertEvent(db, clean, now);
   if (stored.duplicate) checkRepeat(stored.event, clean);
   return { id: stored.event.id, topic: stored.event.topic, deliveries: stored.deliveries, duplicate: stored.duplicate, event: stored.event };

@@ -5,6 +5,7 @@ import { attemptsOf, getDelivery, listDeliveries, retryDelivery, retryFailed } f
 import { deliveryView } from "../store/deliveryViews.js";
 import { DEFAULT_LIMIT, deliveryJson, MAX_LIMIT, MAX_PAGE } from "../store/model.js";
 import { publish } from "../publishing.js";
+import { tracedPublish } from "../telemetry/tracing.js";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../store/schema.js";
 import { cliPage, oneOf, positiveInt, readOnly, withApp, customerId, requireCustomer } from "./context.js";
 import { readInput } from "./input.js";
@@ -31,11 +32,8 @@ export function registerEvents(program: Command): void {
       withApp(cmd, async (app, json) => {
         await requireCustomer(app.store.db, opts.customer);
         const payload = await readPayload(opts, app.publishRules.maxPayloadBytes);
-        const result = await publish(
-          app.store.db,
-          { customerId: opts.customer, topic: opts.topic, payload, idempotencyKey: opts.idempotencyKey ?? null },
-          app.publishRules,
-        );
+        const input = { customerId: opts.customer, topic: opts.topic, payload, idempotencyKey: opts.idempotencyKey ?? null };
+        const result = await tracedPublish(app.tracing, input, (traceContext) => publish(app.store.db, input, app.publishRules, Date.now(), traceContext));
         const out = { id: result.id, topic: result.topic, deliveries: result.deliveries };
         if (json) printJson(out);
         else

@@ -58,6 +58,12 @@ export interface HookdSettings {
   log: { level: LogLevel };
   /** the web console and customer portal (config/brand.ts checks the brand beyond the schema) */
   console: { brand: Brand };
+  /**
+   * OpenTelemetry traces are turned on by the SDK's own OTEL_* variables
+   * (telemetry/otelEnv.ts); this says what hookd does with them.
+   * propagateToReceivers: each delivery request carries its attempt span's W3C `traceparent`.
+   */
+  telemetry: { propagateToReceivers: boolean };
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -77,7 +83,7 @@ const int = (minimum: number, maximum = Number.MAX_SAFE_INTEGER) => ({ type: "in
 export const settingsSchema: JSONSchemaType<HookdSettings> = {
   type: "object",
   additionalProperties: false,
-  required: ["server", "db", "dispatch", "retry", "security", "limits", "retention", "topics", "log", "console"],
+  required: ["server", "db", "dispatch", "retry", "security", "limits", "retention", "topics", "log", "console", "telemetry"],
   properties: {
     server: {
       type: "object",
@@ -212,6 +218,12 @@ export const settingsSchema: JSONSchemaType<HookdSettings> = {
           },
         },
       },
+    },
+    telemetry: {
+      type: "object",
+      additionalProperties: false,
+      required: ["propagateToReceivers"],
+      properties: { propagateToReceivers: { type: "boolean" } },
     },
   },
 };

@@ -30,6 +30,8 @@ export interface AttemptContext {
   /** now on the clock OAuth2 token expiries are kept on */
   now: () => number;
   signal?: AbortSignal;
+  /** W3C trace headers for the receiver (telemetry.propagateToReceivers), or undefined */
+  trace?: Readonly<Record<string, string>>;
 }
 
 /** Never throws: every ending is an AttemptOutcome. */
@@ -44,6 +46,7 @@ export function attemptDelivery(target: AttemptTarget, settings: DeliverySetting
           ...signing,
           headers,
           authorization,
+          trace: ctx.trace,
           webhookId: target.webhookId,
           eventId: target.eventId,
           deliveryId: target.deliveryId,
@@ -69,7 +72,7 @@ export function attemptBatch(
   return attemptWithAuth(
     auth,
     (authorization, timeout) =>
-      sendBatch(batchRequest(members, { url: settings.url, ...signing, headers, authorization, webhookId, topic }), {
+      sendBatch(batchRequest(members, { url: settings.url, ...signing, headers, authorization, trace: ctx.trace, webhookId, topic }), {
         timeoutMs: timeout,
         agents: ctx.agents,
         signal: ctx.signal,

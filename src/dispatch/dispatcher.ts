@@ -15,6 +15,7 @@ import type { DispatchObserver } from "./observer.js";
 import { OAuthTokens } from "./oauthTokens.js";
 import { createAgents, destroyAgents, type AgentRules } from "./request.js";
 import { Tick, type DispatchSettings, type TickOptions, type TickSummary } from "./tick.js";
+import { UNTRACED, type Tracing } from "../telemetry/tracing.js";
 
 export type { DispatchSettings, TickOptions, TickProgress, TickSummary } from "./tick.js";
 
@@ -32,6 +33,10 @@ export interface DispatcherOptions {
   keyring: Keyring;
   /** limits.maxAttempts (default: no bound beyond each webhook's own) */
   maxAttempts?: number;
+  /** OpenTelemetry traces of ticks, claims and attempts; null or absent: none */
+  tracing?: Tracing | null;
+  /** telemetry.propagateToReceivers: requests carry their attempt span's traceparent (only while tracing is on) */
+  propagateToReceivers?: boolean;
 }
 
 export class Dispatcher {
@@ -41,6 +46,8 @@ export class Dispatcher {
   private readonly tokens = new OAuthTokens();
   private running: Promise<TickSummary> | null = null;
   private readonly observers = new Set<DispatchObserver>();
+  /** propagateToReceivers without tracing has been logged */
+  private saidUntraced = false;
 
   constructor(
     private readonly db: Db,
@@ -66,6 +73,11 @@ export class Dispatcher {
   /** One pass. Ticks never overlap: a call while one runs returns that one. */
   tick(options: TickOptions = {}): Promise<TickSummary> {
     if (!this.running) {
+      const { tracing, propagateToReceivers = false } = this.options;
+      if (propagateToReceivers && !tracing && !this.saidUntraced) {
+        this.saidUntraced = true;
+        this.logger.warn("telemetry.propagateToReceivers is on, but traces are off (no OTEL_* variable asks for them): requests carry no traceparent");
+      }
       const tick = new Tick(
         {
           db: this.db,
@@ -80,6 +92,7 @@ export class Dispatcher {
           tokens: this.tokens,
           maxAttempts: this.options.maxAttempts ?? Number.MAX_SAFE_INTEGER,
           health: this.options.health ?? null,
+          trace: tracing ? tracing.tick(propagateToReceivers) : UNTRACED,
         },
         options,
       );

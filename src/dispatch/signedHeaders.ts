@@ -37,6 +37,8 @@ export interface RequestCommon extends RequestSigning {
   headers?: Readonly<Record<string, string>>;
   /** the `Authorization` value (from `auth`), set by dispatch/receiverAuth.ts */
   authorization?: string | null;
+  /** `traceparent` (and `tracestate`) of the attempt's span, with telemetry.propagateToReceivers */
+  trace?: Readonly<Record<string, string>>;
 }
 
 export interface RequestIdentity {
@@ -59,6 +61,8 @@ export function requestHeaders(common: RequestCommon, identity: RequestIdentity,
     "x-timestamp": String(timestamp),
   };
   if (common.authorization) headers.authorization = common.authorization;
+  // Webhooks' own headers may not use these names (domain/headers.ts), so nothing is overwritten.
+  if (common.trace) Object.assign(headers, common.trace);
   const secrets = validSecrets(common.secret, common.previousSecrets ?? null, nowMs);
   const keys = validSecrets(common.signingKey ?? null, common.previousSigningKeys ?? null, nowMs);
   // One X-Signature only: the oldest valid secret, which every seed-003 receiver still accepts until the overlap ends.

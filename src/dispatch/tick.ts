@@ -48,6 +48,7 @@ import { AttemptRecorder } from "./recorder.js";
 import { Lanes, type LaneOwner } from "./lanes.js";
 import type { TickProgress, TickSummary } from "./tickSummary.js";
 import { judge, type Judgement } from "./verdict.js";
+import type { TickTrace } from "../telemetry/tracing.js";
 
 export type { TickProgress, TickSummary } from "./tickSummary.js";
 
@@ -79,6 +80,8 @@ export interface TickDeps {
   maxAttempts: number;
   /** where store errors are reported: an outage is logged there, once */
   health?: StoreHealth | null;
+  /** this tick's spans (telemetry/tracing.ts); UNTRACED when traces are off */
+  trace: TickTrace;
 }
 
 /** Margin kept between a request's deadline and its lease's end (less when leases are short). */
@@ -209,7 +212,9 @@ export class Tick {
           (err: unknown) => this.storeAway(err) || logger.warn({ err: (err as Error).message }, "could not expire deliveries that aged out while waiting"),
         );
         if (!this.stopped) {
+          const claiming = this.deps.trace.claim("probes");
           const probes = await this.store("claim probes", () => claimProbes(db, this.claimBasis()));
+          claiming.end(probes?.length ?? null);
           if (probes && (await this.readPayloads(probes))) this.schedule(probes);
         }
         await this.claimUntilDone();
@@ -226,6 +231,7 @@ export class Tick {
     this.summary.duration_ms = Math.round(performance.now() - started);
     const { error: _error, started_at: _started, ...counts } = this.summary;
     logger.info(counts, "tick");
+    this.deps.trace.end(this.summary);
     for (const o of this.deps.observers) o.tick?.(this.summary);
     return this.summary;
   }
@@ -258,6 +264,7 @@ export class Tick {
       // As many as the bytes left may hold, at what a delivery has cost so far (large events × fan-out).
       const perDelivery = this.deliveriesRead > 0 ? this.bytesRead / this.deliveriesRead : 0;
       const byBytes = perDelivery > 0 ? Math.floor((settings.maxHeldBytes - this.payloads.bytes) / perDelivery) : Number.POSITIVE_INFINITY;
+      const claiming = this.deps.trace.claim("due");
       const claim = await this.store("claim deliveries", async () => {
         await clock.sync();
         return claimDue(db, {
@@ -268,6 +275,7 @@ export class Tick {
           holding: [...this.load.keys()],
         });
       });
+      claiming.end(claim?.deliveries.length ?? null);
       if (!claim) return;
       this.alone = claim.elsewhere.size === 0;
       this.elsewhere = claim.elsewhere;
@@ -454,7 +462,8 @@ export class Tick {
     const controller = new AbortController();
     this.inFlight.add(controller);
     const deadline = Date.now() + (first.lease_expires_at - clock.now() - this.leaseMargin());
-    const ctx = { agents: this.deps.agents, tokens: this.deps.tokens, deadline, now: () => clock.now(), signal: controller.signal };
+    const span = this.deps.trace.attempt(u.webhookId, hook.url, u.deliveries);
+    const ctx = { agents: this.deps.agents, tokens: this.deps.tokens, deadline, now: () => clock.now(), signal: controller.signal, trace: span.headers };
     const sending =
       u.deliveries.length === 1
         ? attemptDelivery(
@@ -471,7 +480,10 @@ export class Tick {
           );
     const outcome = await sending.finally(() => this.inFlight.delete(controller));
     // Cut off by shutdown: not an attempt. The receiver may have seen it; it will be sent again.
-    if (outcome.error === "aborted") return this.deferAll(u);
+    if (outcome.error === "aborted") {
+      span.end(outcome, null);
+      return this.deferAll(u);
+    }
 
     const now = clock.now();
     let judged: Judgement | null = null;
@@ -482,6 +494,7 @@ export class Tick {
       this.recorder.add(j.record, d.lease_expires_at);
       this.summary[j.verdict]++;
     }
+    span.end(outcome, judged!.verdict);
     await this.learn(first, judged!, round);
     // An ordered webhook's next head is claimable only once this one's state is written.
     if (first.ordered === 1) await this.recorder.flush();

@@ -70,6 +70,8 @@ export interface ClaimedDelivery extends Pick<WebhookTable, (typeof SETTINGS)[nu
   probe: boolean;
   /** database time before which it may not start (a rate-limited webhook's pace), or 0 */
   not_before: number;
+  /** the traceparent of its event's publish span, or null (attempts link to it: telemetry/spans.ts) */
+  trace_context: string | null;
 }
 
 export interface ClaimRequest {
@@ -356,6 +358,7 @@ async function loadClaimed(
         "d.created_at",
         "d.next_attempt_at",
         "e.topic",
+        "e.trace_context",
         "w.url",
         "w.hash_secret",
         "w.previous_secrets",

@@ -11,6 +11,7 @@ import * as m007 from "./migrations/007_deep_backlog.js";
 import * as m008 from "./migrations/008_unique_webhooks.js";
 import * as m009 from "./migrations/009_webhook_settings.js";
 import * as m010 from "./migrations/010_fair_breaker.js";
+import * as m011 from "./migrations/011_trace_context.js";
 import * as m012 from "./migrations/012_read_cache.js";
 
 /** Migrations are imported, not read from disk, so a bundled single binary carries them. */
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   "008_unique_webhooks": m008,
   "009_webhook_settings": m009,
   "010_fair_breaker": m010,
+  "011_trace_context": m011,
   "012_read_cache": m012,
 };
 

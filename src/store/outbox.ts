@@ -20,6 +20,8 @@ export interface CleanEvent {
   key: string | null;
   /** the payload parsed, when the caller already has it (filters and schemas read it; parsed once) */
   parsed?: unknown;
+  /** the traceparent of the span publishing it (telemetry/tracing.ts), stored for the attempts to link to */
+  traceContext?: string | null;
 }
 
 export interface StoredEvent {
@@ -94,6 +96,7 @@ function* storeNew(trx: Db, clean: CleanEvent, now: number): Steps<StoredEvent |
     payload: clean.payload,
     idempotency_key: clean.key,
     created_at: now,
+    trace_context: clean.traceContext ?? null,
   };
   const inserted = yield insertEventRow(trx, event);
   if (clean.key !== null && Number(inserted.numAffectedRows ?? 0) === 0) return null;
@@ -152,7 +155,7 @@ const selectSchema = compiledOnce<{ topic: string }>(["topic"], (db, p) =>
 const schemas = new Map<string, { updatedAt: number; text: string }>();
 
 /** A repeated idempotency key inserts nothing (no unique violation): the caller reads the first event back. */
-const insertEventRow = compiledOnce<EventTable>(["id", "customer_id", "topic", "payload", "idempotency_key", "created_at"], (db, event) =>
+const insertEventRow = compiledOnce<EventTable>(["id", "customer_id", "topic", "payload", "idempotency_key", "created_at", "trace_context"], (db, event) =>
   db
     .insertInto("events")
     .values(event)

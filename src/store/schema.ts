@@ -101,6 +101,8 @@ export interface EventTable {
   payload: string;
   idempotency_key: string | null;
   created_at: number;
+  /** the W3C traceparent of the span that published it (migration 011), or null when tracing was off */
+  trace_context: string | null;
 }
 
 export type DeliveryStatus = "pending" | "delivered" | "failed" | "cancelled";

@@ -3,6 +3,7 @@
  * with two customers and an admin key, and a small fetch wrapper.
  */
 import { startServer, type ApiServer } from "../../src/api/server.js";
+import type { OpenOptions } from "../../src/app.js";
 import type { Logger } from "../../src/logger.js";
 import { createApiKey } from "../../src/store/apiKeys.js";
 import { createCustomer } from "../../src/store/customers.js";
@@ -39,8 +40,13 @@ export interface ApiHarness {
   cleanup(): Promise<void>;
 }
 
-export async function apiHarness(overrides: Record<string, unknown> = {}, backend: Backend = "sqlite", logger?: Logger): Promise<ApiHarness> {
-  const app = await testApp(overrides, backend, logger);
+export async function apiHarness(
+  overrides: Record<string, unknown> = {},
+  backend: Backend = "sqlite",
+  logger?: Logger,
+  options: Pick<OpenOptions, "tracing"> = {},
+): Promise<ApiHarness> {
+  const app = await testApp(overrides, backend, logger, options);
   const server = await startServer(app);
   const key = (await createApiKey(app.store.db, app.customerId)).key;
   const otherCustomer = await createCustomer(app.store.db, "globex");

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { openApp, type App } from "../../src/app.js";
+import { openApp, type App, type OpenOptions } from "../../src/app.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
 import { createCustomer } from "../../src/store/customers.js";
 import { createWebhook } from "../../src/store/webhooks.js";
@@ -33,10 +33,12 @@ export async function testApp(
   overrides: Record<string, unknown> = {},
   backend: Backend = "sqlite",
   logger: Logger = silentLogger,
+  /** tracing instead of none (telemetry/sdk.ts tracingWith) */
+  options: Pick<OpenOptions, "tracing"> = {},
 ): Promise<TestApp & { cleanup: () => Promise<void> }> {
   const database = await tempDatabase(backend);
   const dbFile = database.url;
-  const app = await openApp({ env: { HOOKD_ENV: "test", HOOKD_DB: dbFile }, overrides, logger }).catch(async (err) => {
+  const app = await openApp({ env: { HOOKD_ENV: "test", HOOKD_DB: dbFile }, overrides, logger, ...options }).catch(async (err) => {
     await database.drop();
     throw err;
   });

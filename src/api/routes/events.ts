@@ -8,6 +8,7 @@ import { groupCommit } from "../../store/groupCommit.js";
 import { deliveryView } from "../../store/deliveryViews.js";
 import { deliveryJson, eventJson } from "../../store/model.js";
 import { publish } from "../../publishing.js";
+import { tracedPublish } from "../../telemetry/tracing.js";
 import { getEvent } from "../../store/outbox.js";
 import type { DeliveryTable } from "../../store/schema.js";
 import { ownerOf, principalOf, refusePortal, scopeOf } from "../auth.js";
@@ -71,7 +72,13 @@ export function eventRoutes(server: FastifyInstance, app: App, committed?: (n: n
     const input = { customerId, topic: body.topic, payload, idempotencyKey: key };
     // A repeated key with another topic or payload is a 409 (publishing.ts, as for the CLI
     // and the library); thrown inside its own savepoint, it fails this request alone.
-    const result = await ingest.run((trx) => publish(trx, input, app.publishRules));
+    // Traced (when on) as a child of the caller's span, if its request carries a traceparent.
+    const result = await tracedPublish(
+      app.tracing,
+      input,
+      (traceContext) => ingest.run((trx) => publish(trx, input, app.publishRules, Date.now(), traceContext)),
+      request.headers,
+    );
     // The batch holding this event has committed (SQLite: synchronous=FULL), so it is on disk before this 202.
     return reply.status(202).send({ id: result.id, topic: result.topic, deliveries: result.deliveries });
   });
