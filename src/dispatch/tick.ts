@@ -350,19 +350,26 @@ export class Tick {
     );
   }
 
-  /** Reads the payloads of these deliveries' events not held yet; false when the store gave up (they are left to their leases). */
+  /**
+   * Holds these deliveries' events and reads the payloads not here yet; false when the
+   * store gave up (the deliveries are let go, left to their leases). Held first: a
+   * payload here already stays while the read waits, whatever finishes meanwhile.
+   */
   private async readPayloads(deliveries: readonly ClaimedDelivery[]): Promise<boolean> {
+    for (const d of deliveries) this.payloads.hold(d.event_id);
     const missing = this.payloads.missing(deliveries.map((d) => d.event_id));
     if (missing.length > 0) {
       const read = await this.store("read payloads", () => loadPayloads(this.deps.db, missing));
-      if (!read) return false;
+      if (!read) {
+        for (const d of deliveries) this.payloads.release(d.event_id);
+        return false;
+      }
       for (const [id, body] of read) {
         this.payloads.put(id, body);
         this.bytesRead += body.length;
       }
     }
     this.deliveriesRead += deliveries.length;
-    for (const d of deliveries) this.payloads.hold(d.event_id);
     return true;
   }
 

@@ -12,10 +12,11 @@ import { ok, startReceiver, type Receiver } from "../helpers/receiver.js";
 describe("HeldPayloads", () => {
   it("keeps one copy per event until its last delivery is done, and counts its bytes", () => {
     const held = new HeldPayloads();
+    for (const id of ["e1", "e1", "e1", "e2"]) held.hold(id);
     expect(held.missing(["e1", "e1", "e2"])).toEqual(["e1", "e2"]);
     held.put("e1", Buffer.alloc(100));
     held.put("e2", Buffer.alloc(50));
-    for (const id of ["e1", "e1", "e1", "e2"]) held.hold(id);
+    held.put("e9", Buffer.alloc(10));
     expect(held.bytes).toBe(150);
     expect(held.missing(["e1", "e3"])).toEqual(["e3"]);
     held.release("e1");
@@ -24,6 +25,21 @@ describe("HeldPayloads", () => {
     held.release("e1");
     expect(held.get("e1")).toBeUndefined();
     expect(held.bytes).toBe(50);
+  });
+
+  it("keeps a payload in hand for a claim whose read is under way, when another delivery of its event finishes meanwhile", () => {
+    const held = new HeldPayloads();
+    held.hold("e1");
+    held.put("e1", Buffer.from("{}"));
+    // A second claim takes another delivery of e1 (and of e2, not here yet) and starts reading...
+    held.hold("e1");
+    held.hold("e2");
+    expect(held.missing(["e1", "e2"])).toEqual(["e2"]);
+    // ...while the first delivery of e1 finishes.
+    held.release("e1");
+    held.put("e2", Buffer.from("[]"));
+    expect(held.get("e1")?.toString()).toBe("{}");
+    expect(held.get("e2")?.toString()).toBe("[]");
   });
 });
 
