@@ -4,7 +4,7 @@
  * node (`serve --role dispatch`) serves the same server with only GET /healthz and
  * GET /metrics, for its load balancer and Prometheus; every other path is a 404.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { App } from "../app.js";
 import { createAgents, destroyAgents } from "../dispatch/request.js";
 import { consoleRoutes } from "../console/routes.js";
@@ -49,7 +49,7 @@ export function buildServer(app: App, routes: ServerRoutes = "api"): FastifyInst
     loggerInstance: app.logger.child({}, { serializers: { req: requestForLog } }) as FastifyBaseLogger,
     // One access line per request, at debug (the hook below) instead of fastify's two at
     // info: at the default level a request writes no line and costs no serialising.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     // Slow clients: a stalled body is cut after bodyTimeoutMs of silence, any request after
     // requestTimeoutMs, headers after headersTimeoutMs (checked every second, not Node's 30 s).

@@ -119,10 +119,11 @@ describe.each(backends)("settings from the command line (%s)", (backend) => {
       [["--auth-bearer", "t", "--auth-oauth2-client-id", "c"], "either --auth-bearer or the --auth-oauth2-* options"],
       [["--auth-oauth2-client-id", "c"], "auth.token_url: is required"],
     ];
-    for (const [flags, message] of cases) {
-      const r = await run([...base, ...flags]);
-      expect(r.code, flags.join(" ")).toBe(2);
-      expect(r.stderr, flags.join(" ")).toContain(message);
+    // Side by side: each is refused before it writes anything.
+    const refused = await Promise.all(cases.map(([flags]) => run([...base, ...flags])));
+    for (const [i, [flags, message]] of cases.entries()) {
+      expect(refused[i]!.code, flags.join(" ")).toBe(2);
+      expect(refused[i]!.stderr, flags.join(" ")).toContain(message);
     }
     expect((await json(["webhooks", "list"])).out.count).toBe(0);
 
