@@ -10,9 +10,9 @@
  * after the COMMIT that holds its writes, never before: acknowledged still means on
  * disk.
  *
- * PostgreSQL needs none of this: the pool runs transactions concurrently and the
- * server already flushes the WAL of concurrent commits together, so there each piece
- * of work is its own transaction.
+ * PostgreSQL needs none of this: the pool runs statements concurrently and the server
+ * already flushes the WAL of concurrent commits together, so there each piece of work
+ * runs as it comes (a publish is one statement, outbox.ts).
  */
 import { CompiledQuery } from "kysely";
 import { dialectOf, writeTransaction, type Db } from "./connect.js";
@@ -20,7 +20,7 @@ import { dialectOf, writeTransaction, type Db } from "./connect.js";
 export type Work<T> = (trx: Db) => Promise<T>;
 
 export interface GroupCommit {
-  /** Run `work` in a write transaction shared with concurrent callers; resolves once committed. */
+  /** Run `work`: on SQLite in a write transaction shared with concurrent callers; resolves once committed. */
   run<T>(work: Work<T>): Promise<T>;
 }
 
@@ -43,9 +43,10 @@ const ROLLBACK_TO = CompiledQuery.raw("rollback to grouped");
 /** `committed(n)`: a commit held n pieces of work (for the ingest metrics). */
 export function groupCommit(db: Db, committed: (n: number) => void = () => {}): GroupCommit {
   if (dialectOf(db) === "postgres") {
+    // Each piece of work as it comes: a publish is one statement there (outbox.ts), atomic by itself.
     return {
       async run(work) {
-        const value = await writeTransaction(db, work);
+        const value = await work(db);
         committed(1);
         return value;
       },

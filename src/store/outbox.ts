@@ -8,6 +8,7 @@ import { dialectOf, runSteps, writeTransaction, type Db, type Steps } from "./co
 import { compiledOnce } from "./compiledOnce.js";
 import { checkPayloadSchema } from "../domain/eventTypes.js";
 import { matcherOf } from "../domain/filter.js";
+import type { BoundQuery } from "./boundQuery.js";
 import { readCacheOf } from "./readCache.js";
 import type { DeliveryTable, EventTable } from "./schema.js";
 
@@ -39,7 +40,11 @@ export interface StoredEvent {
  * Inside a caller's transaction it runs there.
  */
 export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): Promise<StoredEvent> {
-  return writeTransaction(db, async (trx) => {
+  // PostgreSQL writes the event and its deliveries in one statement (atomic by itself),
+  // so a publish whose fan-out is cached is one round trip, with no transaction around it.
+  const write =
+    dialectOf(db) === "postgres" ? (fn: (trx: Db) => Promise<StoredEvent>) => fn(db) : (fn: (trx: Db) => Promise<StoredEvent>) => writeTransaction(db, fn);
+  return write(async (trx) => {
     const stored = await runSteps(trx, storeNew(trx, clean, now));
     if (stored) return stored;
     const first = await trx
@@ -98,29 +103,55 @@ function* storeNew(trx: Db, clean: CleanEvent, now: number): Steps<StoredEvent |
     created_at: now,
     trace_context: clean.traceContext ?? null,
   };
-  const inserted = yield insertEventRow(trx, event);
-  if (clean.key !== null && Number(inserted.numAffectedRows ?? 0) === 0) return null;
   // the customer's row has a null id when no webhook matched
   const webhookIds = subscribed.flatMap(({ id, filter }) => (id === null || (filter !== null && !matcherOf(filter)(payload())) ? [] : [id]));
-  const row = (webhookId: string) => ({ id: nextTimeOrderedId(now), eventId: event.id, webhookId, customerId: clean.customerId, now });
   if (dialectOf(trx) === "postgres") {
-    // A round trip per statement: the fan-out goes in multi-row inserts.
-    for (let i = 0; i < webhookIds.length; i += FANOUT_CHUNK) {
-      const { sql, parameters } = trx
-        .insertInto("deliveries")
-        .values(
-          webhookIds
-            .slice(i, i + FANOUT_CHUNK)
-            .map(row)
-            .map(deliveryRow),
-        )
-        .compile();
-      yield { sql, parameters: [...parameters] };
-    }
-  } else {
-    for (const webhookId of webhookIds) yield insertDelivery(trx, row(webhookId));
+    const deliveryIds = webhookIds.map(() => nextTimeOrderedId(now));
+    const [counts] = (yield publishPostgres(event, deliveryIds, webhookIds)).rows as { inserted: number | string; deliveries: number | string }[];
+    if (Number(counts!.inserted) === 0) return null;
+    return { event, deliveries: Number(counts!.deliveries), duplicate: false };
+  }
+  const inserted = yield insertEventRow(trx, event);
+  if (clean.key !== null && Number(inserted.numAffectedRows ?? 0) === 0) return null;
+  for (const webhookId of webhookIds) {
+    yield insertDelivery(trx, { id: nextTimeOrderedId(now), eventId: event.id, webhookId, customerId: clean.customerId, now });
   }
   return { event, deliveries: webhookIds.length, duplicate: false };
+}
+
+/**
+ * PostgreSQL: the event and all its deliveries in one statement, one round trip. A
+ * repeated idempotency key inserts nothing (`inserted` 0). A webhook deleted or paused
+ * since its fan-out was read (the read cache hears of it a moment after the commit)
+ * gets no delivery: the statement checks each against the table as it is now.
+ */
+function publishPostgres(event: EventTable, deliveryIds: readonly string[], webhookIds: readonly string[]): BoundQuery {
+  return {
+    sql: `with e as (
+      insert into events (id, customer_id, topic, payload, idempotency_key, created_at, trace_context)
+      values ($1, $2, $3, $4, $5, $6, $7)
+      on conflict (customer_id, idempotency_key) do nothing
+      returning id
+    ), d as (
+      insert into deliveries (id, event_id, webhook_id, customer_id, status, attempts, next_attempt_at, created_at, updated_at)
+      select f.id, e.id, f.webhook_id, $2, 'pending', 0, $6, $6, $6
+      from e cross join unnest($8::text[], $9::text[]) as f(id, webhook_id)
+      where exists (select 1 from webhooks w where w.id = f.webhook_id and w.active = 1 and w.deleted_at is null)
+      returning 1
+    )
+    select (select count(*) from e) as inserted, (select count(*) from d) as deliveries`,
+    parameters: [
+      event.id,
+      event.customer_id,
+      event.topic,
+      event.payload,
+      event.idempotency_key,
+      event.created_at,
+      event.trace_context,
+      [...deliveryIds],
+      [...webhookIds],
+    ],
+  };
 }
 
 interface SubscribedRow {
@@ -198,9 +229,6 @@ function deliveryRow(p: NewDelivery): DeliveryTable {
 const insertDelivery = compiledOnce<NewDelivery>(["id", "eventId", "webhookId", "customerId", "now"], (db, p) =>
   db.insertInto("deliveries").values(deliveryRow(p)),
 );
-
-/** Rows per PostgreSQL insert: 15 parameters each, far below its 65,535. */
-const FANOUT_CHUNK = 500;
 
 export async function getEvent(db: Db, id: string, customerId: string | null): Promise<EventTable | undefined> {
   let q = db.selectFrom("events").selectAll().where("id", "=", id);
