@@ -2,6 +2,7 @@
  * The assembled product: config, store, dispatcher. The CLI, the server and the
  * library all start here.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { readFileSync } from "node:fs";
 import { chooseKeyFile, createKeyFile, keyFileError, noKeyFileError, readKeyFile, watchedKeyring, type KeyFileChoice } from "./config/keyFile.js";
 import { loadConfig, type LoadOptions } from "./config/load.js";
@@ -109,7 +110,7 @@ async function migrateThroughOutages(db: Db, health: StoreHealth): Promise<void>
       const kind = outageOf(err);
       if (!kind || !passesByItself(kind)) throw err;
       health.failed(err);
-      await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt, 200, MIGRATE_RETRY_CAP_MS)));
+      await sleep(backoffMs(attempt, 200, MIGRATE_RETRY_CAP_MS));
     }
   }
 }

@@ -427,7 +427,7 @@ export class Tick {
     for (;;) {
       const wait = (this.lastStart.get(u.webhookId) ?? Number.NEGATIVE_INFINITY) + gap - performance.now();
       if (wait <= 0 || this.stopped) break;
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      await this.pause(wait);
     }
     this.lastStart.set(u.webhookId, performance.now());
   }

@@ -4,6 +4,7 @@
  */
 import { accessSync, constants, existsSync, mkdirSync, statfsSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import SQLite from "better-sqlite3";
 import {
   Kysely,
@@ -294,7 +295,7 @@ async function beginImmediate(conn: Kysely<Database>, busyMs: number | undefined
       } catch (err) {
         if (!String((err as { code?: unknown }).code ?? "").startsWith("SQLITE_BUSY") || performance.now() >= deadline) throw err;
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(step, Math.max(0, deadline - performance.now()))));
+      await sleep(Math.min(step, Math.max(0, deadline - performance.now())));
     }
   } finally {
     await sql.raw(`pragma busy_timeout = ${Math.floor(busyMs)}`).execute(conn);

@@ -40,11 +40,7 @@ export interface StoredEvent {
  * Inside a caller's transaction it runs there.
  */
 export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): Promise<StoredEvent> {
-  // PostgreSQL writes the event and its deliveries in one statement (atomic by itself),
-  // so a publish whose fan-out is cached is one round trip, with no transaction around it.
-  const write =
-    dialectOf(db) === "postgres" ? (fn: (trx: Db) => Promise<StoredEvent>) => fn(db) : (fn: (trx: Db) => Promise<StoredEvent>) => writeTransaction(db, fn);
-  return write(async (trx) => {
+  const store = async (trx: Db): Promise<StoredEvent> => {
     const stored = await runSteps(trx, storeNew(trx, clean, now));
     if (stored) return stored;
     const first = await trx
@@ -59,7 +55,10 @@ export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): 
       .where("event_id", "=", first.id)
       .executeTakeFirstOrThrow();
     return { event: first, deliveries: Number(n), duplicate: true };
-  });
+  };
+  // PostgreSQL writes the event and its deliveries in one statement (atomic by itself),
+  // so a publish whose fan-out is cached is one round trip, with no transaction around it.
+  return dialectOf(db) === "postgres" ? store(db) : writeTransaction(db, store);
 }
 
 /**
