@@ -16,7 +16,7 @@ import { existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } f
 import path from "node:path";
 import { HookdError } from "../errors.js";
 import { generateKeyLine, parseKeyFile, SecretKeyError, type Keyring } from "../domain/secretBox.js";
-import { isPostgresUrl } from "../store/connect.js";
+import { isPostgresUrl, sqliteFileOf } from "./databaseUrl.js";
 import type { Config } from "./schema.js";
 
 export const KEY_FILE_NAME = "hookd.key";
@@ -39,7 +39,7 @@ export function chooseKeyFile(config: Config, env: NodeJS.ProcessEnv, exists: (f
   }
   if (config.env === "production") return { file: null, mayCreate: false };
   const url = config.db.url;
-  const sqliteFile = url.startsWith("file:") ? url.slice(5) : url;
+  const sqliteFile = sqliteFileOf(url);
   const folder = isPostgresUrl(url) || sqliteFile === ":memory:" ? "data" : path.dirname(sqliteFile);
   return { file: path.resolve(folder, KEY_FILE_NAME), mayCreate: true };
 }

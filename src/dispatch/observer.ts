@@ -2,7 +2,7 @@
  * What a dispatcher reports while it works. Metrics (src/api/metrics.ts) listen here,
  * so dispatch code knows nothing about Prometheus.
  */
-import type { TickSummary } from "./tickSummary.js";
+import type { TickSummary } from "../domain/tickSummary.js";
 import type { AttemptOutcome } from "./outcome.js";
 import type { Verdict } from "./verdict.js";
 

@@ -13,7 +13,7 @@
  */
 import type { Logger } from "pino";
 import { recordAttempts, type AttemptRecord } from "../store/attempts.js";
-import { releaseClaims } from "../store/claims.js";
+import { releaseClaims } from "../store/leases.js";
 import type { Db } from "../store/connect.js";
 import type { BreakerRules } from "../domain/breaker.js";
 import type { HealthChange, Outcomes } from "../store/endpointHealth.js";

@@ -30,12 +30,13 @@ import { performance } from "node:perf_hooks";
 import type { Agents } from "got";
 import type { Logger } from "pino";
 import type { HookdSettings } from "../config/schema.js";
-import { claimDue, claimProbes, countDue, loadPayloads, type ClaimedDelivery } from "../store/claims.js";
+import { loadPayloads, type ClaimedDelivery } from "../store/claimed.js";
+import { claimDue, countDue } from "../store/claims.js";
+import { claimProbes } from "../store/probes.js";
 import { purgeExpiredSecrets } from "../store/rotation.js";
 import { explainStoreError, type Db } from "../store/connect.js";
 import { expireWaiting } from "../store/endpointHealth.js";
 import type { StoreHealth } from "../store/storeHealth.js";
-import { remember, Rounds, tripReason, type BreakerMemory } from "../domain/breaker.js";
 import type { RetryPolicy } from "../domain/retryPolicy.js";
 import { SecretKeyError, type Keyring } from "../domain/secretBox.js";
 import { attemptBatch, attemptDelivery } from "./attempt.js";
@@ -44,13 +45,16 @@ import { deliverySettingsOf, type DeliverySettings } from "./deliverySettings.js
 import { HeldPayloads } from "./heldPayloads.js";
 import type { OAuthTokens } from "./oauthTokens.js";
 import type { DispatchObserver } from "./observer.js";
+import { EndpointWatch } from "./endpointWatch.js";
+import { Pace } from "./pace.js";
 import { AttemptRecorder } from "./recorder.js";
 import { Lanes, type LaneOwner } from "./lanes.js";
-import type { TickProgress, TickSummary } from "./tickSummary.js";
+import type { TickProgress, TickSummary } from "../domain/tickSummary.js";
+import { unitsOf, type Unit } from "./units.js";
 import { judge, type Judgement } from "./verdict.js";
 import type { TickTrace } from "../telemetry/tracing.js";
 
-export type { TickProgress, TickSummary } from "./tickSummary.js";
+export type { TickProgress, TickSummary } from "../domain/tickSummary.js";
 
 /** The `dispatch` config a tick runs by (the schedule is the scheduler's). */
 export type DispatchSettings = Omit<HookdSettings["dispatch"], "schedule">;
@@ -92,14 +96,6 @@ const STORE_RETRY_MS = 1_000;
 const CROWDED_POLL_MS = 50;
 const CROWDED_WAIT_MS = 5_000;
 
-/** One request: a delivery, or a batch of one webhook's deliveries in publish order. */
-interface Unit {
-  webhookId: string;
-  customerId: string;
-  weight: number;
-  deliveries: ClaimedDelivery[];
-}
-
 export class Tick {
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly summary: TickSummary = {
@@ -123,8 +119,8 @@ export class Tick {
   private readonly owners = new Map<string, LaneOwner>();
   /** deliveries per request of each webhook claimed (its batch_size) */
   private readonly batchOf = new Map<string, number>();
-  /** webhooks whose breaker opened during this tick: nothing more is sent to them */
-  private readonly down = new Set<string>();
+  /** each webhook's endpoint as this tick sees it: down, its breaker memory, its rounds */
+  private readonly watch: EndpointWatch;
   /** webhooks that had more due than room; claimed again once half drained */
   private readonly full = new Set<string>();
   /** webhooks whose secrets cannot be opened (settingsOf): nothing is sent to them */
@@ -134,23 +130,14 @@ export class Tick {
   /** payload bytes read and deliveries claimed so far: what a claimed delivery costs in bytes, on average */
   private bytesRead = 0;
   private deliveriesRead = 0;
-  /** the breaker's memory of each webhook: the claim's shared memory, then this tick's outcomes */
-  private readonly memory = new Map<string, BreakerMemory>();
-  private readonly rounds = new Map<string, Rounds>();
-  /** requests waiting for their start time (a rate-limited webhook's pace) */
-  private readonly paced = new Map<NodeJS.Timeout, Unit>();
-  /** per rate-limited webhook, when its last request started (performance.now()) */
-  private readonly lastStart = new Map<string, number>();
+  /** rate-limited webhooks' requests, held to their start times and one gap apart */
+  private readonly pace: Pace;
   /** deliveries held: claimed and not yet finished */
   private held = 0;
   /** One controller per request, aborted together when the grace period ends. */
   private readonly inFlight = new Set<AbortController>();
   /** the last claim found nothing more it could take */
   private exhausted = false;
-  /** webhooks that recovered during this tick, so far: a claim under way may not have seen the last one */
-  private recoveries = 0;
-  /** per webhook, the value of `recoveries` its probe's success made */
-  private readonly recoveredAt = new Map<string, number>();
   /**
    * No other dispatcher held anything at the last claim. Then claims are whole
    * batches; with others about, a tick holds about two rounds of work, so that what
@@ -174,8 +161,18 @@ export class Tick {
     private readonly deps: TickDeps,
     private readonly options: TickOptions = {},
   ) {
-    const breaker = { rules: deps.settings.breaker, opened: (id: string, reason: string) => this.openedElsewhere(id, reason) };
+    const breaker = { rules: deps.settings.breaker, opened: (id: string, reason: string) => this.watch.openedElsewhere(id, reason) };
     this.recorder = new AttemptRecorder(deps.db, this.owner, deps.logger, deps.clock, deps.settings.batchSize, deps.health, breaker);
+    this.watch = new EndpointWatch({
+      rules: deps.settings.breaker,
+      recorder: this.recorder,
+      logger: deps.logger,
+      observers: deps.observers,
+      hold: (id, held) => (held ? this.lanes.pause(id) : this.lanes.resume(id)),
+      recovered: () => {
+        this.exhausted = false;
+      },
+    });
     // What others held at the last claim bounds what this tick may send at once, for
     // every webhook it holds (never below one: holding a webhook's rows means others left room).
     this.lanes = new Lanes<Unit>(
@@ -184,6 +181,11 @@ export class Tick {
       (u) => u.webhookId,
       (u) => ({ customerId: u.customerId, weight: u.weight }),
       (u) => this.start(u),
+    );
+    this.pace = new Pace(
+      (u) => this.lanes.add(u),
+      (ms) => this.pause(ms),
+      () => this.stopped,
     );
   }
 
@@ -260,7 +262,7 @@ export class Tick {
         continue;
       }
       const queueCap = this.queueCap();
-      const recoveries = this.recoveries;
+      const mark = this.watch.mark();
       // As many as the bytes left may hold, at what a delivery has cost so far (large events × fan-out).
       const perDelivery = this.deliveriesRead > 0 ? this.bytesRead / this.deliveriesRead : 0;
       const byBytes = perDelivery > 0 ? Math.floor((settings.maxHeldBytes - this.payloads.bytes) / perDelivery) : Number.POSITIVE_INFINITY;
@@ -270,7 +272,7 @@ export class Tick {
         return claimDue(db, {
           ...this.claimBasis(),
           limit: Math.max(1, Math.min(settings.batchSize, hold - held, byBytes)),
-          exclude: [...this.down, ...this.full, ...this.sealedShut, ...[...this.load].filter(([, n]) => n >= queueCap).map(([id]) => id)],
+          exclude: [...this.watch.down, ...this.full, ...this.sealedShut, ...[...this.load].filter(([, n]) => n >= queueCap).map(([id]) => id)],
           room: (webhookId, elsewhere) => (elsewhere === 0 ? queueCap : cap - elsewhere) - (this.load.get(webhookId) ?? 0),
           holding: [...this.load.keys()],
         });
@@ -280,7 +282,7 @@ export class Tick {
       this.alone = claim.elsewhere.size === 0;
       this.elsewhere = claim.elsewhere;
       // Open as the claim saw it, unless its probe succeeded here meanwhile.
-      for (const id of claim.opened) if ((this.recoveredAt.get(id) ?? -1) <= recoveries) this.openedElsewhere(id, null);
+      this.watch.openedInClaim(claim.opened, mark);
       if (!(await this.readPayloads(claim.deliveries))) return;
       this.schedule(claim.deliveries);
       this.lanes.refreshLimits();
@@ -298,7 +300,7 @@ export class Tick {
         continue;
       }
       // A probe that succeeded while this claim ran: its webhook's backlog is claimable now.
-      if (claim.exhausted && this.recoveries === recoveries) this.exhausted = true;
+      if (claim.exhausted && !this.watch.recoveredSince(mark)) this.exhausted = true;
     }
   }
 
@@ -332,7 +334,7 @@ export class Tick {
     const backlog = new Map<string, LaneOwner>();
     for (const id of this.full) {
       const owner = this.owners.get(id);
-      if (owner && !this.down.has(id)) backlog.set(id, owner);
+      if (owner && !this.watch.down.has(id)) backlog.set(id, owner);
     }
     this.lanes.setBacklog(backlog);
   }
@@ -375,65 +377,28 @@ export class Tick {
 
   /** Claimed deliveries → requests (batches of a webhook's deliveries in publish order), into the lanes or their pace. */
   private schedule(claimed: readonly ClaimedDelivery[]): void {
-    const byHook = new Map<string, ClaimedDelivery[]>();
-    for (const d of claimed) {
-      const list = byHook.get(d.webhook_id);
-      if (list) list.push(d);
-      else byHook.set(d.webhook_id, [d]);
-    }
+    const { units, batchOf } = unitsOf(claimed, this.deps.settings.maxBatchSize);
+    for (const [id, size] of batchOf) this.batchOf.set(id, size);
     const now: Unit[] = [];
-    for (const [webhookId, list] of byHook) {
-      const first = list[0]!;
-      const size = Math.max(1, Math.min(first.batch_size, this.deps.settings.maxBatchSize));
-      this.batchOf.set(webhookId, size);
-      for (let i = 0; i < list.length; i += size) {
-        const unit: Unit = { webhookId, customerId: first.customer_id, weight: first.weight, deliveries: list.slice(i, i + size) };
-        for (const d of unit.deliveries) {
-          this.summary.claimed++;
-          if (d.probe) this.summary.probes++;
-          this.held++;
-        }
-        this.load.set(webhookId, (this.load.get(webhookId) ?? 0) + 1);
-        const wait = unit.deliveries[0]!.not_before - this.deps.clock.now();
-        if (wait <= 0 || this.stopped) now.push(unit);
-        else {
-          this.pace(unit, wait);
-          for (const o of this.deps.observers) o.paced?.(unit.deliveries.length);
-        }
+    for (const unit of units) {
+      for (const d of unit.deliveries) {
+        this.summary.claimed++;
+        if (d.probe) this.summary.probes++;
+        this.held++;
+      }
+      this.load.set(unit.webhookId, (this.load.get(unit.webhookId) ?? 0) + 1);
+      const wait = unit.deliveries[0]!.not_before - this.deps.clock.now();
+      if (wait <= 0 || this.stopped) now.push(unit);
+      else {
+        this.pace.hold(unit, wait);
+        for (const o of this.deps.observers) o.paced?.(unit.deliveries.length);
       }
     }
     this.lanes.addAll(now);
   }
 
-  /** A rate-limited request waits out of the lanes until its booked start time. */
-  private pace(unit: Unit, waitMs: number): void {
-    const timer = setTimeout(() => {
-      this.paced.delete(timer);
-      this.lanes.add(unit);
-    }, waitMs);
-    this.paced.set(timer, unit);
-  }
-
-  /**
-   * A rate-limited webhook's requests start at least one gap apart in real time. The
-   * booked start times space them in the claim; this holds them apart at the last step
-   * before the request, after every wait that could release several at once (timers
-   * firing late together on a busy event loop, the recorder's backpressure).
-   */
-  private async keepGap(u: Unit): Promise<void> {
-    const rate = u.deliveries[0]!.rate_limit;
-    if (rate === null) return;
-    const gap = 1000 / rate;
-    for (;;) {
-      const wait = (this.lastStart.get(u.webhookId) ?? Number.NEGATIVE_INFINITY) + gap - performance.now();
-      if (wait <= 0 || this.stopped) break;
-      await this.pause(wait);
-    }
-    this.lastStart.set(u.webhookId, performance.now());
-  }
-
   private start(u: Unit): void {
-    const round = this.roundsOf(u.webhookId).start();
+    const round = this.watch.startRound(u.webhookId);
     this.deliver(u, round)
       .catch((err: unknown) => {
         // deliver() handles every request outcome; this is a bug guard, and the lease brings the rows back.
@@ -455,12 +420,12 @@ export class Tick {
   private async deliver(u: Unit, round: number): Promise<void> {
     const { settings, clock } = this.deps;
     const first = u.deliveries[0]!;
-    if (this.down.has(u.webhookId)) return this.deferAll(u, "endpoint_backoff");
+    if (this.watch.down.has(u.webhookId)) return this.deferAll(u, "endpoint_backoff");
     const hook = this.settingsOf(u);
     if (!hook) return;
     // Backpressure: never run more than a batch ahead of what is recorded.
     await this.recorder.room();
-    await this.keepGap(u);
+    await this.pace.keepGap(u);
     // Never start a request that could outlive its lease: another dispatcher may
     // legitimately take the rows then.
     if (this.stopped || clock.now() + settings.timeoutMs + this.leaseMargin() > first.lease_expires_at) return this.deferAll(u);
@@ -502,7 +467,7 @@ export class Tick {
       this.summary[j.verdict]++;
     }
     span.end(outcome, judged!.verdict);
-    await this.learn(first, judged!, round);
+    await this.watch.learn(first, judged!, round);
     // An ordered webhook's next head is claimable only once this one's state is written.
     if (first.ordered === 1) await this.recorder.flush();
     if (judged!.verdict !== "delivered") {
@@ -544,66 +509,6 @@ export class Tick {
       this.deferAll(u, err.reason);
       return null;
     }
-  }
-
-  /** Act on what an attempt says about its webhook: a probe's result or 410 at once, the rest through the breaker. */
-  private async learn(d: ClaimedDelivery, judged: Judgement, round: number): Promise<void> {
-    const change = judged.change;
-    const id = d.webhook_id;
-    if (change?.kind === "up") {
-      this.memory.delete(id);
-      this.recorder.changeHealth(change);
-      this.deps.logger.info({ webhook: id }, "webhook recovered");
-      // Written now, so the next claim sees the webhook healthy and drains its backlog.
-      await this.recorder.flush();
-      this.recoveries++;
-      this.recoveredAt.set(id, this.recoveries);
-      // After the write: a claim that returned meanwhile saw it open and said so.
-      this.down.delete(id);
-      this.exhausted = false;
-      return;
-    }
-    if (change) {
-      // A probe's failure or 410: written whatever this tick knew (the claim reports a probed webhook as open).
-      this.down.add(id);
-      this.recorder.changeHealth(change);
-      if (change.kind === "gone") this.deps.logger.warn({ webhook: id }, "receiver answered 410 Gone: webhook disabled");
-      return;
-    }
-    const rules = this.deps.settings.breaker;
-    const failed = judged.endpoint === "failing";
-    const memory = remember(this.memory.get(id) ?? { streak: d.failure_streak, recent: d.recent_outcomes }, failed, rules);
-    this.memory.set(id, memory);
-    this.recorder.remember(id, failed, judged.openUntil, judged.error);
-    const rounds = this.roundsOf(id);
-    const roundReason = rounds.finish(round, judged.unanswered);
-    const reason = this.down.has(id) ? null : (tripReason(memory, rules) ?? roundReason);
-    if (reason) {
-      this.down.add(id);
-      this.recorder.changeHealth({ kind: "down", webhookId: id, backoffUntil: judged.openUntil, error: judged.error ?? reason, probe: false, reason });
-      this.deps.logger.warn({ webhook: id, reason, until: new Date(judged.openUntil).toISOString() }, "circuit breaker opened: the webhook backs off");
-      for (const o of this.deps.observers) o.breakerOpened?.(id, reason);
-    }
-    // Nobody answered while the rest of the round is still out: send no more to it until
-    // the round tells whether the endpoint is down (else each timeout starts another).
-    if (rounds.doubtful) this.lanes.pause(id);
-    else this.lanes.resume(id);
-  }
-
-  /** Another dispatcher (or the shared memory, as this tick's records were written) found the endpoint down. */
-  private openedElsewhere(id: string, reason: string | null): void {
-    if (this.down.has(id)) return;
-    this.down.add(id);
-    this.deps.logger.info({ webhook: id, reason: reason ?? undefined }, "circuit breaker open: not sending to the webhook");
-  }
-
-  private roundsOf(id: string): Rounds {
-    let r = this.rounds.get(id);
-    if (!r) {
-      r = new Rounds();
-      this.rounds.set(id, r);
-    }
-    return r;
   }
 
   private deferAll(u: Unit, reason?: string): void {
@@ -682,11 +587,7 @@ export class Tick {
 
   private readonly onStop = (): void => {
     // Requests waiting for their pace go to the lanes now, which hand them back unsent.
-    for (const [timer, unit] of this.paced) {
-      clearTimeout(timer);
-      this.lanes.add(unit);
-    }
-    this.paced.clear();
+    this.pace.releaseAll();
     if (this.paceTimer) clearTimeout(this.paceTimer);
     this.paceTimer = null;
     this.graceTimer = setTimeout(() => {

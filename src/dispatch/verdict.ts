@@ -16,7 +16,7 @@
  */
 import type { AttemptRecord } from "../store/attempts.js";
 import { attemptRow } from "../store/attempts.js";
-import type { ClaimedDelivery } from "../store/claims.js";
+import type { ClaimedDelivery } from "../store/claimed.js";
 import type { HealthChange } from "../store/endpointHealth.js";
 import { nextStep, parseRetryAfter, waitAfter, type RetryPolicy } from "../domain/retryPolicy.js";
 import { isUnanswered } from "../domain/breaker.js";

@@ -1,9 +1,8 @@
 /**
- * Claims: a dispatcher takes due deliveries under a lease (owner, expiry), and hands
- * back the ones it did not send. Claims are serialised across dispatchers (SQLite's
- * write lock; on PostgreSQL a transaction-scoped advisory lock per schema), so what
- * a claim counts of the other dispatchers' leases is exact: two processes never hold
- * the same row, and together never hold more of one webhook than it may take.
+ * Claims: a dispatcher takes due deliveries under a lease (leases.ts), and hands back
+ * the ones it did not send. Claims are serialised across dispatchers, so what a claim
+ * counts of the other dispatchers' leases is exact: together they never hold more of
+ * one webhook than it may take. Probes of failing webhooks: probes.ts.
  *
  * A claim is fair (domain/fairShare.ts): it reads each healthy webhook's oldest free due
  * delivery (one index probe each), shares its limit among customers by weight and then
@@ -13,66 +12,14 @@
  *
  * Every time here is the database's clock, passed in as `now` by the caller.
  */
-import { sql } from "kysely";
 import { claimShares, type DueHead } from "../domain/fairShare.js";
 import { nextStart, paceSlots } from "../domain/pacing.js";
-import { dialectOf, writeTransaction, type Db } from "./connect.js";
+import { loadClaimed, type ClaimedDelivery } from "./claimed.js";
 import { free, headOf, queued, type QueuedRow } from "./claimQueues.js";
-import type { WebhookTable } from "./schema.js";
-
-/** Rows per statement: SQLite caps the bound parameters of one statement (32,766). */
-const CHUNK = 500;
+import type { Db } from "./connect.js";
+import { CHUNK, lease, leasedElsewhere, serialisedClaim } from "./leases.js";
 /** Passes of a claim: what a webhook could not use goes to those that had more. */
 const PASSES = 3;
-
-/** The webhook's delivery settings a claim reads with each delivery (dispatch/deliverySettings.ts applies them). */
-const SETTINGS = [
-  "headers",
-  "auth",
-  "auth_secret",
-  "timeout_ms",
-  "max_attempts",
-  "retry_delays_seconds",
-  "rate_limit",
-  "ordered",
-  "batch_size",
-  "signing",
-  "signing_key",
-  "previous_signing_keys",
-] as const satisfies readonly (keyof WebhookTable)[];
-
-/**
- * A claimed delivery: its row, its webhook's settings and breaker memory, never its
- * payload (a tick reads each event's payload once however many deliveries it has:
- * dispatchPayloads.ts).
- */
-export interface ClaimedDelivery extends Pick<WebhookTable, (typeof SETTINGS)[number]> {
-  id: string;
-  event_id: string;
-  webhook_id: string;
-  customer_id: string;
-  /** the customer's weight */
-  weight: number;
-  attempts: number;
-  created_at: number;
-  next_attempt_at: number;
-  lease_expires_at: number;
-  topic: string;
-  url: string;
-  hash_secret: string | null;
-  previous_secrets: string | null;
-  /** the webhook's breaker steps so far (0 when healthy) */
-  consecutive_failures: number;
-  /** the breaker's shared memory as of the claim */
-  failure_streak: number;
-  recent_outcomes: string;
-  /** true for the one delivery that tests whether a failing webhook has recovered */
-  probe: boolean;
-  /** database time before which it may not start (a rate-limited webhook's pace), or 0 */
-  not_before: number;
-  /** the traceparent of its event's publish span, or null (attempts link to it: telemetry/spans.ts) */
-  trace_context: string | null;
-}
 
 export interface ClaimRequest {
   owner: string;
@@ -253,151 +200,6 @@ async function openedOf(trx: Db, ids: readonly string[]): Promise<string[]> {
   return out;
 }
 
-/**
- * One probe per failing webhook whose backoff has passed: the delivery its queue would
- * send first. Taking the probe pushes the webhook's backoff to the lease's end with a
- * conditional update, so however many dispatchers try at once, one wins each step.
- */
-export async function claimProbes(db: Db, o: Omit<ClaimRequest, "limit" | "exclude" | "room" | "holding">): Promise<ClaimedDelivery[]> {
-  const expires = o.now + o.leaseMs;
-  const ids = await serialisedClaim(db, async (trx) => {
-    const failing = await trx
-      .selectFrom("webhooks")
-      .select(["id", "ordered"])
-      .where("failing_since", "is not", null)
-      .where("active", "=", 1)
-      .where("deleted_at", "is", null)
-      .where((eb) => eb.or([eb("backoff_until", "is", null), eb("backoff_until", "<=", o.now)]))
-      .execute();
-    const probes: string[] = [];
-    for (const hook of failing) {
-      const [first] = Number(hook.ordered) === 1 ? await headOf(trx, hook.id, o, 1) : await queued(trx, hook.id, o, 1, false);
-      if (!first) continue;
-      const won = await trx
-        .updateTable("webhooks")
-        .set({ backoff_until: expires })
-        .where("id", "=", hook.id)
-        .where((eb) => eb.or([eb("backoff_until", "is", null), eb("backoff_until", "<=", o.now)]))
-        .executeTakeFirst();
-      if (won.numUpdatedRows === 0n) continue;
-      probes.push(...(await lease(trx, [first.id], o.owner, o.now, expires)));
-    }
-    return probes;
-  });
-  return loadClaimed(db, o.owner, ids, expires, new Set(ids), new Map());
-}
-
-/**
- * Run a claim so that no other claim runs at the same time. SQLite: BEGIN IMMEDIATE.
- * PostgreSQL: an advisory lock scoped to this transaction and this schema; each
- * statement after it sees every claim committed before (READ COMMITTED).
- */
-function serialisedClaim<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
-  return writeTransaction(db, async (trx) => {
-    if (dialectOf(trx) === "postgres") await sql`select pg_advisory_xact_lock(hashtext(current_schema() || '.hookd.claim'))`.execute(trx);
-    return fn(trx);
-  });
-}
-
-/**
- * Per webhook, deliveries held right now by other dispatchers. Only pending rows
- * carry a lease (recording clears it), so no status test: with one, SQLite walks
- * every pending row by status instead of the few leased ones.
- */
-async function leasedElsewhere(trx: Db, owner: string, now: number): Promise<Map<string, number>> {
-  const rows = await trx
-    .selectFrom("deliveries")
-    .select(["webhook_id", (eb) => eb.fn.countAll<number>().as("n")])
-    .where("lease_owner", "is not", null)
-    .where("lease_owner", "<>", owner)
-    .where("lease_expires_at", ">", now)
-    .groupBy("webhook_id")
-    .execute();
-  return new Map(rows.map((r) => [r.webhook_id, Number(r.n)]));
-}
-
-/** Stamp the lease on rows still free; returns the ones taken. */
-async function lease(trx: Db, ids: readonly string[], owner: string, now: number, expires: number): Promise<string[]> {
-  const taken: string[] = [];
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const rows = await trx
-      .updateTable("deliveries")
-      .set({ lease_owner: owner, lease_expires_at: expires })
-      .where("id", "in", ids.slice(i, i + CHUNK))
-      .where("status", "=", "pending")
-      .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", now)]))
-      .returning("id")
-      .execute();
-    for (const r of rows) taken.push(r.id);
-  }
-  return taken;
-}
-
-async function loadClaimed(
-  db: Db,
-  owner: string,
-  ids: string[],
-  expires: number,
-  probes: Set<string>,
-  notBefore: ReadonlyMap<string, number>,
-): Promise<ClaimedDelivery[]> {
-  const out: ClaimedDelivery[] = [];
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const rows = await db
-      .selectFrom("deliveries as d")
-      .innerJoin("events as e", "e.id", "d.event_id")
-      .innerJoin("webhooks as w", "w.id", "d.webhook_id")
-      .innerJoin("customers as c", "c.id", "w.customer_id")
-      .select([
-        "d.id",
-        "d.event_id",
-        "d.webhook_id",
-        "w.customer_id",
-        "c.weight",
-        "d.attempts",
-        "d.created_at",
-        "d.next_attempt_at",
-        "e.topic",
-        "e.trace_context",
-        "w.url",
-        "w.hash_secret",
-        "w.previous_secrets",
-        "w.consecutive_failures",
-        "w.failure_streak",
-        "w.recent_outcomes",
-        ...SETTINGS.map((c) => `w.${c}` as const),
-      ])
-      .where("d.id", "in", ids.slice(i, i + CHUNK))
-      .where("d.lease_owner", "=", owner)
-      .execute();
-    for (const r of rows) {
-      out.push({
-        ...r,
-        weight: Number(r.weight),
-        next_attempt_at: Number(r.next_attempt_at),
-        lease_expires_at: expires,
-        probe: probes.has(r.id),
-        not_before: notBefore.get(r.id) ?? 0,
-      });
-    }
-  }
-  // Publish order within a webhook (batches and ordered webhooks go in it), oldest due first otherwise.
-  return out.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.created_at - b.created_at || (a.event_id < b.event_id ? -1 : 1));
-}
-
-/** Hand claims back untouched (shutdown, endpoint backing off, lease too short to send). */
-export async function releaseClaims(db: Db, owner: string, ids: readonly string[], waitReason?: string): Promise<void> {
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const chunk = ids.slice(i, i + CHUNK);
-    await db
-      .updateTable("deliveries")
-      .set(waitReason ? { lease_owner: null, lease_expires_at: null, wait_reason: waitReason } : { lease_owner: null, lease_expires_at: null })
-      .where("id", "in", chunk)
-      .where("lease_owner", "=", owner)
-      .execute();
-  }
-}
-
 export async function countDue(db: Db, cutoff: number): Promise<number> {
   const { n } = await db
     .selectFrom("deliveries")
@@ -406,18 +208,4 @@ export async function countDue(db: Db, cutoff: number): Promise<number> {
     .where("next_attempt_at", "<=", cutoff)
     .executeTakeFirstOrThrow();
   return Number(n);
-}
-
-/** Events' payloads as bytes, each read once (a tick shares them among the deliveries it holds). */
-export async function loadPayloads(db: Db, eventIds: readonly string[]): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  for (let i = 0; i < eventIds.length; i += CHUNK) {
-    const rows = await db
-      .selectFrom("events")
-      .select(["id", "payload"])
-      .where("id", "in", eventIds.slice(i, i + CHUNK))
-      .execute();
-    for (const r of rows) out.set(r.id, Buffer.from(r.payload, "utf8"));
-  }
-  return out;
 }

@@ -18,6 +18,7 @@ import {
   type SqliteDatabase,
   type Transaction,
 } from "kysely";
+import { isPostgresUrl, sqliteFileOf } from "../config/databaseUrl.js";
 import { HookdError } from "../errors.js";
 import { classifyPostgresError, describePostgresFault } from "./postgresFaults.js";
 import { guardedPool, statementDeadlineMs } from "./postgresPool.js";
@@ -57,10 +58,6 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url);
-}
-
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (isPostgresUrl(options.url)) return openPostgres(options);
   return openSqlite(options);
@@ -85,7 +82,7 @@ function sqliteAddon(): { nativeBinding?: string } {
 function openSqlite(options: StoreOptions): Store {
   const runtimeProblem = sqliteRuntimeProblem(process.versions.node);
   if (runtimeProblem) throw new HookdError("config_invalid", runtimeProblem);
-  const file = options.url.startsWith("file:") ? options.url.slice(5) : options.url;
+  const file = sqliteFileOf(options.url);
   const create = options.create !== false;
   if (!create && file !== ":memory:" && !existsSync(file)) {
     throw new HookdError(

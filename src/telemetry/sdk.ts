@@ -29,7 +29,7 @@ import type { Logger } from "pino";
 import { VERSION } from "../version.js";
 import { DEFAULT_SERVICE_NAME, type TraceExporterKind, type TracingSettings } from "./otelEnv.js";
 import { spanTracing } from "./spans.js";
-import type { Tracing } from "./tracing.js";
+import type { Tracing } from "./trace.js";
 
 export async function sdkTracing(settings: TracingSettings, logger: Logger): Promise<Tracing> {
   const processors: SpanProcessor[] = [];

@@ -23,8 +23,8 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import { parseTraceParent, W3CTraceContextPropagator } from "@opentelemetry/core";
-import type { ClaimedDelivery } from "../store/claims.js";
-import type { AttemptFacts, AttemptTrace, Carrier, ClaimTrace, PublishFacts, TickFacts, TickTrace, Tracing } from "./tracing.js";
+import type { ClaimedDelivery } from "../store/claimed.js";
+import type { AttemptFacts, AttemptTrace, Carrier, ClaimTrace, PublishFacts, TickFacts, TickTrace, Tracing } from "./trace.js";
 
 const propagator = new W3CTraceContextPropagator();
 

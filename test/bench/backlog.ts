@@ -15,7 +15,8 @@
  *     rates are deliveries ÷ the tick's own duration over the same span of work.
  */
 import path from "node:path";
-import { claimDue, releaseClaims } from "../../src/store/claims.js";
+import { claimDue } from "../../src/store/claims.js";
+import { releaseClaims } from "../../src/store/leases.js";
 import type { Db } from "../../src/store/connect.js";
 import { addWebhooks, closeBenchDb, copyDb, DISPATCH, openBenchDb, seed, type BenchDb } from "./fixtures.js";
 import { startCliTick, startReceiver, type CliTick } from "./processes.js";

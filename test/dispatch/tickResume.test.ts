@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Scheduler } from "../../src/dispatch/scheduler.js";
 import { publish } from "../../src/publishing.js";
-import type { TickSummary } from "../../src/dispatch/tickSummary.js";
+import type { TickSummary } from "../../src/domain/tickSummary.js";
 import { testApp, type TestApp } from "../helpers/app.js";
 import { countByStatus } from "../helpers/deliveries.js";
 import { memoryLogger } from "../helpers/logs.js";

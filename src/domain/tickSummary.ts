@@ -1,4 +1,4 @@
-/** What a tick reports: its running progress and, at the end, its summary (the CLI prints it, metrics observe it). */
+/** What a tick reports: its running progress and, at the end, its summary (the CLI prints it, metrics and traces observe it). Pure data, so every layer can name it. */
 export interface TickSummary {
   started_at: string;
   duration_ms: number;
