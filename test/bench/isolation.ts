@@ -92,7 +92,7 @@ export async function isolationSection(ctx: BenchContext, o: IsolationOptions): 
     const rows: Row[] = [
       {
         section: "5",
-        figure: `drain ${fmt(healthy, 0)} healthy: with a dead receiver holding ${fmt(o.dead, 0)} due vs without`,
+        figure: `drain ${fmt(healthy, 0)} healthy: with a dead receiver holding ${fmt(o.dead, 0)} due vs without (${o.rounds} round${o.rounds === 1 ? "" : "s"}, alternated, median)`,
         value: `${allDrained ? "" : "> "}${fmtRatio(ratio)} (${allDrained ? "" : "> "}${fmt(deadMs / 1000, 1)} s vs ${fmt(median(runs.map((r) => r.alone.ms)) / 1000, 2)} s${allDrained ? "" : `; stopped at the ${o.capSeconds} s cap with ${median(runs.map((r) => r.dead.received))} of ${healthy} received`})`,
         target: `≤ ${TARGET}×`,
         met: allDrained && ratio <= TARGET,

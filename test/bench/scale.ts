@@ -16,7 +16,7 @@ export function scaleFor(size: Size) {
       oneDeepDue: pick(300_000, 50_000, 2_000),
       rateRounds: pick(3, 2, 1),
     },
-    isolation: { healthy: pick(10_000, 2_000, 1_000), dead: pick(10_000, 2_000, 1_000), rounds: 1, capSeconds: pick(30, 10, 5) },
+    isolation: { healthy: pick(10_000, 2_000, 1_000), dead: pick(10_000, 2_000, 1_000), rounds: pick(3, 3, 1), capSeconds: pick(30, 10, 5) },
     latency: { rate: 100, seconds: pick(15, 5, 2) },
     move: { deliveries: pick(1_000_000, 50_000, 2_000) },
     consoleLog: { deliveries: pick(1_000_000, 50_000, 2_000), reps: pick(20, 10, 3) },
