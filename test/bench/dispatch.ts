@@ -111,7 +111,7 @@ function summarise(runs: Run[], o: DispatchOptions, n: number): SectionResult {
       met: null,
     });
   const versus: [Contender, string, string, (r: number) => boolean][] = [
-    ["got", "1", "≥ 0.90×", (r) => r >= 0.9],
+    ["got", "1", "≥ 0.95×", (r) => r >= 0.95],
     ["undici", "1", "", () => true],
     ["bullmq", "2", "> 1.00×", (r) => r > 1],
     ["pgboss", "2", "> 1.00×", (r) => r > 1],
