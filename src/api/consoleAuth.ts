@@ -47,5 +47,6 @@ export async function consolePrincipal(db: Db, request: FastifyRequest): Promise
       throw new HookdError("forbidden", `a console write needs the session's ${CSRF_HEADER} header`);
     }
   }
-  return { keyId: session.portal ? "portal-session" : "console-session", customerId: session.customerId, portal: session.portal };
+  // The key it was opened with: a link made from this session names that key too, and goes with it.
+  return { keyId: session.apiKeyId, customerId: session.customerId, portal: session.portal };
 }

@@ -95,7 +95,9 @@ export function registerAdmin(program: Command): void {
     );
   keys
     .command("revoke")
-    .description("revoke an API key by its id: every process serving the API refuses it from the next request")
+    .description(
+      "revoke an API key by its id: every process serving the API refuses it from the next request, and the console sessions and portal links it opened end with it",
+    )
     .argument("<id>", "the key's id, as keys create printed it")
     .action((id: string, _opts: unknown, cmd: Command) =>
       withApp(cmd, async (app, json) => {

@@ -84,7 +84,7 @@ export function consoleRoutes(server: FastifyInstance, app: App): void {
       const principal = await authenticate(db, request.body.key);
       if (!principal) throw new HookdError("unauthorized", "that API key is not valid");
       await pruneConsoleSessions(db);
-      const { token, session } = await createConsoleSession(db, "session", principal.customerId, Date.now() + SIGN_IN_MS);
+      const { token, session } = await createConsoleSession(db, "session", principal.customerId, principal.keyId, Date.now() + SIGN_IN_MS);
       return start(reply, token, session);
     },
   );

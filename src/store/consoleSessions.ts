@@ -1,7 +1,9 @@
 /**
  * Console sessions and portal links. The browser holds a random token (a cookie, or
  * a link's fragment); the store keeps only its sha256, so a copy of the database opens
- * nothing. A link is good once: opening it turns it into a session.
+ * nothing. A link is good once: opening it turns it into a session. Each names the API
+ * key it came from and is deleted with it (migration 013), so revoking a key signs out
+ * every browser it opened, and voids the portal links it made.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { hashKey } from "./apiKeys.js";
@@ -10,6 +12,8 @@ import type { ConsoleSessionTable } from "./schema.js";
 
 export interface ConsoleSession {
   customerId: string | null;
+  /** the API key it was opened with (a portal session: the key that made its link) */
+  apiKeyId: string;
   /** opened from a portal link: one customer's webhooks, no new links, keys or events */
   portal: boolean;
   csrfToken: string;
@@ -23,6 +27,7 @@ export async function createConsoleSession(
   db: Db,
   kind: ConsoleSessionTable["kind"],
   customerId: string | null,
+  apiKeyId: string,
   expiresAt: number,
   now = Date.now(),
 ): Promise<{ token: string; session: ConsoleSession }> {
@@ -30,9 +35,9 @@ export async function createConsoleSession(
   const csrfToken = token();
   await db
     .insertInto("console_sessions")
-    .values({ id: hashKey(t), kind, customer_id: customerId, csrf_token: csrfToken, created_at: now, expires_at: expiresAt })
+    .values({ id: hashKey(t), kind, customer_id: customerId, api_key_id: apiKeyId, csrf_token: csrfToken, created_at: now, expires_at: expiresAt })
     .execute();
-  return { token: t, session: { customerId, portal: kind === "portal", csrfToken, expiresAt } };
+  return { token: t, session: { customerId, apiKeyId, portal: kind === "portal", csrfToken, expiresAt } };
 }
 
 /** The live session behind a cookie's token, or null (unknown, expired or signed out). */
@@ -43,8 +48,8 @@ export async function findConsoleSession(db: Db, presented: string, now = Date.n
     .where("id", "=", hashKey(presented))
     .where("kind", "in", ["session", "portal"])
     .executeTakeFirst();
-  if (!row || Number(row.expires_at) <= now) return null;
-  return { customerId: row.customer_id, portal: row.kind === "portal", csrfToken: row.csrf_token, expiresAt: Number(row.expires_at) };
+  if (!row || row.api_key_id === null || Number(row.expires_at) <= now) return null;
+  return { customerId: row.customer_id, apiKeyId: row.api_key_id, portal: row.kind === "portal", csrfToken: row.csrf_token, expiresAt: Number(row.expires_at) };
 }
 
 /**
@@ -62,8 +67,8 @@ export async function openPortalLink(
     const row = await trx.deleteFrom("console_sessions").where("id", "=", hashKey(presented)).where("kind", "=", "link").returningAll().executeTakeFirst();
     return row ?? null;
   });
-  if (!link || Number(link.expires_at) <= now) return null;
-  return createConsoleSession(db, "portal", link.customer_id, now + sessionMs, now);
+  if (!link || link.api_key_id === null || Number(link.expires_at) <= now) return null;
+  return createConsoleSession(db, "portal", link.customer_id, link.api_key_id, now + sessionMs, now);
 }
 
 export async function endConsoleSession(db: Db, presented: string): Promise<void> {

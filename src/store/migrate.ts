@@ -13,6 +13,7 @@ import * as m009 from "./migrations/009_webhook_settings.js";
 import * as m010 from "./migrations/010_fair_breaker.js";
 import * as m011 from "./migrations/011_trace_context.js";
 import * as m012 from "./migrations/012_read_cache.js";
+import * as m013 from "./migrations/013_session_keys.js";
 
 /** Migrations are imported, not read from disk, so a bundled single binary carries them. */
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   "010_fair_breaker": m010,
   "011_trace_context": m011,
   "012_read_cache": m012,
+  "013_session_keys": m013,
 };
 
 class StaticProvider implements MigrationProvider {

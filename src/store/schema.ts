@@ -154,6 +154,8 @@ export interface ConsoleSessionTable {
   csrf_token: string;
   created_at: number;
   expires_at: number;
+  /** the API key it was opened with (a portal link's: the key that made the link); revoking the key deletes it */
+  api_key_id: string | null;
 }
 
 export interface Database {

@@ -6,6 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApp, type App } from "../../src/app.js";
 import { silentLogger } from "../../src/logger.js";
+import { createApiKey } from "../../src/store/apiKeys.js";
 import { attemptCounts } from "../../src/store/attemptStats.js";
 import { createConsoleSession, findConsoleSession, openPortalLink } from "../../src/store/consoleSessions.js";
 import { createCustomer } from "../../src/store/customers.js";
@@ -76,10 +77,11 @@ describe("console store on PostgreSQL", () => {
     expect(counts.byWebhook).toEqual([{ key: hook.id, outcome: "http_error", n: 7 }]);
     expect(counts.durations).toHaveLength(7);
 
-    const link = await createConsoleSession(db, "link", customer.id, Date.now() + 60_000);
+    const apiKey = await createApiKey(db, customer.id);
+    const link = await createConsoleSession(db, "link", customer.id, apiKey.id, Date.now() + 60_000);
     const opened = await openPortalLink(db, link.token, 3_600_000);
     expect(opened?.session.customerId).toBe(customer.id);
     expect(await openPortalLink(db, link.token, 3_600_000)).toBeNull();
-    expect(await findConsoleSession(db, opened!.token)).toMatchObject({ customerId: customer.id });
+    expect(await findConsoleSession(db, opened!.token)).toMatchObject({ customerId: customer.id, apiKeyId: apiKey.id });
   });
 });

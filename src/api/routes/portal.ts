@@ -29,7 +29,7 @@ export function portalRoutes(server: FastifyInstance, app: App): void {
       const customerId = ownerOf(principal, body.customer);
       if (!(await getCustomer(db, customerId))) throw notFound("customer", customerId);
       const expiresAt = Date.now() + (body.expires_in ?? DEFAULT_LINK_SECONDS) * 1000;
-      const { token } = await createConsoleSession(db, "link", customerId, expiresAt);
+      const { token } = await createConsoleSession(db, "link", customerId, principal.keyId, expiresAt);
       // On server.publicUrl, or relative: never from the request's Host, which the client chooses.
       const url = onPublicUrl(`/ui/portal#${token}`, request.server.publicUrl);
       return reply
