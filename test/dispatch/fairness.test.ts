@@ -53,13 +53,17 @@ describe.each(backends)("fair share (%s)", (backend) => {
   });
 
   it("slow receivers hold only their customer's share: the other customer's backlog drains beside them", async () => {
+    // Slow enough that the fast backlog drains within a few of their answers on a loaded
+    // machine (at 300 ms a busy run drained it in 5 rounds, at the bound); taking every
+    // slot, the slow receivers would answer most of their 100 first whatever the speed.
+    const SLOW_MS = 600;
     let slowAnswered = 0;
     receiver = await startReceiver((req, res) => {
       if (req.path.startsWith("/slow")) {
         setTimeout(() => {
           slowAnswered++;
           ok(req, res);
-        }, 300);
+        }, SLOW_MS);
       } else ok(req, res);
     });
     app = await testApp({ dispatch: { concurrency: 16, perWebhookConcurrency: 8 } }, backend);
@@ -74,7 +78,7 @@ describe.each(backends)("fair share (%s)", (backend) => {
         setTimeout(() => {
           slowAnswered++;
           ok(req, res);
-        }, 300);
+        }, SLOW_MS);
         return;
       }
       if (receiver!.requests.filter((r) => r.path === "/fast").length === 300) answeredWhenDone = slowAnswered;
