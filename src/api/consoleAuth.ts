@@ -38,7 +38,7 @@ export async function consolePrincipal(db: Db, request: FastifyRequest): Promise
   const token = cookieValue(request.headers.cookie, SESSION_COOKIE);
   if (token === null) return null;
   const session = await findConsoleSession(db, token);
-  if (!session) throw new HookdError("unauthorized", "the console session has expired or was signed out: sign in again");
+  if (!session) throw new HookdError("unauthorized", "the console session has expired, was signed out, or its API key was revoked: sign in again");
   if (!SAFE_METHODS.has(request.method)) {
     if (!sameOrigin(request.headers.origin, request.headers.host)) {
       throw new HookdError("forbidden", "a console write must come from the console's own origin");

@@ -54,7 +54,7 @@ describe.each(backends)("%s", (backend) => {
 
     const refused = await call("GET", "/webhooks/", { key: null, headers: { cookie: mine.cookie } });
     expect(refused.status).toBe(401);
-    expect(refused.body.error.message).toMatch(/sign in again/);
+    expect(refused.body.error.message).toMatch(/API key was revoked: sign in again/);
     expect((await call("GET", "/ui/session", { key: null, headers: { cookie: mine.cookie } })).status).toBe(401);
     expect((await call("GET", "/webhooks/", { key: null, headers: { cookie: portalCookie } })).status).toBe(401);
     for (const link of [unopened, fromConsole]) {
