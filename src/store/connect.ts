@@ -84,6 +84,7 @@ function openSqlite(options: StoreOptions): Store {
   if (runtimeProblem) throw new HookdError("config_invalid", runtimeProblem);
   const file = sqliteFileOf(options.url);
   const create = options.create !== false;
+  const busyMs = options.busyTimeoutMs ?? 5000;
   if (!create && file !== ":memory:" && !existsSync(file)) {
     throw new HookdError(
       "store_unavailable",
@@ -93,7 +94,7 @@ function openSqlite(options: StoreOptions): Store {
   let sqlite: SQLite.Database;
   try {
     if (create && file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    sqlite = new SQLite(file, { timeout: options.busyTimeoutMs ?? 5000, fileMustExist: !create, ...sqliteAddon() });
+    sqlite = new SQLite(file, { timeout: busyMs, fileMustExist: !create, ...sqliteAddon() });
     // WAL: readers never block the writer. FULL: a commit is on disk before we
     // acknowledge it, so an acknowledged event survives a power cut, not only a crash.
     sqlite.pragma("journal_mode = WAL");
@@ -123,7 +124,7 @@ function openSqlite(options: StoreOptions): Store {
     }),
     plugins: [cache],
   });
-  busyTimeouts.set(db.getExecutor().adapter, options.busyTimeoutMs ?? 5000);
+  busyTimeouts.set(db.getExecutor().adapter, busyMs);
   let closed = false;
   return {
     db,
