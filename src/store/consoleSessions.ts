@@ -48,7 +48,7 @@ export async function findConsoleSession(db: Db, presented: string, now = Date.n
     .where("id", "=", hashKey(presented))
     .where("kind", "in", ["session", "portal"])
     .executeTakeFirst();
-  if (!row || row.api_key_id === null || Number(row.expires_at) <= now) return null;
+  if (!live(row, now)) return null;
   return { customerId: row.customer_id, apiKeyId: row.api_key_id, portal: row.kind === "portal", csrfToken: row.csrf_token, expiresAt: Number(row.expires_at) };
 }
 
@@ -67,8 +67,13 @@ export async function openPortalLink(
     const row = await trx.deleteFrom("console_sessions").where("id", "=", hashKey(presented)).where("kind", "=", "link").returningAll().executeTakeFirst();
     return row ?? null;
   });
-  if (!link || link.api_key_id === null || Number(link.expires_at) <= now) return null;
+  if (!live(link, now)) return null;
   return createConsoleSession(db, "portal", link.customer_id, link.api_key_id, now + sessionMs, now);
+}
+
+/** A row that still opens something: not expired, and made with a key (every row since migration 013). */
+function live(row: ConsoleSessionTable | null | undefined, now: number): row is ConsoleSessionTable & { api_key_id: string } {
+  return !!row && row.api_key_id !== null && Number(row.expires_at) > now;
 }
 
 export async function endConsoleSession(db: Db, presented: string): Promise<void> {
