@@ -11,6 +11,7 @@ import { migrateToLatest } from "../../src/store/migrate.js";
 import { down } from "../../src/store/migrations/013_session_keys.js";
 import { apiHarness, type ApiHarness } from "../helpers/api.js";
 import { testApp, type TestApp } from "../helpers/app.js";
+import { undoMigration } from "../helpers/migrations.js";
 import { backends } from "../helpers/backends.js";
 
 const cookieOf = (headers: Headers) => headers.get("set-cookie")!.split(";")[0]!;
@@ -71,11 +72,7 @@ describe.each(backends)("%s", (backend) => {
     app = await testApp({}, backend);
     const db = app.store.db;
     // The database as it was before 013, with a session and a link of that time.
-    await down(db);
-    await db
-      .deleteFrom("kysely_migration" as never)
-      .where("name" as never, "=", "013_session_keys" as never)
-      .execute();
+    await undoMigration(db, "013_session_keys", down);
     const soon = Date.now() + 60_000;
     for (const [id, kind] of [
       ["old-session", "session"],

@@ -11,6 +11,7 @@ import { isUniqueViolation } from "../../src/store/uniqueViolation.js";
 import { publish } from "../../src/publishing.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 import { testApp } from "../helpers/app.js";
+import { undoMigration } from "../helpers/migrations.js";
 import { backends } from "../helpers/backends.js";
 
 type T = Awaited<ReturnType<typeof testApp>>;
@@ -62,11 +63,7 @@ describe.each(backends)("migration 008 (%s)", (backend) => {
     app = await testApp({}, backend);
     const db = app.store.db;
     // The database as it was before 008, with twins the race left behind.
-    await down(db);
-    await db
-      .deleteFrom("kysely_migration" as any)
-      .where("name", "=", "008_unique_webhooks")
-      .execute();
+    await undoMigration(db, "008_unique_webhooks", down);
     const original = await db
       .selectFrom("webhooks")
       .selectAll()
