@@ -10,12 +10,13 @@
  * after the COMMIT that holds its writes, never before: acknowledged still means on
  * disk.
  *
- * PostgreSQL needs none of this: the pool runs statements concurrently and the server
- * already flushes the WAL of concurrent commits together, so there each piece of work
- * runs as it comes (a publish is one statement, outbox.ts).
+ * On PostgreSQL each piece of work runs as it comes: the pool runs statements
+ * concurrently, and publishes made at the same moment already share one statement and
+ * one commit (publishBatch.ts).
  */
 import { CompiledQuery } from "kysely";
 import { dialectOf, writeTransaction, type Db } from "./connect.js";
+import { observePublishBatches } from "./publishBatch.js";
 
 export type Work<T> = (trx: Db) => Promise<T>;
 
@@ -43,14 +44,9 @@ const ROLLBACK_TO = CompiledQuery.raw("rollback to grouped");
 /** `committed(n)`: a commit held n pieces of work (for the ingest metrics). */
 export function groupCommit(db: Db, committed: (n: number) => void = () => {}): GroupCommit {
   if (dialectOf(db) === "postgres") {
-    // Each piece of work as it comes: a publish is one statement there (outbox.ts), atomic by itself.
-    return {
-      async run(work) {
-        const value = await work(db);
-        committed(1);
-        return value;
-      },
-    };
+    // Each piece of work as it comes; the publish statements report how many events each committed.
+    observePublishBatches(db, committed);
+    return { run: (work) => work(db) };
   }
 
   let queue: Job[] = [];

@@ -8,7 +8,7 @@ import { dialectOf, runSteps, writeTransaction, type Db, type Steps } from "./co
 import { compiledOnce } from "./compiledOnce.js";
 import { checkPayloadSchema } from "../domain/eventTypes.js";
 import { matcherOf } from "../domain/filter.js";
-import type { BoundQuery } from "./boundQuery.js";
+import { writePublishRow } from "./publishBatch.js";
 import { readCacheOf } from "./readCache.js";
 import type { DeliveryTable, EventTable } from "./schema.js";
 
@@ -41,7 +41,7 @@ export interface StoredEvent {
  */
 export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): Promise<StoredEvent> {
   const store = async (trx: Db): Promise<StoredEvent> => {
-    const stored = await runSteps(trx, storeNew(trx, clean, now));
+    const stored = await storeNew(trx, clean, now);
     if (stored) return stored;
     const first = await trx
       .selectFrom("events")
@@ -61,14 +61,31 @@ export async function insertEvent(db: Db, clean: CleanEvent, now = Date.now()): 
   return dialectOf(db) === "postgres" ? store(db) : writeTransaction(db, store);
 }
 
+/** The new event and its deliveries; null if the idempotency key was taken. */
+function storeNew(trx: Db, clean: CleanEvent, now: number): Promise<StoredEvent | null> {
+  return dialectOf(trx) === "sqlite" ? runSteps(trx, storeSqlite(trx, clean, now)) : storePostgres(trx, clean, now);
+}
+
+/** PostgreSQL: the reads, then one statement for the event and its deliveries, shared with events published at the same moment (publishBatch.ts). */
+async function storePostgres(trx: Db, clean: CleanEvent, now: number): Promise<StoredEvent | null> {
+  const { event, webhookIds } = await runSteps(trx, planNew(trx, clean, now));
+  const written = await writePublishRow(trx, { event, webhookIds, deliveryIds: webhookIds.map(() => nextTimeOrderedId(now)) });
+  return written.inserted ? { event, deliveries: written.deliveries, duplicate: false } : null;
+}
+
+interface PlannedEvent {
+  event: EventTable;
+  /** the webhooks that get a delivery */
+  webhookIds: string[];
+}
+
 /**
- * The new event and its deliveries, statement by statement (connect.ts runSteps); null
- * if the idempotency key was taken. The topic's event type, if it has one, must accept
- * the payload (else a 422 and nothing is stored); a webhook with a filter gets a
- * delivery only when the payload matches it. The payload is parsed once, and only when
- * one of them needs it.
+ * What a new event writes, from reads run statement by statement (connect.ts runSteps).
+ * The topic's event type, if it has one, must accept the payload (else a 422 and nothing
+ * is stored); a webhook with a filter gets a delivery only when the payload matches it.
+ * The payload is parsed once, and only when one of them needs it.
  */
-function* storeNew(trx: Db, clean: CleanEvent, now: number): Steps<StoredEvent | null> {
+function* planNew(trx: Db, clean: CleanEvent, now: number): Steps<PlannedEvent> {
   // Read for every event, changed rarely: kept until those tables change (readCache.ts).
   const cache = readCacheOf(trx);
   const key = `fanout:${clean.customerId}\0${clean.topic}`;
@@ -104,53 +121,18 @@ function* storeNew(trx: Db, clean: CleanEvent, now: number): Steps<StoredEvent |
   };
   // the customer's row has a null id when no webhook matched
   const webhookIds = subscribed.flatMap(({ id, filter }) => (id === null || (filter !== null && !matcherOf(filter)(payload())) ? [] : [id]));
-  if (dialectOf(trx) === "postgres") {
-    const deliveryIds = webhookIds.map(() => nextTimeOrderedId(now));
-    const [counts] = (yield publishPostgres(event, deliveryIds, webhookIds)).rows as { inserted: number | string; deliveries: number | string }[];
-    if (Number(counts!.inserted) === 0) return null;
-    return { event, deliveries: Number(counts!.deliveries), duplicate: false };
-  }
+  return { event, webhookIds };
+}
+
+/** SQLite: the reads, the event row, then a row per delivery; null if the idempotency key was taken. */
+function* storeSqlite(trx: Db, clean: CleanEvent, now: number): Steps<StoredEvent | null> {
+  const { event, webhookIds } = yield* planNew(trx, clean, now);
   const inserted = yield insertEventRow(trx, event);
   if (clean.key !== null && Number(inserted.numAffectedRows ?? 0) === 0) return null;
   for (const webhookId of webhookIds) {
     yield insertDelivery(trx, { id: nextTimeOrderedId(now), eventId: event.id, webhookId, customerId: clean.customerId, now });
   }
   return { event, deliveries: webhookIds.length, duplicate: false };
-}
-
-/**
- * PostgreSQL: the event and all its deliveries in one statement, one round trip. A
- * repeated idempotency key inserts nothing (`inserted` 0). A webhook deleted or paused
- * since its fan-out was read (the read cache hears of it a moment after the commit)
- * gets no delivery: the statement checks each against the table as it is now.
- */
-function publishPostgres(event: EventTable, deliveryIds: readonly string[], webhookIds: readonly string[]): BoundQuery {
-  return {
-    sql: `with e as (
-      insert into events (id, customer_id, topic, payload, idempotency_key, created_at, trace_context)
-      values ($1, $2, $3, $4, $5, $6, $7)
-      on conflict (customer_id, idempotency_key) do nothing
-      returning id
-    ), d as (
-      insert into deliveries (id, event_id, webhook_id, customer_id, status, attempts, next_attempt_at, created_at, updated_at)
-      select f.id, e.id, f.webhook_id, $2, 'pending', 0, $6, $6, $6
-      from e cross join unnest($8::text[], $9::text[]) as f(id, webhook_id)
-      where exists (select 1 from webhooks w where w.id = f.webhook_id and w.active = 1 and w.deleted_at is null)
-      returning 1
-    )
-    select (select count(*) from e) as inserted, (select count(*) from d) as deliveries`,
-    parameters: [
-      event.id,
-      event.customer_id,
-      event.topic,
-      event.payload,
-      event.idempotency_key,
-      event.created_at,
-      event.trace_context,
-      [...deliveryIds],
-      [...webhookIds],
-    ],
-  };
 }
 
 interface SubscribedRow {
