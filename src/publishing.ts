@@ -102,6 +102,9 @@ export function checkPublishInput(input: PublishInput, rules: PublishRules): Cle
     details.push({ field: "idempotency_key", message: "must be 1 to 255 characters" });
   } else if (key !== null && LONE_SURROGATE.test(key)) {
     details.push({ field: "idempotency_key", message: "must be valid Unicode (it holds a lone surrogate)" });
+  } else if (key?.includes("\u0000")) {
+    // PostgreSQL's text cannot hold it; refused on both stores, so a key works on either.
+    details.push({ field: "idempotency_key", message: "must not contain the NUL character (U+0000)" });
   }
   if (details.length > 0) throw validationError(details);
   return { customerId: input.customerId, topic: input.topic, payload: text!, key, parsed };

@@ -133,6 +133,10 @@ describe.each(backends)("%s", (backend) => {
       expect(clash.status).toBe(400);
       expect(clash.body.error.details).toEqual([{ field: "idempotency_key", message: expect.stringContaining("differs from the Idempotency-Key header") }]);
       expect((await h.call("POST", "/events/", { body: { topic: "orders:created", payload: 1, idempotency_key: "" } })).status).toBe(400);
+      // PostgreSQL's text cannot hold a NUL: refused by name on both stores, not a 500 on one.
+      const nul = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: 1, idempotency_key: "a\u0000b" } });
+      expect(nul.status).toBe(400);
+      expect(nul.body.error.details).toEqual([{ field: "idempotency_key", message: "must not contain the NUL character (U+0000)" }]);
       expect(await eventCount()).toBe(1);
     });
 
