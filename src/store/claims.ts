@@ -17,6 +17,7 @@ import { nextStart, paceSlots } from "../domain/pacing.js";
 import { loadClaimed, type ClaimedDelivery } from "./claimed.js";
 import { free, headOf, queued, type QueuedRow } from "./claimQueues.js";
 import type { Db } from "./connect.js";
+import { sql } from "kysely";
 import { CHUNK, lease, leasedElsewhere, serialisedClaim } from "./leases.js";
 /** Passes of a claim: what a webhook could not use goes to those that had more. */
 const PASSES = 3;
@@ -64,6 +65,20 @@ interface Head extends DueHead {
 }
 
 export async function claimDue(db: Db, o: ClaimRequest): Promise<Claim> {
+  // Read first, outside the claim: when nothing due is free (an idle dispatcher, ticking
+  // back to back or on its schedule), the answer is known without the write lock that a
+  // publisher in another process would wait for.
+  if (!(await mayHaveFreeDue(db, o))) {
+    return {
+      deliveries: [],
+      exhausted: true,
+      full: [],
+      crowded: [],
+      elsewhere: o.room ? await leasedElsewhere(db, o.owner, o.now) : new Map(),
+      opened: o.holding && o.holding.length > 0 ? await openedOf(db, o.holding) : [],
+      pacedUntil: null,
+    };
+  }
   const expires = o.now + o.leaseMs;
   const result = await serialisedClaim(db, async (trx) => {
     const elsewhere = o.room ? await leasedElsewhere(trx, o.owner, o.now) : new Map<string, number>();
@@ -133,6 +148,33 @@ export async function claimDue(db: Db, o: ClaimRequest): Promise<Claim> {
   });
   const { ids, notBefore, ...rest } = result;
   return { ...rest, deliveries: await loadClaimed(db, o.owner, ids, expires, new Set(), notBefore) };
+}
+
+/** Due rows a hint reads at most; past them (all leased: a busy backlog) it says "maybe". */
+const HINT_SCAN = 256;
+
+/**
+ * Whether a claim could find anything: false only when every due delivery (within the
+ * first HINT_SCAN in due order) is leased. A plain read (`deliveries_due`), no lock.
+ */
+async function mayHaveFreeDue(db: Db, o: ClaimRequest): Promise<boolean> {
+  const due = db
+    .selectFrom("deliveries")
+    .select("lease_expires_at")
+    .where("status", "=", "pending")
+    .where("next_attempt_at", "<=", o.cutoff)
+    .orderBy("next_attempt_at")
+    .limit(HINT_SCAN);
+  const { scanned, free } = await db
+    .selectFrom(due.as("d"))
+    .select((eb) => [
+      eb.fn.countAll<number | string>().as("scanned"),
+      eb.fn
+        .sum<number | string | null>(sql`case when ${sql.ref("d.lease_expires_at")} is null or ${sql.ref("d.lease_expires_at")} <= ${o.now} then 1 else 0 end`)
+        .as("free"),
+    ])
+    .executeTakeFirstOrThrow();
+  return Number(free ?? 0) > 0 || Number(scanned) >= HINT_SCAN;
 }
 
 /**

@@ -62,6 +62,10 @@ export async function applyHealth(trx: Db, h: HealthChange, now: number): Promis
  * attempt of their own; they are failed like any other delivery out of budget.
  */
 export async function expireWaiting(db: Db, now: number, maxAgeMs: number): Promise<number> {
+  // Only a failing webhook's deliveries wait. Read first: with none failing (the usual
+  // case) a tick takes no write lock for this, which a publisher in another process would wait for.
+  const failing = await db.selectFrom("webhooks").select("id").where("failing_since", "is not", null).limit(1).executeTakeFirst();
+  if (!failing) return 0;
   const res = await db
     .updateTable("deliveries")
     .set({ status: "failed", last_error: "endpoint_backoff (max_age)", wait_reason: null, finished_at: now, updated_at: now })

@@ -14,16 +14,12 @@ import { lease, serialisedClaim } from "./leases.js";
  * conditional update, so however many dispatchers try at once, one wins each step.
  */
 export async function claimProbes(db: Db, o: Omit<ClaimRequest, "limit" | "exclude" | "room" | "holding">): Promise<ClaimedDelivery[]> {
+  // Read first, outside the claim: with no webhook due a probe (the usual case) a tick
+  // takes no write lock here, which a publisher in another process would wait for.
+  if ((await probeDue(db, o.now)).length === 0) return [];
   const expires = o.now + o.leaseMs;
   const ids = await serialisedClaim(db, async (trx) => {
-    const failing = await trx
-      .selectFrom("webhooks")
-      .select(["id", "ordered"])
-      .where("failing_since", "is not", null)
-      .where("active", "=", 1)
-      .where("deleted_at", "is", null)
-      .where((eb) => eb.or([eb("backoff_until", "is", null), eb("backoff_until", "<=", o.now)]))
-      .execute();
+    const failing = await probeDue(trx, o.now);
     const probes: string[] = [];
     for (const hook of failing) {
       const [first] = Number(hook.ordered) === 1 ? await headOf(trx, hook.id, o, 1) : await queued(trx, hook.id, o, 1, false);
@@ -40,4 +36,16 @@ export async function claimProbes(db: Db, o: Omit<ClaimRequest, "limit" | "exclu
     return probes;
   });
   return loadClaimed(db, o.owner, ids, expires, new Set(ids), new Map());
+}
+
+/** Failing, live webhooks whose backoff step has passed. */
+function probeDue(db: Db, now: number) {
+  return db
+    .selectFrom("webhooks")
+    .select(["id", "ordered"])
+    .where("failing_since", "is not", null)
+    .where("active", "=", 1)
+    .where("deleted_at", "is", null)
+    .where((eb) => eb.or([eb("backoff_until", "is", null), eb("backoff_until", "<=", now)]))
+    .execute();
 }
