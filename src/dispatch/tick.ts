@@ -41,7 +41,7 @@ import type { RetryPolicy } from "../domain/retryPolicy.js";
 import { SecretKeyError, type Keyring } from "../domain/secretBox.js";
 import { attemptBatch, attemptDelivery } from "./attempt.js";
 import type { TickClock } from "./clock.js";
-import { deliverySettingsOf, type DeliverySettings } from "./deliverySettings.js";
+import { settingsMemo, type DeliverySettings } from "./deliverySettings.js";
 import { HeldPayloads } from "./heldPayloads.js";
 import type { OAuthTokens } from "./oauthTokens.js";
 import type { DispatchObserver } from "./observer.js";
@@ -125,6 +125,8 @@ export class Tick {
   private readonly full = new Set<string>();
   /** webhooks whose secrets cannot be opened (settingsOf): nothing is sent to them */
   private readonly sealedShut = new Set<string>();
+  /** each claimed webhook's delivery settings, made once while its columns stay the same */
+  private readonly settingsMemo: ReturnType<typeof settingsMemo>;
   /** each event's payload once, shared by its deliveries in hand */
   private readonly payloads = new HeldPayloads();
   /** payload bytes read and deliveries claimed so far: what a claimed delivery costs in bytes, on average */
@@ -162,6 +164,8 @@ export class Tick {
     private readonly options: TickOptions = {},
   ) {
     const breaker = { rules: deps.settings.breaker, opened: (id: string, reason: string) => this.watch.openedElsewhere(id, reason) };
+    const { settings, policy, maxAttempts, keyring } = deps;
+    this.settingsMemo = settingsMemo({ ...settings, policy, maxAttempts, keyring });
     this.recorder = new AttemptRecorder(deps.db, this.owner, deps.logger, deps.clock, deps.settings.batchSize, deps.health, breaker);
     this.watch = new EndpointWatch({
       rules: deps.settings.breaker,
@@ -497,9 +501,8 @@ export class Tick {
    * once; the next tick tries again, so the deliveries go once the key is back.
    */
   private settingsOf(u: Unit): DeliverySettings | null {
-    const { settings, policy, maxAttempts, keyring } = this.deps;
     try {
-      return deliverySettingsOf(u.deliveries[0]!, { ...settings, policy, maxAttempts, keyring });
+      return this.settingsMemo(u.webhookId, u.deliveries[0]!);
     } catch (err) {
       if (!(err instanceof SecretKeyError)) throw err;
       if (!this.sealedShut.has(u.webhookId)) {

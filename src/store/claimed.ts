@@ -8,7 +8,7 @@ import { CHUNK } from "./leases.js";
 import type { WebhookTable } from "./schema.js";
 
 /** The webhook's delivery settings a claim reads with each delivery (dispatch/deliverySettings.ts applies them). */
-const SETTINGS = [
+export const WEBHOOK_SETTINGS = [
   "headers",
   "auth",
   "auth_secret",
@@ -28,7 +28,7 @@ const SETTINGS = [
  * payload (a tick reads each event's payload once however many deliveries it has:
  * loadPayloads below).
  */
-export interface ClaimedDelivery extends Pick<WebhookTable, (typeof SETTINGS)[number]> {
+export interface ClaimedDelivery extends Pick<WebhookTable, (typeof WEBHOOK_SETTINGS)[number]> {
   id: string;
   event_id: string;
   webhook_id: string;
@@ -88,7 +88,7 @@ export async function loadClaimed(
         "w.consecutive_failures",
         "w.failure_streak",
         "w.recent_outcomes",
-        ...SETTINGS.map((c) => `w.${c}` as const),
+        ...WEBHOOK_SETTINGS.map((c) => `w.${c}` as const),
       ])
       .where("d.id", "in", ids.slice(i, i + CHUNK))
       .where("d.lease_owner", "=", owner)
