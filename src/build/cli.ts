@@ -10,6 +10,7 @@
  * better-sqlite3 (an addon), pg (loaded only for a postgres:// URL) and OpenTelemetry
  * (loaded only when tracing is on). The library (dist/index.js) stays as tsc made it.
  */
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -20,6 +21,8 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 export const CLI_EXTERNAL = ["better-sqlite3", "pg", "pg-native", "@opentelemetry/*"];
 
 export async function buildCli(): Promise<void> {
+  // Chunk names carry a content hash: without this, every build would leave the last one's beside it.
+  rmSync(path.join(root, "dist", "cli", "chunks"), { recursive: true, force: true });
   await build({
     entryPoints: { main: path.join(root, "src", "cli", "main.ts") },
     outdir: path.join(root, "dist", "cli"),
