@@ -11,15 +11,16 @@
  * its rows has committed (a statement outside a transaction commits by itself), so an
  * acknowledged event is stored.
  *
- * One bad row must not fail its neighbours: if a batch's statement fails, each of its
- * rows is written again alone, and only the culprit's caller sees the error (a lost
- * connection fails them all, each with the error of its own attempt).
+ * One bad row must not fail its neighbours: if the database refuses a batch's statement,
+ * each of its rows is written again alone, and only the culprit's caller sees the error.
+ * If the database is away or too slow, every caller in the batch gets that error at once.
  *
  * Inside a caller's transaction (transactional outbox) nothing is batched: the row is
  * written on that transaction, as its caller expects.
  */
 import { CompiledQuery } from "kysely";
 import type { Db } from "./connect.js";
+import { classifyPostgresError } from "./postgresFaults.js";
 import type { EventTable } from "./schema.js";
 
 export interface PublishRow {
@@ -114,8 +115,15 @@ async function writeBatch(db: Db, b: Batcher, batch: Waiting[]): Promise<void> {
   try {
     const result = await db.executeQuery<{ id: string; deliveries: number | string }>(batchStatement(batch.map((w) => w.row)));
     written = new Map(result.rows.map((r) => [r.id, Number(r.deliveries)]));
-  } catch {
-    // Which row failed is unknown: each alone, so only its own caller sees an error.
+  } catch (err) {
+    // The database away or too slow (a lost connection, a statement past its timeout):
+    // every caller hears it now, rather than after each row's own try met it again.
+    if (classifyPostgresError(err) !== null) {
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    // A row the database refused (a constraint, an encoding): which one is unknown, so
+    // each is written alone, and only its own caller sees an error.
     await Promise.all(batch.map((w) => writeAlone(db, w.row).then(w.resolve, w.reject)));
     return;
   }

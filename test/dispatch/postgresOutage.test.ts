@@ -21,6 +21,8 @@ import { createCustomer } from "../../src/store/customers.js";
 import { MIGRATION_LOCK_KEY } from "../../src/store/migrate.js";
 import { outageOf } from "../../src/store/outage.js";
 import { withoutDeadline } from "../../src/store/postgresPool.js";
+import { writePublishRow } from "../../src/store/publishBatch.js";
+import { nextTimeOrderedId } from "../../src/store/timeOrderedId.js";
 import { createWebhook } from "../../src/store/webhooks.js";
 import { tempDir } from "../helpers/app.js";
 import { randomName } from "../helpers/backends.js";
@@ -187,6 +189,48 @@ describe.skipIf(ownPostgres.skip)("the pool, on a server that stops answering", 
     }
     expect(outageOf(err)).toBe("not_answering");
     expect((await sql<{ one: number }>`select 1 as one`.execute(db)).rows).toEqual([{ one: 1 }]);
+  });
+
+  it("publishes batched together on a paused server all fail as not answering; once it resumes, publishing works", async () => {
+    const database = randomName("batch");
+    await withServer((c) => c.query(`create database ${database}`));
+    const dir = tempDir("hookd-batch-");
+    cleanups.push(async () => dir.cleanup());
+    const app = await openApp({
+      env: { HOOKD_ENV: "test", HOOKD_DB: server.urlOf(database), HOOKD_KEY_FILE: path.join(dir.dir, "hookd.key") },
+      overrides: { db: { statementTimeoutMs: 300, connectTimeoutMs: 500, poolSize: 2 } },
+      logger: silentLogger,
+    });
+    cleanups.push(() => app.close());
+    const { db } = app.store;
+    const customer = await createCustomer(db, "acme");
+    const hook = await createWebhook(db, app.keyring, customer.id, { url: "http://127.0.0.1:9/in", group: "orders", action: "created" }, app.webhookRules);
+    const row = (n: number) => {
+      const id = nextTimeOrderedId(Date.now());
+      return {
+        event: {
+          id,
+          customer_id: customer.id,
+          topic: "orders:created",
+          payload: `{"n":${n}}`,
+          idempotency_key: null,
+          created_at: Date.now(),
+          trace_context: null,
+        },
+        deliveryIds: [nextTimeOrderedId(Date.now())],
+        webhookIds: [hook.row.id],
+      };
+    };
+    server.pause();
+    let results: PromiseSettledResult<unknown>[];
+    try {
+      results = await Promise.allSettled(Array.from({ length: 10 }, (_, n) => writePublishRow(db, row(n))));
+    } finally {
+      server.resume();
+    }
+    // The batch's error is every caller's: none is left waiting on a row-by-row retry.
+    expect(results.map((r) => (r.status === "rejected" ? outageOf(r.reason) : "stored"))).toEqual(Array(10).fill("not_answering"));
+    await expect(writePublishRow(db, row(10))).resolves.toEqual({ inserted: true, deliveries: 1 });
   });
 
   it("a migration's statements have no such deadline, as they have no statement timeout", async () => {
