@@ -8,7 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { App } from "../app.js";
 import { createAgents, destroyAgents } from "../dispatch/request.js";
 import { consoleRoutes } from "../console/routes.js";
-import { HookdError } from "../errors.js";
+import { HookdError, validationError } from "../errors.js";
 import { requireKey } from "./auth.js";
 import { acceptJsonBodies } from "./body.js";
 import { sendError } from "./errors.js";
@@ -39,6 +39,9 @@ export interface ApiServer {
 /** Which routes a server answers: the whole API, or a dispatcher's health check and metrics only. */
 export type ServerRoutes = "api" | "health";
 
+// Percent-encoded: Node's HTTP parser already refuses a raw NUL in the request line.
+const NUL_IN_URL = /%00/i;
+
 /** The configured server, not yet listening. */
 export function buildServer(app: App, routes: ServerRoutes = "api"): FastifyInstance {
   const bodyLimit = app.config.limits.maxPayloadBytes + ENVELOPE_BYTES;
@@ -66,6 +69,11 @@ export function buildServer(app: App, routes: ServerRoutes = "api"): FastifyInst
     });
   }
   usePublicUrl(server, app.config.server.publicUrl);
+  // PostgreSQL's text cannot hold NUL, so a %00 in a path or query reached it as a 500. No
+  // id, key, topic or cursor holds one: refused on both stores, before any route.
+  server.addHook("onRequest", async (request) => {
+    if (NUL_IN_URL.test(request.url)) throw validationError([{ field: "url", message: "must not contain the NUL character (%00)" }]);
+  });
   server.setValidatorCompiler(validatorCompiler);
   // Response schemas (schemas.ts) document the answers for /openapi.json; they do not
   // filter them: JSON.stringify, as without a schema, so no field is silently dropped.

@@ -137,6 +137,12 @@ describe.each(backends)("%s", (backend) => {
       const nul = await h.call("POST", "/events/", { body: { topic: "orders:created", payload: 1, idempotency_key: "a\u0000b" } });
       expect(nul.status).toBe(400);
       expect(nul.body.error.details).toEqual([{ field: "idempotency_key", message: "must not contain the NUL character (U+0000)" }]);
+      // Nor in a path or a query: a 400 naming it on both stores (PostgreSQL answered 500).
+      for (const url of ["/events/?idempotency_key=a%00b", "/events/?topic=orders%00", "/deliveries/?topic=a%00b", "/webhooks/a%00b/", "/events/a%00b/"]) {
+        const res = await h.call("GET", url);
+        expect(res.status, url).toBe(400);
+        expect(res.body.error.details).toEqual([{ field: "url", message: "must not contain the NUL character (%00)" }]);
+      }
       expect(await eventCount()).toBe(1);
     });
 
