@@ -100,25 +100,16 @@ function schedule(db: Db, b: Batcher): void {
 }
 
 async function writeBatch(db: Db, b: Batcher, batch: Waiting[]): Promise<void> {
-  if (batch.length === 1) {
-    const [only] = batch;
-    await writeAlone(db, only!.row).then(
-      (w) => {
-        for (const observe of b.observers) observe(1);
-        only!.resolve(w);
-      },
-      (err) => only!.reject(err),
-    );
-    return;
-  }
-  let written: Map<string, number>;
+  let written: PublishWritten[];
   try {
-    const result = await db.executeQuery<{ id: string; deliveries: number | string }>(batchStatement(batch.map((w) => w.row)));
-    written = new Map(result.rows.map((r) => [r.id, Number(r.deliveries)]));
+    written = await writeRows(
+      db,
+      batch.map((w) => w.row),
+    );
   } catch (err) {
-    // The database away or too slow (a lost connection, a statement past its timeout):
-    // every caller hears it now, rather than after each row's own try met it again.
-    if (classifyPostgresError(err) !== null) {
+    // Alone, or the database away or too slow (a lost connection, a statement past its
+    // timeout): every caller hears it now, rather than after each row's own try met it again.
+    if (batch.length === 1 || classifyPostgresError(err) !== null) {
       for (const w of batch) w.reject(err);
       return;
     }
@@ -128,20 +119,32 @@ async function writeBatch(db: Db, b: Batcher, batch: Waiting[]): Promise<void> {
     return;
   }
   for (const observe of b.observers) observe(batch.length);
-  for (const w of batch) {
-    const deliveries = written.get(w.row.event.id);
-    w.resolve(deliveries === undefined ? { inserted: false, deliveries: 0 } : { inserted: true, deliveries });
-  }
+  for (const [i, w] of batch.entries()) w.resolve(written[i]!);
+}
+
+/** One statement (atomic by itself) for `rows`, on `db` or the caller's transaction; what it wrote for each. */
+async function writeRows(db: Db, rows: readonly PublishRow[]): Promise<PublishWritten[]> {
+  const result = await db.executeQuery<{ id: string; deliveries: number | string }>(publishStatement(rows));
+  const written = new Map(result.rows.map((r) => [r.id, Number(r.deliveries)]));
+  return rows.map((r) => {
+    const deliveries = written.get(r.event.id);
+    return deliveries === undefined ? { inserted: false, deliveries: 0 } : { inserted: true, deliveries };
+  });
+}
+
+async function writeAlone(db: Db, row: PublishRow): Promise<PublishWritten> {
+  const [written] = await writeRows(db, [row]);
+  return written!;
 }
 
 /**
- * One statement for many events: the events from arrays (ON CONFLICT skips a taken
+ * One statement for one event or many: the events from arrays (ON CONFLICT skips a taken
  * idempotency key, also one taken earlier in the same statement), then the deliveries
  * of those events that were inserted, each only if its webhook is still live (a webhook
  * paused or deleted since its fan-out was cached gets none). It answers each inserted
  * event's id with its count of deliveries.
  */
-function batchStatement(rows: readonly PublishRow[]): CompiledQuery {
+function publishStatement(rows: readonly PublishRow[]): CompiledQuery {
   const deliveryIds: string[] = [];
   const deliveryEvents: string[] = [];
   const webhookIds: string[] = [];
@@ -180,37 +183,4 @@ function batchStatement(rows: readonly PublishRow[]): CompiledQuery {
       webhookIds,
     ],
   );
-}
-
-/** One event and its deliveries, one statement (atomic by itself), on `db` or the caller's transaction. */
-async function writeAlone(db: Db, { event, deliveryIds, webhookIds }: PublishRow): Promise<PublishWritten> {
-  const { rows } = await db.executeQuery<{ inserted: number | string; deliveries: number | string }>(
-    CompiledQuery.raw(
-      `with e as (
-        insert into events (id, customer_id, topic, payload, idempotency_key, created_at, trace_context)
-        values ($1, $2, $3, $4, $5, $6, $7)
-        on conflict (customer_id, idempotency_key) do nothing
-        returning id
-      ), d as (
-        insert into deliveries (id, event_id, webhook_id, customer_id, status, attempts, next_attempt_at, created_at, updated_at)
-        select f.id, e.id, f.webhook_id, $2, 'pending', 0, $6, $6, $6
-        from e cross join unnest($8::text[], $9::text[]) as f(id, webhook_id)
-        where exists (select 1 from webhooks w where w.id = f.webhook_id and w.active = 1 and w.deleted_at is null)
-        returning 1
-      )
-      select (select count(*) from e) as inserted, (select count(*) from d) as deliveries`,
-      [
-        event.id,
-        event.customer_id,
-        event.topic,
-        event.payload,
-        event.idempotency_key,
-        event.created_at,
-        event.trace_context,
-        [...deliveryIds],
-        [...webhookIds],
-      ],
-    ),
-  );
-  return { inserted: Number(rows[0]!.inserted) > 0, deliveries: Number(rows[0]!.deliveries) };
 }
