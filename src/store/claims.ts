@@ -165,16 +165,14 @@ async function mayHaveFreeDue(db: Db, o: ClaimRequest): Promise<boolean> {
     .where("next_attempt_at", "<=", o.cutoff)
     .orderBy("next_attempt_at")
     .limit(HINT_SCAN);
-  const { scanned, free } = await db
+  const { scanned, free: unleased } = await db
     .selectFrom(due.as("d"))
     .select((eb) => [
       eb.fn.countAll<number | string>().as("scanned"),
-      eb.fn
-        .sum<number | string | null>(sql`case when ${sql.ref("d.lease_expires_at")} is null or ${sql.ref("d.lease_expires_at")} <= ${o.now} then 1 else 0 end`)
-        .as("free"),
+      eb.fn.sum<number | string | null>(sql`case when ${free(o.now)} then 1 else 0 end`).as("free"),
     ])
     .executeTakeFirstOrThrow();
-  return Number(free ?? 0) > 0 || Number(scanned) >= HINT_SCAN;
+  return Number(unleased ?? 0) > 0 || Number(scanned) >= HINT_SCAN;
 }
 
 /**
