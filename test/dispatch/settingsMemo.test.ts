@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { settingsMemo, type SettingsColumns } from "../../src/dispatch/deliverySettings.js";
 import { generateKeyLine, parseKeyFile, SecretKeyError } from "../../src/domain/secretBox.js";
+import { DEFAULT_SETTINGS } from "../../src/store/webhooks.js";
 
 const keyring = parseKeyFile(`${generateKeyLine("k1")}\n`, "test");
 const base = {
@@ -17,25 +18,9 @@ const base = {
   keyring,
 };
 
+/** A webhook that set no delivery settings, as createWebhook stores it. */
 function row(over: Partial<SettingsColumns> = {}): SettingsColumns {
-  return {
-    url: "https://example.com/in",
-    hash_secret: keyring.seal("first-secret"),
-    previous_secrets: null,
-    headers: null,
-    auth: null,
-    auth_secret: null,
-    timeout_ms: null,
-    max_attempts: null,
-    retry_delays_seconds: null,
-    rate_limit: null,
-    ordered: 0,
-    batch_size: 1,
-    signing: "hmac-sha256",
-    signing_key: null,
-    previous_signing_keys: null,
-    ...over,
-  } as SettingsColumns;
+  return { url: "https://example.com/in", hash_secret: keyring.seal("first-secret"), previous_secrets: null, ...DEFAULT_SETTINGS, ...over };
 }
 
 describe("settingsMemo", () => {
