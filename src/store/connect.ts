@@ -15,7 +15,6 @@ import {
   CompiledQuery,
   type DatabaseConnection,
   type QueryResult,
-  type SqliteDatabase,
   type Transaction,
 } from "kysely";
 import { isPostgresUrl, sqliteFileOf } from "../config/databaseUrl.js";
@@ -25,7 +24,7 @@ import { guardedPool, statementDeadlineMs } from "./postgresPool.js";
 import type { Database } from "./schema.js";
 import type { BoundQuery } from "./boundQuery.js";
 import { sqliteRuntimeProblem } from "./sqliteRuntime.js";
-import { reusingStatements, runCompiled } from "./statementCache.js";
+import { reusingStatements, runCompiled, type OwnSqliteDatabase } from "./statementCache.js";
 import { ReadCache, readCacheOf } from "./readCache.js";
 import { readNotices } from "./readNotices.js";
 
@@ -201,7 +200,7 @@ export function dialectOf(db: Kysely<any>): Dialect {
 }
 
 /** Kysely's connection object for each SQLite database this module opened, and the database under it. */
-const ownSqliteConnections = new WeakMap<DatabaseConnection, SqliteDatabase>();
+const ownSqliteConnections = new WeakMap<DatabaseConnection, OwnSqliteDatabase>();
 
 /** Statements run one after another, each receiving the result of the one before; returns the outcome. */
 export type Steps<T> = Generator<BoundQuery, T, QueryResult<unknown>>;
@@ -229,6 +228,28 @@ export async function runSteps<T>(trx: Kysely<Database>, steps: Steps<T>): Promi
   let step = steps.next();
   while (!step.done) step = steps.next(await trx.executeQuery(CompiledQuery.raw(step.value.sql, step.value.parameters)));
   return step.value;
+}
+
+/** What group commit reads around each piece of work in a transaction (groupCommit.ts). */
+export interface WriteProgress {
+  /** SQLite's total_changes(): rows inserted, updated or deleted so far on the connection */
+  changes(): number;
+  /** false once SQLite has ended the transaction itself (it does on some errors: disk full, out of memory) */
+  inTransaction(): boolean;
+}
+
+/** Synchronous readers of `conn`'s connection, when it is a SQLite one hookd opened; null otherwise. */
+export async function writeProgressOf(conn: Kysely<Database>): Promise<WriteProgress | null> {
+  if (dialectOf(conn) !== "sqlite") return null;
+  return conn.getExecutor().provideConnection(async (connection) => {
+    const database = ownSqliteConnections.get(connection);
+    if (!database) return null;
+    const total = database.prepare("select total_changes() as n");
+    return {
+      changes: () => (total.all([])[0] as { n: number }).n,
+      inTransaction: () => database.inTransaction,
+    };
+  });
 }
 
 /** Connection-scoped handles inside our BEGIN IMMEDIATE (Kysely does not mark them as transactions). */

@@ -12,9 +12,17 @@ import type { BoundQuery } from "./boundQuery.js";
 /** Distinct statements kept; hookd's own queries are a few dozen shapes. */
 const MAX_STATEMENTS = 256;
 
-export function reusingStatements(sqlite: SQLite.Database, max = MAX_STATEMENTS): SqliteDatabase {
+/** Kysely's view of the database, and whether a transaction is open on it (SQLite ends one itself on some errors). */
+export interface OwnSqliteDatabase extends SqliteDatabase {
+  readonly inTransaction: boolean;
+}
+
+export function reusingStatements(sqlite: SQLite.Database, max = MAX_STATEMENTS): OwnSqliteDatabase {
   const kept = new Map<string, SQLite.Statement>();
   return {
+    get inTransaction() {
+      return sqlite.inTransaction;
+    },
     close: () => sqlite.close(),
     prepare(text: string) {
       let stmt = kept.get(text);

@@ -1,5 +1,6 @@
 /** Group commit: concurrent publishes share a transaction, settle only once it commits, and fail alone. */
 import SQLite from "better-sqlite3";
+import { sql } from "kysely";
 import { afterEach, expect, it } from "vitest";
 import { HookdError } from "../../src/errors.js";
 import { groupCommit } from "../../src/store/groupCommit.js";
@@ -70,6 +71,40 @@ it("one bad publish in a batch fails alone; the others commit", async () => {
   expect(await app.store.db.selectFrom("deliveries").select("id").execute()).toHaveLength(2);
   // The failed one's own write was rolled back with it.
   expect(await app.store.db.selectFrom("customers").select("id").where("id", "=", "half-done").execute()).toEqual([]);
+});
+
+it("publishes refused by their checks fail alone, and the publishes around them commit", async () => {
+  app = await testApp();
+  await app.hook("http://127.0.0.1:9/in");
+  const ingest = groupCommit(app.store.db);
+  const results = await Promise.allSettled(
+    [app.customerId, "no-such-customer", app.customerId, "nor-this-one", app.customerId].map((customerId, n) =>
+      ingest.run((trx) => publish(trx, input(customerId, n), app!.publishRules)),
+    ),
+  );
+  expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "rejected", "fulfilled"]);
+  const events = await app.store.db.selectFrom("events").select("payload").orderBy("payload").execute();
+  expect(events.map((e) => e.payload)).toEqual(['{"n":0}', '{"n":2}', '{"n":4}']);
+  expect(await app.store.db.selectFrom("deliveries").select("id").execute()).toHaveLength(3);
+});
+
+it("work that ends the transaction itself fails the whole batch, and nothing after it is committed on its own", async () => {
+  app = await testApp();
+  await app.hook("http://127.0.0.1:9/in");
+  const ingest = groupCommit(app.store.db);
+  const results = await Promise.allSettled([
+    ingest.run((trx) => publish(trx, input(app!.customerId, 1), app!.publishRules)),
+    // As SQLite does on some errors (disk full): the transaction is gone when the work throws.
+    ingest.run(async (trx) => {
+      await sql`rollback`.execute(trx);
+      throw new Error("the transaction ended under it");
+    }),
+    ingest.run((trx) => publish(trx, input(app!.customerId, 3), app!.publishRules)),
+  ]);
+  expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
+  expect(await app.store.db.selectFrom("events").select("id").execute()).toEqual([]);
+  // The store goes on: the next batch commits.
+  await expect(ingest.run((trx) => publish(trx, input(app!.customerId, 4), app!.publishRules))).resolves.toMatchObject({ deliveries: 1 });
 });
 
 it("when the transaction cannot start, every publish in the batch fails and nothing is stored", async () => {
