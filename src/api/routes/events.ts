@@ -71,7 +71,7 @@ export function eventRoutes(server: FastifyInstance, app: App, committed?: (n: n
     const payload = rawMember(rawBodyOf(request) ?? "", "payload") ?? JSON.stringify(body.payload);
     const input = { customerId, topic: body.topic, payload, idempotencyKey: key };
     // A repeated key with another topic or payload is a 409 (publishing.ts, as for the CLI
-    // and the library); thrown inside its own savepoint, it fails this request alone.
+    // and the library); thrown before anything is written, it fails this request alone (groupCommit.ts).
     // Traced (when on) as a child of the caller's span, if its request carries a traceparent.
     const result = await tracedPublish(
       app.tracing,
