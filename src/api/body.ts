@@ -49,41 +49,63 @@ export function rawBodyOf(request: FastifyRequest): string | undefined {
   return rawBodies.get(request);
 }
 
-const WS = " \t\n\r";
+/** JSON's whitespace: space, tab, line feed, carriage return. */
+const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
+/** The next character that can open or close a container, or open a string. */
+const STRUCTURE = /["{}[\]]/g;
+/** The character after a number, true, false or null. */
+const SCALAR_END = /[,}\] \t\n\r]/g;
 
 /**
  * The exact text of a top-level member's value in a JSON object's text: for
  * `{"topic":"a:b", "payload" : {"x" : 1} }` and "payload", `{"x" : 1}`. `text` must
  * already have passed JSON.parse; like JSON.parse, the last of duplicate keys wins.
- * Null when `text` is not an object or has no such member.
+ * Null when `text` is not an object or has no such member. It runs on every published
+ * event, so it jumps from quote to quote and bracket to bracket (indexOf, a regular
+ * expression) instead of reading each character in JavaScript.
  */
 export function rawMember(text: string, name: string): string | null {
   let i = 0;
   const skipSpace = () => {
-    while (i < text.length && WS.includes(text[i]!)) i++;
+    while (i < text.length && isSpace(text.charCodeAt(i))) i++;
   };
+  // From an opening quote to just past its closing one: the first quote not escaped by an odd run of backslashes.
   const skipString = () => {
-    for (i++; text[i] !== '"'; i++) if (text[i] === "\\") i++;
-    i++;
+    for (let from = i + 1; ; ) {
+      const quote = text.indexOf('"', from);
+      let before = quote - 1;
+      while (text.charCodeAt(before) === 92) before--;
+      if ((quote - 1 - before) % 2 === 0) {
+        i = quote + 1;
+        return;
+      }
+      from = quote + 1;
+    }
   };
   const skipValue = () => {
     const c = text[i];
     if (c === '"') return skipString();
     if (c === "{" || c === "[") {
       let depth = 0;
-      do {
-        const d = text[i];
+      STRUCTURE.lastIndex = i;
+      for (;;) {
+        const at = STRUCTURE.exec(text)!.index;
+        const d = text[at];
         if (d === '"') {
+          i = at;
           skipString();
-          continue;
+          STRUCTURE.lastIndex = i;
+        } else if (d === "{" || d === "[") {
+          depth++;
+        } else if (--depth === 0) {
+          i = at + 1;
+          return;
         }
-        if (d === "{" || d === "[") depth++;
-        else if (d === "}" || d === "]") depth--;
-        i++;
-      } while (depth > 0);
-      return;
+      }
     }
-    while (i < text.length && !`,}]${WS}`.includes(text[i]!)) i++;
+    SCALAR_END.lastIndex = i;
+    const end = SCALAR_END.exec(text);
+    i = end ? end.index : text.length;
   };
 
   skipSpace();
@@ -96,7 +118,8 @@ export function rawMember(text: string, name: string): string | null {
     const keyStart = i;
     skipString();
     // Keys may be escaped ("pay\u006coad"); decoding the token compares what JSON.parse saw.
-    const key = JSON.parse(text.slice(keyStart, i)) as string;
+    const token = text.slice(keyStart + 1, i - 1);
+    const key = token.includes("\\") ? (JSON.parse(text.slice(keyStart, i)) as string) : token;
     skipSpace();
     i++; // the colon
     skipSpace();
