@@ -6,9 +6,9 @@
  *   or delete of those tables (for webhooks, only updates of the columns a fan-out
  *   reads) and forgets everything once it has run;
  * - from another process on SQLite, by `PRAGMA data_version`, which moves whenever
- *   another connection commits: checked before each use, so a change committed
- *   elsewhere is seen by the next request (inside a write transaction, which holds the
- *   lock, exactly);
+ *   another connection commits: checked before a use at most once a millisecond, so a
+ *   change committed elsewhere is seen by requests from a millisecond later on (inside
+ *   a write transaction, which holds the lock, before every use: exactly);
  * - from another process on PostgreSQL, by a notice on channel `hookd_reads` that
  *   triggers send at commit (migration 012), heard on a connection of its own. While
  *   that connection is not listening (starting, the database away) nothing is kept
