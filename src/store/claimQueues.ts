@@ -23,7 +23,7 @@ export async function queued(trx: Db, webhookId: string, o: { cutoff: number; no
   const front = (firstAttempts: boolean) => {
     let q = trx
       .selectFrom("deliveries as d")
-      .select("d.id")
+      .select(["d.id", "d.attempts"])
       .where("d.webhook_id", "=", webhookId)
       .where("d.status", "=", "pending")
       .where("d.next_attempt_at", "<=", o.cutoff)
@@ -32,7 +32,9 @@ export async function queued(trx: Db, webhookId: string, o: { cutoff: number; no
     return q.orderBy("d.next_attempt_at").limit(n).execute();
   };
   const oldest = await front(false);
-  if (!fresh || oldest.length === 0) return oldest;
+  // Its oldest are all first attempts (no retries ahead of them, as in most ticks): they
+  // are also the front of its first attempts, so the second read would find the same.
+  if (!fresh || oldest.every((row) => Number(row.attempts) === 0)) return oldest.map(({ id }) => ({ id }));
   const first = await front(true);
   const out: QueuedRow[] = [];
   const seen = new Set<string>();
@@ -40,7 +42,7 @@ export async function queued(trx: Db, webhookId: string, o: { cutoff: number; no
     for (const row of [oldest[i], first[i]]) {
       if (row && !seen.has(row.id) && out.length < n) {
         seen.add(row.id);
-        out.push(row);
+        out.push({ id: row.id });
       }
     }
   }
