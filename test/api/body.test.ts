@@ -34,7 +34,7 @@ describe("rawMember", () => {
     };
     const pick = <T>(xs: readonly T[]) => xs[rand(xs.length)]!;
     const space = () => pick(["", "", " ", "\n  ", "\t", " \r\n"]);
-    const STRINGS = ['a', '"', "\\", "\\\"", "{", "}]", "[", "zoë 🚚", "\u0001", "payload", ",", ":"];
+    const STRINGS = ["a", '"', "\\", '\\"', "{", "}]", "[", "zoë 🚚", "\u0001", "payload", ",", ":"];
     const str = () => JSON.stringify(Array.from({ length: rand(4) }, () => pick(STRINGS)).join(""));
     const value = (depth: number): string => {
       const kind = rand(depth > 3 ? 3 : 5);
