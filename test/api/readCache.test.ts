@@ -5,11 +5,12 @@
  * the CLI, a webhook added, paused or deleted by another process, in this one through
  * the API, or while PostgreSQL's notices could not be heard.
  */
+import SQLite from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { openApp, type App } from "../../src/app.js";
 import { silentLogger } from "../../src/logger.js";
 import { publish } from "../../src/publishing.js";
-import { createApiKey } from "../../src/store/apiKeys.js";
+import { authenticate, createApiKey } from "../../src/store/apiKeys.js";
 import { createCustomer } from "../../src/store/customers.js";
 import { createWebhook, deleteWebhook, updateWebhook } from "../../src/store/webhooks.js";
 import { changesCached } from "../../src/store/readCache.js";
@@ -115,6 +116,29 @@ describe.each(backends)("%s", (backend: Backend) => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/API key no-such-key/);
     expect(await app.store.db.selectFrom("api_keys").select("id").execute()).toHaveLength(1);
+  });
+});
+
+describe("sqlite, another process's change inside the publish transaction", () => {
+  it("a webhook paused by another connection gets no delivery from the next publish, even right after a look outside a transaction", async () => {
+    const a = await testApp({}, "sqlite");
+    cleanup = a.cleanup;
+    await a.hook("http://127.0.0.1:9/one");
+    const { key } = await createApiKey(a.store.db, a.customerId);
+    const input = { customerId: a.customerId, topic: "orders:created", payload: "{}" };
+    expect((await publish(a.store.db, input, a.publishRules)).deliveries).toBe(1); // the fan-out is now kept
+    const other = new SQLite(a.dbFile);
+    const pause = other.prepare("update webhooks set active = 0");
+    try {
+      // A request's key check looks at data_version outside a transaction, and then
+      // trusts that look for a millisecond…
+      expect(await authenticate(a.store.db, key)).not.toBeNull();
+      pause.run();
+      // …but the publish transaction holds the write lock and looks again: exact.
+      expect((await publish(a.store.db, input, a.publishRules)).deliveries).toBe(0);
+    } finally {
+      other.close();
+    }
   });
 });
 
