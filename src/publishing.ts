@@ -10,6 +10,7 @@ import { insertEvent, type CleanEvent } from "./store/outbox.js";
 import { LONE_SURROGATE } from "./domain/webhookInput.js";
 import type { EventTable } from "./store/schema.js";
 import { topicProblem } from "./domain/topics.js";
+import { stringEnd } from "./domain/jsonText.js";
 
 export interface PublishInput {
   customerId: string;
@@ -56,14 +57,9 @@ export function nestingDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
-      // To the closing quote: the next one preceded by an even number of backslashes.
-      for (;;) {
-        i = text.indexOf('"', i + 1);
-        if (i === -1) return deepest; // not JSON after all; the caller's JSON.parse says so
-        let slashes = 0;
-        while (text.charCodeAt(i - 1 - slashes) === 0x5c) slashes++;
-        if (slashes % 2 === 0) break;
-      }
+      const end = stringEnd(text, i);
+      if (end === -1) return deepest; // not JSON after all; the caller's JSON.parse says so
+      i = end - 1; // on the closing quote; the loop steps past it
     } else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
     else if (c === 0x5d || c === 0x7d) depth--;
   }

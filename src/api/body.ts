@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { HookdError, validationError } from "../errors.js";
+import { stringEnd } from "../domain/jsonText.js";
 
 const rawBodies = new WeakMap<FastifyRequest, string>();
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -69,18 +70,9 @@ export function rawMember(text: string, name: string): string | null {
   const skipSpace = () => {
     while (i < text.length && isSpace(text.charCodeAt(i))) i++;
   };
-  // From an opening quote to just past its closing one: the first quote not escaped by an odd run of backslashes.
+  // From an opening quote to just past its closing one (`text` is valid JSON: it closes).
   const skipString = () => {
-    for (let from = i + 1; ; ) {
-      const quote = text.indexOf('"', from);
-      let before = quote - 1;
-      while (text.charCodeAt(before) === 92) before--;
-      if ((quote - 1 - before) % 2 === 0) {
-        i = quote + 1;
-        return;
-      }
-      from = quote + 1;
-    }
+    i = stringEnd(text, i);
   };
   const skipValue = () => {
     const c = text[i];
