@@ -34,7 +34,7 @@ export async function queued(trx: Db, webhookId: string, o: { cutoff: number; no
   const oldest = await front(false);
   // Its oldest are all first attempts (no retries ahead of them, as in most ticks): they
   // are also the front of its first attempts, so the second read would find the same.
-  if (!fresh || oldest.every((row) => Number(row.attempts) === 0)) return oldest.map(({ id }) => ({ id }));
+  if (!fresh || oldest.every((row) => Number(row.attempts) === 0)) return oldest;
   const first = await front(true);
   const out: QueuedRow[] = [];
   const seen = new Set<string>();
@@ -42,7 +42,7 @@ export async function queued(trx: Db, webhookId: string, o: { cutoff: number; no
     for (const row of [oldest[i], first[i]]) {
       if (row && !seen.has(row.id) && out.length < n) {
         seen.add(row.id);
-        out.push({ id: row.id });
+        out.push(row);
       }
     }
   }
