@@ -23,7 +23,11 @@ describe.each(backends)("breaker memory (%s)", (backend) => {
   it("keeps the streak and the last outcomes per webhook, reports a breaker opened elsewhere, and opens one on its rules", async () => {
     app = await testApp({}, backend);
     // In id order, the order folds run in: a's breaker opens first, and b and c are folded after it.
-    const [a, b, c] = [await app.hook("http://127.0.0.1:9/1"), await app.hook("http://127.0.0.1:9/2"), await app.hook("http://127.0.0.1:9/3")].sort();
+    const [a, b, c] = [await app.hook("http://127.0.0.1:9/1"), await app.hook("http://127.0.0.1:9/2"), await app.hook("http://127.0.0.1:9/3")].sort() as [
+      string,
+      string,
+      string,
+    ];
     const db = app.store.db;
     const until = Date.now() + 60_000;
     const fold = (batch: Record<string, [bits: string, error: string | null]>) =>
