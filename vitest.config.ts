@@ -8,5 +8,10 @@ export default defineConfig({
     // Test files start real servers and child processes; two cores, so keep it modest.
     maxWorkers: 2,
     minWorkers: 1,
+    // Each worker imports hookd once for all its files, not once per file: collecting took
+    // 112 s of a 617 s run with isolation and 14 s of 474 s without. No test mocks modules
+    // or changes process.env, and each test opens its own database, so files share nothing
+    // but the loaded code.
+    isolate: false,
   },
 });
