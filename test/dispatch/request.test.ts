@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deliveryHeaders, type DeliveryRequest } from "../../src/dispatch/request.js";
+import { deliveryHeaders, setOptionsOnly, type DeliveryRequest } from "../../src/dispatch/request.js";
 import { sign, standardSignatureHeader } from "../../src/domain/signature.js";
 import { generateSigningKey, signEd25519 } from "../../src/domain/signing.js";
 
@@ -90,5 +90,15 @@ describe("deliveryHeaders with a webhook's settings", () => {
     expect(headers["webhook-signature"]).toBe(expected());
     expect(headers["webhook-id"]).toBe("evt_1");
     expect("x-signature" in headers).toBe(xSignature);
+  });
+});
+
+describe("setOptionsOnly", () => {
+  it("drops the unset request options and keeps every set one, falsy ones too", () => {
+    const agent = {};
+    const options = { agent, method: "POST", timeout: undefined, rejectUnauthorized: false, family: 0, localAddress: null, ca: undefined };
+    expect(setOptionsOnly(options)).toEqual({ agent, method: "POST", rejectUnauthorized: false, family: 0, localAddress: null });
+    expect(Object.keys(setOptionsOnly(options))).toEqual(["agent", "method", "rejectUnauthorized", "family", "localAddress"]);
+    expect(setOptionsOnly(options).agent).toBe(agent);
   });
 });
