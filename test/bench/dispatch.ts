@@ -3,6 +3,7 @@
  * receiver process by
  *   hookd   one hookd tick (tick.ts: openApp + dispatcher.tick(), as `hookd tick`, its own process),
  *   got     a bare got loop with hookd's agents, concurrency, bodies and headers,
+ *   post    the same loop sending through hookd's own send path (what the store costs on top),
  *   undici  undici's request, same concurrency (the machine's ceiling),
  *   bullmq  BullMQ on the local Redis, a worker posting with got and keeping results,
  *   pgboss  pg-boss on the local PostgreSQL, workers posting with got, results kept.
@@ -16,7 +17,7 @@ import { Script, startReceiver, type Receiver } from "./processes.js";
 import type { BenchContext, Row, SectionResult } from "./report.js";
 import { fmt, fmtRatio, median, perSecond } from "./stats.js";
 
-export const CONTENDERS = ["hookd", "got", "undici", "bullmq", "pgboss"] as const;
+export const CONTENDERS = ["hookd", "got", "post", "undici", "bullmq", "pgboss"] as const;
 export type Contender = (typeof CONTENDERS)[number];
 
 export interface DispatchOptions {
@@ -48,7 +49,7 @@ async function runOnce(c: Contender, template: string, receiver: Receiver, ctx: 
   if (c === "hookd") {
     const file = copyDb(template, path.join(ctx.dir, "dispatch-run.sqlite"));
     script = new Script("./tick.ts", [], cliEnv(ctx.dir, file), profile);
-  } else if (c === "got" || c === "undici") {
+  } else if (c === "got" || c === "post" || c === "undici") {
     script = new Script("./loop.ts", ["--client", c, "--db", template], {}, profile);
   } else {
     script = new Script(c === "bullmq" ? "./peer-bullmq.ts" : "./peer-pgboss.ts", ["--db", template]);
@@ -112,6 +113,7 @@ function summarise(runs: Run[], o: DispatchOptions, n: number): SectionResult {
     });
   const versus: [Contender, string, string, (r: number) => boolean][] = [
     ["got", "1", "≥ 0.95×", (r) => r >= 0.95],
+    ["post", "1", "", () => true],
     ["undici", "1", "", () => true],
     ["bullmq", "2", "> 1.00×", (r) => r > 1],
     ["pgboss", "2", "> 1.00×", (r) => r > 1],
@@ -119,6 +121,7 @@ function summarise(runs: Run[], o: DispatchOptions, n: number): SectionResult {
   const names: Record<Contender, string> = {
     hookd: "hookd",
     got: "bare got loop",
+    post: "the same loop through hookd's own send path (no store)",
     undici: "undici request loop",
     bullmq: "BullMQ (Redis) + got worker",
     pgboss: "pg-boss (PostgreSQL) + got workers",

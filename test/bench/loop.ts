@@ -1,13 +1,15 @@
 /**
  * A bare send loop, run as its own process: the bench database's deliveries POSTed
  * with `concurrency` workers and nothing else (no claims, no records).
- *   --client got     hookd's ceiling: got with hookd's keep-alive agents
+ *   --client got     got the plain way (its promise API) with hookd's keep-alive agents
+ *   --client post    hookd's own send path (dispatch/request.ts post), so hookd / this is
+ *                    what the store and the scheduling cost on top of sending
  *   --client undici  the machine's ceiling: undici's request on its own pool
  * Reports {type: "result", ok, failed, ms, cpuMs} over IPC; loading the jobs is not timed.
  */
 import { parseArgs } from "node:util";
 import { Agent, request } from "undici";
-import { createAgents, destroyAgents } from "../../src/dispatch/request.js";
+import { createAgents, destroyAgents, post } from "../../src/dispatch/request.js";
 import { DISPATCH } from "./fixtures.js";
 import { loadJobs, pool, postWithGot, requestFor, type Job } from "./jobs.js";
 
@@ -26,6 +28,13 @@ if (values.client === "got") {
   const agents = createAgents();
   send = async (job) => count((await postWithGot(job, agents)).statusCode === 200);
   close = async () => destroyAgents(agents);
+} else if (values.client === "post") {
+  const agents = createAgents();
+  send = async (job) => {
+    const { body, headers } = requestFor(job);
+    count((await post(job.url, body, () => headers, { timeoutMs: DISPATCH.timeoutMs, agents })).ok);
+  };
+  close = async () => destroyAgents(agents);
 } else if (values.client === "undici") {
   const dispatcher = new Agent({ keepAliveTimeout: 30_000 });
   send = async (job) => {
@@ -40,7 +49,7 @@ if (values.client === "got") {
   };
   close = () => dispatcher.close();
 } else {
-  throw new Error(`--client must be got or undici, not ${values.client}`);
+  throw new Error(`--client must be got, post or undici, not ${values.client}`);
 }
 
 const cpu = process.cpuUsage();

@@ -63,7 +63,7 @@ async function section(name: string, run: () => Promise<SectionResult>): Promise
 try {
   log(`hookd bench (${size}); scratch ${work.dir}`);
   const contenders: Contender[] = [];
-  if (only.has("1")) contenders.push("hookd", "got", "undici");
+  if (only.has("1")) contenders.push("hookd", "got", "post", "undici");
   if (only.has("2")) contenders.push(...(only.has("1") ? [] : (["hookd"] as const)), "bullmq", "pgboss");
   if (contenders.length > 0) await section("dispatch", () => dispatchSection(ctx, { ...scale.dispatch, contenders }));
   if (only.has("3")) await section("ingest", () => ingestSection(ctx, scale.ingest));
