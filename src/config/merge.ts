@@ -54,7 +54,9 @@ export function mergeLayers(layers: readonly ConfigLayer[]): MergedConfig {
   return { value, origins };
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
+// Compiled as every command starts; ajv's optimising passes over the generated code cost
+// more than they save for one validation (`hookd status` 15 ms faster without them).
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, code: { optimize: false } });
 const validateSchema = ajv.compile(settingsSchema);
 
 export function originOf(origins: Map<string, string>, key: string): string {
