@@ -4,7 +4,7 @@
 import http from "node:http";
 import https from "node:https";
 import { createSecureContext, rootCertificates } from "node:tls";
-import got, { type Agents, type BeforeRequestHook } from "got";
+import got, { type Agents, type BeforeRequestHook, type RequestFunction } from "got";
 import { classifyError, classifyStatus, type AttemptOutcome } from "./outcome.js";
 import { guardConnections } from "./connectGuard.js";
 import { proxyAgents } from "./egressProxy.js";
@@ -32,19 +32,18 @@ const freshCacheOptions: BeforeRequestHook = (options) => {
 
 /**
  * http.request or https.request with only the options got set. got passes all 34 of its
- * request options, most of them undefined, and Node copies that object twice per request
- * (ClientRequest, then the agent's addRequest) into dictionaries: 20-25 µs a request on
- * Node 20 and 24 alike (a loop of requests, 68 against 42 µs). Dropping the unset ones
- * changes nothing Node reads: it treats a missing option as an undefined one.
+ * request options, most of them undefined, and Node copies that object twice more per
+ * request (ClientRequest, then the agent's addRequest). Dropping the unset ones changes
+ * nothing Node reads (a missing option is an undefined one) and, counted with callgrind
+ * on Node 20, saves about 90,000 instructions a request (6.90 against 6.44 G for 5,000).
  */
-const sendRequest = (url: URL, options: Record<string, unknown>): http.ClientRequest =>
-  (url.protocol === "https:" ? https : http).request(url, setOptionsOnly(options));
+const sendRequest: RequestFunction = (url, options) => (url.protocol === "https:" ? https : http).request(url, setOptionsOnly(options));
 
 /** `options` without its undefined entries. Pure. */
-export function setOptionsOnly(options: Record<string, unknown>): Record<string, unknown> {
-  const set: Record<string, unknown> = {};
+export function setOptionsOnly<T extends object>(options: T): T {
+  const set: Partial<T> = {};
   for (const key in options) if (options[key] !== undefined) set[key] = options[key];
-  return set;
+  return set as T;
 }
 
 /**
@@ -59,7 +58,7 @@ const deliveryGot = got.extend({
   followRedirect: false,
   throwHttpErrors: false,
   decompress: false,
-  request: sendRequest as never,
+  request: sendRequest,
   hooks: { beforeRequest: [freshCacheOptions] },
 });
 
