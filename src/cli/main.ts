@@ -10,6 +10,7 @@ import { oneOf } from "./context.js";
 import { registerDispatch } from "./dispatch.js";
 import { LOG_LEVELS } from "../config/schema.js";
 import { registerEvents } from "./events.js";
+import { keepHeapSmall } from "./heap.js";
 import { registerEventTypes } from "./eventTypes.js";
 import { registerMove } from "./move.js";
 import { printable, printError } from "./output.js";
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
+  keepHeapSmall();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

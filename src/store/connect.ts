@@ -102,6 +102,11 @@ function openSqlite(options: StoreOptions): Store {
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma("synchronous = FULL");
     sqlite.pragma("foreign_keys = ON");
+    // 4 MB of page cache, not better-sqlite3's 16 MB: the pages a tick or an insert
+    // touches (the right edges of the indexes, each webhook's pending rows) fit in it,
+    // and a page it misses is a read from the OS's cache. The other 12 MB were a tenth
+    // of a tick's peak RSS (README, "Performance", issue 19).
+    sqlite.pragma("cache_size = -4000");
   } catch (err) {
     throw explainStoreError(err, file) ?? new HookdError("store_unavailable", `cannot open the SQLite database ${file}: ${(err as Error).message}`);
   }

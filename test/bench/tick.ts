@@ -7,6 +7,10 @@
  */
 import { parseArgs } from "node:util";
 import { openApp } from "../../src/app.js";
+import { keepHeapSmall } from "../../src/cli/heap.js";
+
+// What the CLI sets at start (src/cli/heap.ts), so this process runs as `hookd tick` does.
+keepHeapSmall();
 
 const { values } = parseArgs({ options: { loop: { type: "boolean", default: false } } });
 const app = await openApp();
