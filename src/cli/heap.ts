@@ -12,8 +12,10 @@ import v8 from "node:v8";
  * Over 15 s, full collections took 247 ms instead of 89 but young ones 1,190 instead of
  * 1,444 (fewer old-to-young pointers to scan), and a 20,000-delivery tick's CPU per
  * delivery did not move beyond the noise (perf stat, three alternated pairs).
- * V8 (Node 20, 22 and 24) reads the flag each time it sets the next limit, so setting it
- * at start works. Only the CLI sets it: a library must not change its host's heap.
+ * V8 reads the flag each time it sets the next limit, so setting it at start works: a
+ * loop that promotes and drops objects peaked at 148 MB of heap instead of 313 on Node
+ * 20, 161 instead of 318 on 22, 296 instead of 365 on 24 (its V8 sizes the heap
+ * differently). Only the CLI sets it: a library must not change its host's heap.
  */
 export const HEAP_GROWING_PERCENT = 50;
 
