@@ -103,9 +103,11 @@ function openSqlite(options: StoreOptions): Store {
     sqlite.pragma("synchronous = FULL");
     sqlite.pragma("foreign_keys = ON");
     // 4 MB of page cache, not better-sqlite3's 16 MB: the pages a tick or an insert
-    // touches (the right edges of the indexes, each webhook's pending rows) fit in it,
-    // and a page it misses is a read from the OS's cache. The other 12 MB were a tenth
-    // of a tick's peak RSS (README, "Performance", issue 19).
+    // touches most (the right edges of the indexes, each webhook's pending rows) fit in
+    // it, and a page it misses is a read from the OS's cache. The other 12 MB were a
+    // tenth of a tick's peak RSS; a tick over 500,000 due may pay a few percent for them
+    // (ten alternated pairs: 0.93x the rate at the median, inside the noise). README,
+    // "Peak RSS under 150 MB".
     sqlite.pragma("cache_size = -4000");
   } catch (err) {
     throw explainStoreError(err, file) ?? new HookdError("store_unavailable", `cannot open the SQLite database ${file}: ${(err as Error).message}`);
