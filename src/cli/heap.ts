@@ -17,7 +17,7 @@ import v8 from "node:v8";
  * 20, 161 instead of 318 on 22, 296 instead of 365 on 24 (its V8 sizes the heap
  * differently). Only the CLI sets it: a library must not change its host's heap.
  */
-export const HEAP_GROWING_PERCENT = 50;
+const HEAP_GROWING_PERCENT = 50;
 
 export function keepHeapSmall(): void {
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
