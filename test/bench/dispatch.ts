@@ -24,8 +24,8 @@ export interface DispatchOptions {
   deliveries: number;
   webhooks: number;
   rounds: number;
-  /** pg-boss is slow (about 3x hookd's time); it takes part in the first this-many rounds only (paired with hookd's run of the same round) */
-  peerRounds: number;
+  /** the slow peers (pg-boss, about 3x hookd's time) take part in the first this-many rounds only (paired with hookd's run of the same round) */
+  slowPeerRounds: number;
   contenders: readonly Contender[];
 }
 
@@ -72,11 +72,11 @@ export async function dispatchSection(ctx: BenchContext, o: DispatchOptions): Pr
     await addWebhooks(b, o.webhooks, "orders:created", (i) => `${receiver.url}/hooks/${i}`);
     const made = await seed(b, { topic: "orders:created", events: Math.ceil(o.deliveries / o.webhooks), start: Date.now() - 60_000 });
     await closeBenchDb(b);
-    ctx.log(`dispatch: ${made} due deliveries over ${o.webhooks} webhooks, ${o.rounds} rounds of ${o.contenders.join(", ")} (pg-boss in ${o.peerRounds})`);
+    ctx.log(`dispatch: ${made} due deliveries over ${o.webhooks} webhooks, ${o.rounds} rounds of ${o.contenders.join(", ")} (pg-boss in ${o.slowPeerRounds})`);
 
     const runs: Run[] = [];
     for (let round = 0; round < o.rounds; round++) {
-      const these = o.contenders.filter((c) => round < o.peerRounds || !SLOW_PEERS.includes(c));
+      const these = o.contenders.filter((c) => round < o.slowPeerRounds || !SLOW_PEERS.includes(c));
       const order = these.map((_, i) => these[(i + round) % these.length]!);
       for (const c of order) {
         const run = { ...(await runOnce(c, b.file, receiver, ctx, made, round)), round };

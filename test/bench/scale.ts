@@ -4,7 +4,7 @@ export type Size = "full" | "quick" | "tiny";
 export function scaleFor(size: Size) {
   const pick = <T>(full: T, quick: T, tiny: T): T => (size === "full" ? full : size === "quick" ? quick : tiny);
   return {
-    dispatch: { deliveries: pick(50_000, 5_000, 500), webhooks: 100, rounds: pick(4, 2, 1), peerRounds: 1 },
+    dispatch: { deliveries: pick(50_000, 5_000, 500), webhooks: 100, rounds: pick(4, 2, 1), slowPeerRounds: 1 },
     ingest: { single: pick(1_000, 300, 50), batched: pick(10_000, 3_000, 200), batch: 100, rounds: pick(3, 2, 1), httpSeconds: pick(10, 3, 1) },
     backlog: {
       due: pick(1_000_000, 50_000, 2_000),
