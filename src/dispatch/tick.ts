@@ -25,6 +25,7 @@
  * - Time is the database's: the clock is synced before every claim.
  */
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { Agents } from "got";
@@ -96,6 +97,13 @@ const STORE_RETRY_MS = 1_000;
 const CROWDED_POLL_MS = 50;
 const CROWDED_WAIT_MS = 5_000;
 
+/** A controller whose signal any number of requests may listen to at once (no MaxListenersExceededWarning). */
+function abortsManyRequests(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+
 export class Tick {
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly summary: TickSummary = {
@@ -136,8 +144,12 @@ export class Tick {
   private readonly pace: Pace;
   /** deliveries held: claimed and not yet finished */
   private held = 0;
-  /** One controller per request, aborted together when the grace period ends. */
-  private readonly inFlight = new Set<AbortController>();
+  /**
+   * Aborts every request in flight when the grace period ends. One for the tick, not one
+   * per request: each request adds its own listener and removes it when it ends
+   * (request.ts), and a controller and signal per request cost about 2% of a tick's CPU.
+   */
+  private readonly cutShort = abortsManyRequests();
   /** the last claim found nothing more it could take */
   private exhausted = false;
   /**
@@ -435,11 +447,9 @@ export class Tick {
     if (this.stopped || clock.now() + settings.timeoutMs + this.leaseMargin() > first.lease_expires_at) return this.deferAll(u);
     const bodies = u.deliveries.map((d) => this.payloads.get(d.event_id));
     if (bodies.some((b) => b === undefined)) return this.deferAll(u);
-    const controller = new AbortController();
-    this.inFlight.add(controller);
     const deadline = Date.now() + (first.lease_expires_at - clock.now() - this.leaseMargin());
     const span = this.deps.trace.attempt(u.webhookId, hook.url, u.deliveries);
-    const ctx = { agents: this.deps.agents, tokens: this.deps.tokens, deadline, now: () => clock.now(), signal: controller.signal, trace: span.headers };
+    const ctx = { agents: this.deps.agents, tokens: this.deps.tokens, deadline, now: () => clock.now(), signal: this.cutShort.signal, trace: span.headers };
     const sending =
       u.deliveries.length === 1
         ? attemptDelivery(
@@ -454,7 +464,7 @@ export class Tick {
             hook,
             ctx,
           );
-    const outcome = await sending.finally(() => this.inFlight.delete(controller));
+    const outcome = await sending;
     // Cut off by shutdown: not an attempt. The receiver may have seen it; it will be sent again.
     if (outcome.error === "aborted") {
       span.end(outcome, null);
@@ -594,7 +604,7 @@ export class Tick {
     if (this.paceTimer) clearTimeout(this.paceTimer);
     this.paceTimer = null;
     this.graceTimer = setTimeout(() => {
-      for (const c of this.inFlight) c.abort();
+      this.cutShort.abort();
       // Results the store cannot take now are left to their leases.
       this.recorder.abandon();
     }, this.deps.settings.shutdownGraceMs);
