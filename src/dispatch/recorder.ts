@@ -21,7 +21,14 @@ import { backoffMs, outageOf } from "../store/outage.js";
 import type { StoreHealth } from "../store/storeHealth.js";
 import type { Clock } from "./clock.js";
 
-const FLUSH_DELAY_MS = 100;
+/**
+ * How long records wait for company before they are written. A commit writes every index
+ * page its records touch, and a delivery's update touches about eight (four of them
+ * keyed by webhook), so records spread over many webhooks share pages only when there
+ * are many: at 250 ms rather than 100, a 20,000-delivery tick over 100 webhooks took
+ * about 12% less CPU on this 2-core machine (three alternated pairs).
+ */
+const FLUSH_DELAY_MS = 250;
 /** When the per-webhook cap binds, leases that records end are room for every dispatcher. */
 const HURRIED_FLUSH_DELAY_MS = 10;
 /** Tries for a write that fails for another reason than the store being away. */
