@@ -1,21 +1,76 @@
 /**
- * The floors HTTP ingest is measured against (bench section 3), as a process of its own
- * like `hookd serve`: a bare fastify route on POST /events/ that parses the same JSON
- * body and answers 202, and with a PostgreSQL URL the same route doing one INSERT per
- * request through a pg pool of hookd's default size, before its 202.
+ * The floors HTTP ingest is measured against (bench section 3), each a process of its
+ * own like `hookd serve`, on POST /events/ with the same framework, body and client:
  *
- *   node --import tsx test/bench/bareIngest.ts <port> [postgres://…]
+ *   bare       parse the JSON and answer 202 (the issue's yardstick)
+ *   postgres   the same doing one INSERT per request through a pg pool of hookd's
+ *              default size, before its 202
+ *   sqlite     the same writing hookd's two rows (the event and its delivery, hookd's
+ *              schema and indexes, a copy of its database) with raw better-sqlite3 in a
+ *              group commit at synchronous=FULL, before its 202: the fastest durable
+ *              ingest into that schema on one thread, with no auth, validation or logging
+ *   worker     the same rows, committed by a worker thread with its own connection, so
+ *              parsing and committing overlap: what moving hookd's writes off the
+ *              event loop could reach at best
+ *
+ *   node --import tsx test/bench/bareIngest.ts <port> [postgres://… | sqlite:<file> | worker:<file>]
  *
  * Prints "listening" on stdout once it accepts connections.
  */
 import { randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
 import Fastify from "fastify";
 import pg from "pg";
+import { timeOrderedId } from "../../src/store/timeOrderedId.js";
 
-const [port, pgUrl] = process.argv.slice(2);
-const pool = pgUrl ? new pg.Pool({ connectionString: pgUrl, max: 10 }) : null;
+/** One event and its delivery, as hookd writes them: [eventId, deliveryId, topic, payload, now]. */
+type Rows = [string, string, string, string, number];
+
+/**
+ * A writer on hookd's schema: inserts a group of events in one transaction at
+ * synchronous=FULL. Plain JavaScript, as text, so the worker thread runs the same code
+ * (a worker does not inherit tsx's loader).
+ */
+const WRITER = `
+  const SQLite = require(${JSON.stringify(createRequire(import.meta.url).resolve("better-sqlite3"))});
+  function sqliteWriter(file) {
+    const db = new SQLite(file);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    const hook = db.prepare("select id, customer_id from webhooks limit 1").get();
+    const event = db.prepare("insert into events (id, customer_id, topic, payload, idempotency_key, created_at) values (?, ?, ?, ?, null, ?)");
+    const delivery = db.prepare(
+      "insert into deliveries (id, event_id, webhook_id, customer_id, status, attempts, next_attempt_at, created_at, updated_at) values (?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+    );
+    return db.transaction((group) => {
+      for (const [eventId, deliveryId, topic, payload, now] of group) {
+        event.run(eventId, hook.customer_id, topic, payload, now);
+        delivery.run(deliveryId, eventId, hook.id, hook.customer_id, now, now, now);
+      }
+    });
+  }
+`;
+const sqliteWriter = new Function("require", `${WRITER}; return sqliteWriter;`)(createRequire(import.meta.url)) as (
+  file: string,
+) => (group: readonly Rows[]) => void;
+
+/** The worker floor's writer: each message a group, answered once committed. */
+const WORKER = `${WRITER}
+  const { parentPort, workerData } = require("node:worker_threads");
+  const write = sqliteWriter(workerData);
+  parentPort.on("message", (group) => {
+    write(group);
+    parentPort.postMessage(group.length);
+  });
+`;
+
+const [port, target = ""] = process.argv.slice(2);
+const pool = target.startsWith("postgres") ? new pg.Pool({ connectionString: target, max: 10 }) : null;
 if (pool)
   await pool.query("create table if not exists bench_floor (id text primary key, topic text not null, payload text not null, created_at bigint not null)");
+const commit = target.startsWith("sqlite:") ? inline(target.slice(7)) : target.startsWith("worker:") ? offThread(target.slice(7)) : null;
 
 const server = Fastify({ logger: false });
 server.post<{ Body: { topic: string; payload: unknown } }>("/events/", async (request, reply) => {
@@ -28,6 +83,10 @@ server.post<{ Body: { topic: string; payload: unknown } }>("/events/", async (re
       Date.now(),
     ]);
   }
+  if (commit) {
+    const now = Date.now();
+    await commit([timeOrderedId(now), timeOrderedId(now), request.body.topic, JSON.stringify(request.body.payload), now]);
+  }
   return reply.status(202).send({ id, topic: request.body.topic, deliveries: 1 });
 });
 await server.listen({ host: "127.0.0.1", port: Number(port) });
@@ -38,3 +97,43 @@ process.once("SIGTERM", () => {
     .then(() => pool?.end())
     .then(() => process.exit(0));
 });
+
+/** Group commit on the event loop, as hookd's (store/groupCommit.ts): what arrives meanwhile joins the next turn's transaction. */
+function inline(file: string): (rows: Rows) => Promise<void> {
+  const write = sqliteWriter(file);
+  let group: { rows: Rows; done: () => void }[] = [];
+  return (rows) =>
+    new Promise<void>((done) => {
+      group.push({ rows, done });
+      if (group.length > 1) return;
+      setImmediate(() => {
+        const taken = group;
+        group = [];
+        write(taken.map((g) => g.rows));
+        for (const g of taken) g.done();
+      });
+    });
+}
+
+/** Group commit on a worker thread: one group in flight, the next gathering meanwhile. */
+function offThread(file: string): (rows: Rows) => Promise<void> {
+  const worker = new Worker(WORKER, { eval: true, workerData: file });
+  let gathering: { rows: Rows; done: () => void }[] = [];
+  let inFlight: typeof gathering | null = null;
+  const send = () => {
+    if (inFlight || gathering.length === 0) return;
+    inFlight = gathering;
+    gathering = [];
+    worker.postMessage(inFlight.map((g) => g.rows));
+  };
+  worker.on("message", () => {
+    for (const g of inFlight!) g.done();
+    inFlight = null;
+    send();
+  });
+  return (rows) =>
+    new Promise<void>((done) => {
+      gathering.push({ rows, done });
+      if (gathering.length === 1) setImmediate(send);
+    });
+}
