@@ -25,8 +25,9 @@ import type { Clock } from "./clock.js";
  * How long records wait for company before they are written. A commit writes every index
  * page its records touch, and a delivery's update touches about eight (four of them
  * keyed by webhook), so records spread over many webhooks share pages only when there
- * are many: at 250 ms rather than 100, a 20,000-delivery tick over 100 webhooks took
- * about 12% less CPU on this 2-core machine (three alternated pairs).
+ * are many. At 250 ms rather than 100, a 20,000-delivery tick over 100 webhooks took 12%
+ * less CPU in a slow phase of this machine, and the same CPU in a fast one (README,
+ * "The tick's record writes"); the wait is bounded by the batch size either way.
  */
 const FLUSH_DELAY_MS = 250;
 /** When the per-webhook cap binds, leases that records end are room for every dispatcher. */
