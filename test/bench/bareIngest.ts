@@ -27,44 +27,9 @@ import { timeOrderedId } from "../../src/store/timeOrderedId.js";
 /** One event and its delivery, as hookd writes them: [eventId, deliveryId, topic, payload, now]. */
 type Rows = [string, string, string, string, number];
 
-/**
- * A writer on hookd's schema: inserts a group of events in one transaction at
- * synchronous=FULL. Plain JavaScript, as text, so the worker thread runs the same code
- * (a worker does not inherit tsx's loader).
- */
-const WRITER = `
-  const SQLite = require(${JSON.stringify(createRequire(import.meta.url).resolve("better-sqlite3"))});
-  function sqliteWriter(file) {
-    const db = new SQLite(file);
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = FULL");
-    db.pragma("foreign_keys = ON");
-    const hook = db.prepare("select id, customer_id from webhooks limit 1").get();
-    const event = db.prepare("insert into events (id, customer_id, topic, payload, idempotency_key, created_at) values (?, ?, ?, ?, null, ?)");
-    const delivery = db.prepare(
-      "insert into deliveries (id, event_id, webhook_id, customer_id, status, attempts, next_attempt_at, created_at, updated_at) values (?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
-    );
-    return db.transaction((group) => {
-      for (const [eventId, deliveryId, topic, payload, now] of group) {
-        event.run(eventId, hook.customer_id, topic, payload, now);
-        delivery.run(deliveryId, eventId, hook.id, hook.customer_id, now, now, now);
-      }
-    });
-  }
-`;
-const sqliteWriter = new Function("require", `${WRITER}; return sqliteWriter;`)(createRequire(import.meta.url)) as (
-  file: string,
-) => (group: readonly Rows[]) => void;
-
-/** The worker floor's writer: each message a group, answered once committed. */
-const WORKER = `${WRITER}
-  const { parentPort, workerData } = require("node:worker_threads");
-  const write = sqliteWriter(workerData);
-  parentPort.on("message", (group) => {
-    write(group);
-    parentPort.postMessage(group.length);
-  });
-`;
+const require = createRequire(import.meta.url);
+const WRITER = require.resolve("./floorWriter.cjs");
+const { sqliteWriter } = require(WRITER) as { sqliteWriter: (file: string) => (group: readonly Rows[]) => void };
 
 const [port, target = ""] = process.argv.slice(2);
 const pool = target.startsWith("postgres") ? new pg.Pool({ connectionString: target, max: 10 }) : null;
@@ -117,7 +82,7 @@ function inline(file: string): (rows: Rows) => Promise<void> {
 
 /** Group commit on a worker thread: one group in flight, the next gathering meanwhile. */
 function offThread(file: string): (rows: Rows) => Promise<void> {
-  const worker = new Worker(WORKER, { eval: true, workerData: file });
+  const worker = new Worker(WRITER, { workerData: file });
   let gathering: { rows: Rows; done: () => void }[] = [];
   let inFlight: typeof gathering | null = null;
   const send = () => {
