@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { deliveryHeaders, setOptionsOnly, type DeliveryRequest } from "../../src/dispatch/request.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { createAgents, deliveryHeaders, destroyAgents, post, setOptionsOnly, type DeliveryRequest } from "../../src/dispatch/request.js";
+import { startReceiver, type Receiver } from "../helpers/receiver.js";
 import { sign, standardSignatureHeader } from "../../src/domain/signature.js";
 import { generateSigningKey, signEd25519 } from "../../src/domain/signing.js";
 
@@ -100,5 +101,48 @@ describe("setOptionsOnly", () => {
     expect(setOptionsOnly(options)).toEqual({ agent, method: "POST", rejectUnauthorized: false, family: 0, localAddress: null });
     expect(Object.keys(setOptionsOnly(options))).toEqual(["agent", "method", "rejectUnauthorized", "family", "localAddress"]);
     expect(setOptionsOnly(options).agent).toBe(agent);
+  });
+});
+
+describe("post with a signal many requests share (a tick's)", () => {
+  let receiver: Receiver | null = null;
+  const agents = createAgents();
+  afterEach(async () => {
+    await receiver?.close();
+    receiver = null;
+  });
+
+  it("cuts off the requests in flight when it aborts, not those that already ended, and later ones at once", async () => {
+    const hanging: import("node:http").ServerResponse[] = [];
+    receiver = await startReceiver((req, res) => {
+      if (req.path === "/fast") res.writeHead(200).end("ok");
+      else hanging.push(res);
+    });
+    const controller = new AbortController();
+    const send = (path: string) =>
+      post(`${receiver!.url}${path}`, Buffer.from("{}"), () => ({ "content-type": "application/json" }), {
+        timeoutMs: 30_000,
+        agents,
+        signal: controller.signal,
+      });
+    const done = await Promise.all([send("/fast"), send("/fast")]);
+    const inFlight = [send("/hang"), send("/hang"), send("/hang")];
+    while (hanging.length < 3) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    const cut = await Promise.all(inFlight);
+    const after = await send("/fast");
+    destroyAgents(agents);
+
+    expect(done.map((o) => [o.ok, o.statusCode])).toEqual([
+      [true, 200],
+      [true, 200],
+    ]);
+    expect(cut.map((o) => [o.ok, o.error])).toEqual([
+      [false, "aborted"],
+      [false, "aborted"],
+      [false, "aborted"],
+    ]);
+    expect([after.ok, after.error]).toEqual([false, "aborted"]);
+    expect(receiver.requests.filter((r) => r.path === "/fast")).toHaveLength(2);
   });
 });
