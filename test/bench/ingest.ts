@@ -11,7 +11,9 @@ import SQLite from "better-sqlite3";
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { sql } from "kysely";
-import { openHookd } from "../../src/index.js";
+// The library as its users load it: the package's build (`npm run bench` builds it first),
+// not the TypeScript source through tsx, whose helpers (__name on every closure) cost a publish a few µs.
+import { openHookd } from "../../dist/index.js";
 import { createApiKey } from "../../src/store/apiKeys.js";
 import { timeOrderedId } from "../../src/store/timeOrderedId.js";
 import { CLI, untilServing } from "../helpers/cli.js";

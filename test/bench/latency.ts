@@ -5,7 +5,9 @@
  * arrives. Latency = receipt time − the moment publish was called (one clock: same
  * machine).
  */
-import { openHookd } from "../../src/index.js";
+// The library as its users load it: the package's build (`npm run bench` builds it first),
+// not the TypeScript source through tsx, whose helpers (__name on every closure) cost a publish a few µs.
+import { openHookd } from "../../dist/index.js";
 import { addWebhooks, cliEnv, closeBenchDb, openBenchDb, orderPayload } from "./fixtures.js";
 import { Script, startReceiver } from "./processes.js";
 import type { BenchContext, Row, SectionResult } from "./report.js";
