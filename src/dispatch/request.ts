@@ -124,40 +124,6 @@ export interface SendOptions {
   signal?: AbortSignal;
 }
 
-/** The requests listening to each signal, behind one listener of its own (whenAborted). */
-const listening = new WeakMap<AbortSignal, Set<() => void>>();
-
-/**
- * Call `fn` when `signal` aborts (at once if it has); returns how to stop listening. A
- * tick's requests all share its signal, and an AbortSignal's addEventListener walks
- * every listener already added, and removeEventListener again: about 10 µs a delivery
- * with 64 requests in flight. Here a request joins and leaves a Set, and the signal
- * has one listener of ours however many are in flight.
- */
-function whenAborted(signal: AbortSignal, fn: () => void): () => void {
-  if (signal.aborted) {
-    fn();
-    return () => {};
-  }
-  let waiting = listening.get(signal);
-  if (!waiting) {
-    const all = new Set<() => void>();
-    signal.addEventListener(
-      "abort",
-      () => {
-        for (const f of [...all]) f();
-        all.clear();
-      },
-      { once: true },
-    );
-    listening.set(signal, all);
-    waiting = all;
-  }
-  const set = waiting;
-  set.add(fn);
-  return () => set.delete(fn);
-}
-
 /** POST the delivery; never throws: every ending is an AttemptOutcome. */
 export function send(req: DeliveryRequest, options: SendOptions): Promise<AttemptOutcome> {
   return post(req.url, req.body, (now) => deliveryHeaders(req, now), options);
@@ -181,7 +147,7 @@ export function post(url: string, body: Buffer, headersAt: (nowMs: number) => Re
     const finish = (error: { code?: unknown; name?: unknown; message?: string } | null) => {
       if (settled) return;
       settled = true;
-      stopListening();
+      options.signal?.removeEventListener("abort", onAbort);
       const durationMs = Date.now() - startedAt;
       const responseBody = kept.length > 0 ? Buffer.concat(kept).toString("utf8") : statusCode === null ? null : "";
       if (error) {
@@ -231,9 +197,13 @@ export function post(url: string, body: Buffer, headersAt: (nowMs: number) => Re
     });
     stream.on("end", () => finish(null));
     stream.on("error", (err: Error & { code?: string }) => finish(err));
-    // Not got's `signal` option: got only drops the listener it adds when its stream is
-    // destroyed, so one shared signal gathered a listener per request.
-    const onAbort = () => stream.destroy(Object.assign(new Error("This operation was aborted."), { name: "AbortError", code: "ERR_ABORTED" }));
-    const stopListening = options.signal ? whenAborted(options.signal, onAbort) : () => {};
+    // Our own abort listener, removed when the request ends: got only drops the one it
+    // adds for `signal` when its stream is destroyed, so one shared signal gathered a
+    // listener per request, and every addEventListener walked them all.
+    function onAbort() {
+      stream.destroy(Object.assign(new Error("This operation was aborted."), { name: "AbortError", code: "ERR_ABORTED" }));
+    }
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

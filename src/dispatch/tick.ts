@@ -97,11 +97,7 @@ const STORE_RETRY_MS = 1_000;
 const CROWDED_POLL_MS = 50;
 const CROWDED_WAIT_MS = 5_000;
 
-/**
- * A controller whose signal any number of requests may listen to at once: deliveries
- * through one listener (request.ts whenAborted), OAuth token requests each through got
- * (no MaxListenersExceededWarning however many are in flight).
- */
+/** A controller whose signal any number of requests may listen to at once (no MaxListenersExceededWarning). */
 function abortsManyRequests(): AbortController {
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
