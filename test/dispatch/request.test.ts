@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createAgents, deliveryHeaders, destroyAgents, post, setOptionsOnly, type DeliveryRequest } from "../../src/dispatch/request.js";
 import { startReceiver, type Receiver } from "../helpers/receiver.js";
+import { until } from "../helpers/until.js";
 import { sign, standardSignatureHeader } from "../../src/domain/signature.js";
 import { generateSigningKey, signEd25519 } from "../../src/domain/signing.js";
 
@@ -108,6 +109,7 @@ describe("post with a signal many requests share (a tick's)", () => {
   let receiver: Receiver | null = null;
   const agents = createAgents();
   afterEach(async () => {
+    destroyAgents(agents);
     await receiver?.close();
     receiver = null;
   });
@@ -127,11 +129,10 @@ describe("post with a signal many requests share (a tick's)", () => {
       });
     const done = await Promise.all([send("/fast"), send("/fast")]);
     const inFlight = [send("/hang"), send("/hang"), send("/hang")];
-    while (hanging.length < 3) await new Promise((r) => setTimeout(r, 5));
+    await until("the receiver holds the three requests", () => hanging.length === 3, 10_000, 5);
     controller.abort();
     const cut = await Promise.all(inFlight);
     const after = await send("/fast");
-    destroyAgents(agents);
 
     expect(done.map((o) => [o.ok, o.statusCode])).toEqual([
       [true, 200],
