@@ -7,6 +7,9 @@
  *   undici  undici's request, same concurrency (the machine's ceiling),
  *   bullmq  BullMQ on the local Redis, a worker posting with got and keeping results,
  *   pgboss  pg-boss on the local PostgreSQL, workers posting with got, results kept.
+ * Every contender that uses hookd's code (its tick, its send path, its headers) loads
+ * it from dist/, the build users run (`npm run bench` builds it first), not the
+ * sources through tsx, whose keepNames helper wraps closures made per delivery.
  * Rounds alternate the contenders (rotating who goes first); ratios are per round,
  * then the median across rounds, so a noisy neighbour hits both sides of a ratio.
  * Set HOOKD_BENCH_CPU_PROF=DIR to write a --cpu-prof profile of each hookd and bare-loop run there.

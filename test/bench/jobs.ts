@@ -4,8 +4,8 @@
  * as hookd signs them. Used by the bare loops and by the peers.
  */
 import got, { type Agents } from "got";
-import { openStore } from "../../src/store/connect.js";
-import { deliveryHeaders } from "../../src/dispatch/request.js";
+import { openStore } from "../../dist/store/connect.js";
+import { deliveryHeaders } from "../../dist/dispatch/request.js";
 import { DISPATCH, SECRET } from "./fixtures.js";
 
 export interface Job {

@@ -9,7 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { Agent, request } from "undici";
-import { createAgents, destroyAgents, post } from "../../src/dispatch/request.js";
+import { createAgents, destroyAgents, post } from "../../dist/dispatch/request.js";
 import { DISPATCH } from "./fixtures.js";
 import { loadJobs, pool, postWithGot, requestFor, type Job } from "./jobs.js";
 

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { Queue, Worker } from "bullmq";
-import { createAgents, destroyAgents } from "../../src/dispatch/request.js";
+import { createAgents, destroyAgents } from "../../dist/dispatch/request.js";
 import { DISPATCH } from "./fixtures.js";
 import { loadJobs, postWithGot, type Job } from "./jobs.js";
 

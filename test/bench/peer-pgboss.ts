@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import PgBoss from "pg-boss";
 import pLimit from "p-limit";
-import { createAgents, destroyAgents } from "../../src/dispatch/request.js";
+import { createAgents, destroyAgents } from "../../dist/dispatch/request.js";
 import { DISPATCH } from "./fixtures.js";
 import { loadJobs, postWithGot, type Job } from "./jobs.js";
 

@@ -6,8 +6,8 @@
  * The database and config come from HOOKD_DB / HOOKD_CONFIG, as for the CLI.
  */
 import { parseArgs } from "node:util";
-import { openApp } from "../../src/app.js";
-import { keepHeapSmall } from "../../src/cli/heap.js";
+import { openApp } from "../../dist/app.js";
+import { keepHeapSmall } from "../../dist/cli/heap.js";
 
 // What the CLI sets at start (src/cli/heap.ts), so this process runs as `hookd tick` does.
 keepHeapSmall();
