@@ -9,6 +9,7 @@ import path from "node:path";
 import { sql } from "kysely";
 import { openApp, type App } from "../../src/app.js";
 import { silentLogger } from "../../src/logger.js";
+import { createKeyFile, KEY_FILE_NAME } from "../../src/config/keyFile.js";
 import { writeTransaction } from "../../src/store/connect.js";
 import { createCustomer } from "../../src/store/customers.js";
 import type { DeliveryStatus } from "../../src/store/schema.js";
@@ -58,7 +59,20 @@ export function writeBenchConfig(dir: string, extra?: ConfigExtra): string {
 }
 
 export function cliEnv(dir: string, dbFile: string, extra?: ConfigExtra): Record<string, string> {
-  return { HOOKD_ENV: "sandbox", HOOKD_DB: dbFile, HOOKD_CONFIG: writeBenchConfig(dir, extra) };
+  return { HOOKD_ENV: "sandbox", HOOKD_DB: dbFile, HOOKD_CONFIG: writeBenchConfig(dir, extra), HOOKD_ENCRYPTION_KEY_FILE: benchKeyFile(dir) };
+}
+
+/**
+ * The run's one key file, in its scratch folder, named for every process: without it a
+ * PostgreSQL store's default is `data/hookd.key` in the working directory (the
+ * checkout's own), and a store moved to PostgreSQL could not open the secrets sealed in
+ * SQLite under the key beside that database.
+ */
+export function benchKeyFile(dir: string): string {
+  const file = path.join(dir, KEY_FILE_NAME);
+  // A key file that is named must exist (hookd makes one only in its default place).
+  if (!existsSync(file)) createKeyFile(file);
+  return file;
 }
 
 /** Open (creating and migrating) a bench database with one customer. */
