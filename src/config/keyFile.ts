@@ -12,7 +12,7 @@
  *    database would travel with every copy of it, the very thing the key protects from.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { HookdError } from "../errors.js";
 import { generateKeyLine, parseKeyFile, SecretKeyError, type Keyring } from "../domain/secretBox.js";
@@ -76,9 +76,16 @@ export function readKeyFile(file: string): Keyring | null {
 /**
  * A new key file (mode 0600) with one key. Written under a temporary name and linked
  * into place, so two processes starting at once never see a half-written file: the
- * second finds the first one's and uses it.
+ * second finds the first one's and uses it. Its folder is made when missing, as the
+ * SQLite store makes its database's: on PostgreSQL the default is `data/` in the working
+ * directory, which a fresh folder has not got.
  */
 export function createKeyFile(file: string): { keyring: Keyring; created: boolean } {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+  } catch (err) {
+    throw keyFileError(`cannot create the key file ${file}: ${(err as Error).message}`);
+  }
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   const text = `# hookd's encryption key for webhook secrets: keep it apart from the database's backups.\n${generateKeyLine()}\n`;
   try {

@@ -51,6 +51,19 @@ describe("the key file", () => {
     expect((await runCli(["status"], env)).stdout).toContain("secrets    0 in clear (no key file)");
   });
 
+  it("on PostgreSQL is made in data/ of the working folder, the folder too when a fresh folder has none", async () => {
+    dir = tempDir("hookd-keyfile-cli-");
+    const database = await tempDatabase("postgres");
+    schemas.push(database);
+    const first = await runCli(["migrate"], { HOOKD_DB: database.url }, { cwd: dir.dir });
+    expect(first.code, first.stderr).toBe(0);
+    const keyFile = path.join(dir.dir, "data", "hookd.key");
+    expect(made.exec(first.stderr)?.[1]).toBe(keyFile);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const created = await runCli(["--json", "customers", "create", "Acme"], { HOOKD_DB: database.url }, { cwd: dir.dir });
+    expect(created.code, created.stderr).toBe(0);
+  });
+
   it("production without a readable key file exits 2 naming the setting and the file, and changes nothing", async () => {
     dir = tempDir("hookd-keyfile-cli-");
     const db = path.join(dir.dir, "hookd.sqlite");
