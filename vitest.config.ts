@@ -13,5 +13,7 @@ export default defineConfig({
     // or changes process.env, and each test opens its own database, so files share nothing
     // but the loaded code.
     isolate: false,
+    // Workers run in scratch folders, so hookd's defaults (data/…) never land in the checkout.
+    setupFiles: ["test/setup/workdir.ts"],
   },
 });
