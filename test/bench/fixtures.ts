@@ -70,8 +70,9 @@ export function cliEnv(dir: string, dbFile: string, extra?: ConfigExtra): Record
  */
 export function benchKeyFile(dir: string): string {
   const file = path.join(dir, KEY_FILE_NAME);
-  // A key file that is named must exist (hookd makes one only in its default place).
-  if (!existsSync(file)) createKeyFile(file);
+  // A key file that is named must exist (hookd makes one only in its default place);
+  // once made, createKeyFile finds it and leaves it as it is.
+  createKeyFile(file);
   return file;
 }
 

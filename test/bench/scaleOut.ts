@@ -94,10 +94,10 @@ async function store(
   };
 }
 
-/** Start `processes` ticks at once on the store; wait for all; the receiver's view of it. */
 /** Requests a failing webhook's first backoff step may cost across 3 processes: the breaker's streak, the cap, one each for the other two. */
 const FIRST_STEP_MAX = 5 + 4 + 2;
 
+/** Start `processes` ticks at once on the store; wait for all; the receiver's view of it. */
 async function drain(receiver: Receiver, s: Store, processes: number): Promise<ReceiverStats> {
   await receiver.reset();
   const ticks = Array.from({ length: processes }, () => startCliTick(s.env));
