@@ -13,7 +13,9 @@ export default defineConfig({
     // or changes process.env, and each test opens its own database, so files share nothing
     // but the loaded code.
     isolate: false,
-    // Workers run in scratch folders, so hookd's defaults (data/…) never land in the checkout.
+    // Workers run in scratch folders, so hookd's defaults (data/…) never land in the checkout;
+    // the global setup makes their parent and removes it when the run ends.
+    globalSetup: ["test/setup/scratchRoot.ts"],
     setupFiles: ["test/setup/workdir.ts"],
   },
 });

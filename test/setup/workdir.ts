@@ -4,16 +4,14 @@
  * `data/hookd.key`, made on first use, and the default database is `data/hookd.sqlite`.
  * Tests on PostgreSQL (in-process and through the CLI, which inherits the folder) made
  * that key file in the user's own `data/`, the folder the quick start runs hookd from.
+ * The folders are inside the run's scratch root (scratchRoot.ts), which the run removes.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync } from "node:fs";
 import path from "node:path";
+import { SCRATCH_ROOT_ENV } from "./scratchRoot.js";
 
-const PREFIX = "hookd-test-cwd-";
+const root = process.env[SCRATCH_ROOT_ENV];
+if (!root) throw new Error(`${SCRATCH_ROOT_ENV} is not set: test/setup/scratchRoot.ts is vitest's globalSetup`);
 
 // Once per worker: with isolate: false, setup files run again before each test file.
-if (!path.basename(process.cwd()).startsWith(PREFIX)) {
-  const dir = mkdtempSync(path.join(tmpdir(), PREFIX));
-  process.chdir(dir);
-  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-}
+if (path.dirname(process.cwd()) !== root) process.chdir(mkdtempSync(path.join(root, "worker-")));
